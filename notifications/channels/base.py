@@ -1,0 +1,32 @@
+"""What a transport receives and what it promises.
+
+A transport delivers one already-rendered message. It returns the provider's
+reference for it, or raises TemporaryDeliveryError (retry later) or
+PermanentDeliveryError (never retry). It must not log personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Medium = Literal["email", "sms"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Envelope:
+    message_id: int
+    medium: Medium
+    to_address: str
+    to_name: str | None
+    cc: tuple[str, ...]
+    subject: str | None
+    body: str
+    dedupe_key: str
+    rule: str
+
+
+class Transport(Protocol):
+    name: str
+
+    def send(self, envelope: Envelope) -> str: ...
