@@ -1,0 +1,65 @@
+"""Contacts and their validation: names, emails and UK mobiles."""
+
+from __future__ import annotations
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, field_validator
+
+ROLES = (
+    "social_worker",
+    "team_manager",
+    "business_support",
+    "worker",
+    "parent",
+    "carer",
+    "manager",
+    "iro",
+    "health_visitor",
+    "referrer",
+)
+
+
+def normalise_email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError(f"{value!r} is not a valid email address ({error})") from None
+
+
+def normalise_uk_mobile(value: str) -> str:
+    """Return the mobile in E.164 (+447...), or refuse anything but a UK mobile."""
+    try:
+        number = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{value!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(number) or number.country_code != 44:
+        raise ValueError(f"{value!r} is not a valid UK phone number")
+    if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
+        raise ValueError(f"{value!r} is not a UK mobile number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    email: str | None = None
+    mobile: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a name is required")
+        return value.strip()
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalise_email(value) if value else None
+
+    @field_validator("mobile")
+    @classmethod
+    def _mobile(cls, value: str | None) -> str | None:
+        return normalise_uk_mobile(value) if value else None

@@ -1,0 +1,205 @@
+"""The vocabulary of a process definition.
+
+A definition is data: states, triggers with the roles that may fire them,
+guards, messages and timescales, each citing the rule it implements. Nothing
+here touches a database, a scheduler or a mail server; the engine reads these
+objects and does the I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+Unit = Literal["calendar_days", "working_days", "weeks", "hours"]
+Medium = Literal["email", "sms"]
+ANY_STATE = "*"
+CREATED = "__created__"  # pseudo-trigger: the case was created
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message:
+    """One message to queue. `to` and `cc` are contact roles on the case."""
+
+    template: str
+    to: str
+    rule: str
+    medium: Medium = "email"
+    cc: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Note:
+    """A case note written by the service itself."""
+
+    text: str
+    rule: str
+    kind: str = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fire:
+    """Fire a trigger on the case as the system (for example, auto-close)."""
+
+    trigger: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+Effect = Message | Note | Fire
+
+
+@dataclass(frozen=True, kw_only=True)
+class Duration:
+    amount: int
+    unit: Unit
+
+    def describe(self) -> str:
+        return f"{self.amount} {self.unit.replace('_', ' ')}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timescale:
+    """A deadline the service keeps, started and met by triggers.
+
+    Due at the end of the `within`th day after the starting event (day 0),
+    or exactly `within` hours later. `met_by` closes it as met; reaching a final
+    state cancels it; starting it again replaces the open one.
+    """
+
+    key: str
+    rule: str
+    description: str
+    starts_on: tuple[str, ...]
+    met_by: tuple[str, ...]
+    within: Duration
+    on_due: tuple[Effect, ...] = ()
+    remind_before: Duration | None = None
+    on_reminder: tuple[Effect, ...] = ()
+    anchor_field: str | None = None  # a data field holding the start instant
+
+    def with_within(self, within: Duration) -> Timescale:
+        return replace(self, within=within)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What a trigger did, computed by a pure effect function."""
+
+    effects: tuple[Effect, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """The read-only facts a guard or effect may look at."""
+
+    case_id: int
+    process: str
+    state: str
+    data: Mapping[str, Any]
+    contacts: Mapping[str, Mapping[str, Any]]
+    received_at: datetime
+
+
+Guard = Callable[[CaseView, Mapping[str, Any]], str | None]
+EffectFn = Callable[[CaseView, Mapping[str, Any], datetime], Outcome]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transition:
+    """One way a trigger moves a case. Several may share a trigger: the first
+    whose guards pass wins, as in `transitions`."""
+
+    trigger: str
+    source: tuple[str, ...]
+    dest: str | None  # None: an internal transition, the state stays
+    roles: frozenset[str]
+    rule: str
+    description: str = ""
+    data_model: type[BaseModel] | None = None
+    guards: tuple[Guard, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    effect: EffectFn | None = None
+    note_kind: str | None = None  # for `add_note`: which note meets which timescale
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgendaSection:
+    """Cases to list on an agenda, picked by plain criteria the engine evaluates."""
+
+    key: str
+    title: str
+    state_in: tuple[str, ...] = ()
+    created_since_last_run: bool = False
+    closed_since_last_run: bool = False
+    data_equals: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Agenda:
+    """A scheduled email to each manager of the process's open cases."""
+
+    key: str
+    rules: tuple[str, ...]
+    template: str
+    to: str
+    day_of_week: str  # cron style: mon..sun, or "*" for daily
+    time: str  # HH:MM local
+    sections: tuple[AgendaSection, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Process:
+    name: str
+    title: str
+    source: str
+    initial: str
+    states: tuple[str, ...]
+    final_states: frozenset[str]
+    transitions: tuple[Transition, ...]
+    timescales: tuple[Timescale, ...] = ()
+    on_create: tuple[Effect, ...] = ()
+    agendas: tuple[Agenda, ...] = ()
+    contact_roles: tuple[str, ...] = ()
+    rules: Mapping[str, str] = field(default_factory=dict)  # rule id -> how the service meets it
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for transition in self.transitions:
+            seen.setdefault(transition.trigger, None)
+        return tuple(seen)
+
+    def transitions_for(self, trigger: str) -> tuple[Transition, ...]:
+        return tuple(t for t in self.transitions if t.trigger == trigger)
+
+    def allowed_triggers(self, state: str) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(
+                t.trigger
+                for t in self.transitions
+                if ANY_STATE in t.source or state in t.source
+                if not (ANY_STATE in t.source and state in self.final_states)
+            )
+        )
+
+    def timescale(self, key: str) -> Timescale:
+        for timescale in self.timescales:
+            if timescale.key == key:
+                return timescale
+        raise KeyError(key)
+
+    def with_timescales(self, overrides: Mapping[str, Duration]) -> Process:
+        """Timescales are configuration: a local authority may change any of them."""
+        return replace(
+            self,
+            timescales=tuple(
+                t.with_within(overrides[t.key]) if t.key in overrides else t
+                for t in self.timescales
+            ),
+        )
