@@ -19,6 +19,10 @@ ROLES = (
     "referrer",
 )
 
+# Ofcom reserves 07700 900000-900999 for fiction; phonenumbers calls them invalid,
+# but scenarios, demos and training data use them so that nobody real is texted.
+OFCOM_DRAMA_MOBILES = "+447700900"
+
 
 def normalise_email(value: str) -> str:
     try:
@@ -33,11 +37,14 @@ def normalise_uk_mobile(value: str) -> str:
         number = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:
         raise ValueError(f"{value!r} is not a phone number") from None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if e164.startswith(OFCOM_DRAMA_MOBILES) and len(e164) == 13:
+        return e164
     if not phonenumbers.is_valid_number(number) or number.country_code != 44:
         raise ValueError(f"{value!r} is not a valid UK phone number")
     if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
         raise ValueError(f"{value!r} is not a UK mobile number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164
 
 
 class Contact(BaseModel):

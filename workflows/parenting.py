@@ -167,6 +167,7 @@ def _t(trigger: str, source: str | tuple[str, ...], dest: str | None, roles: tup
 
 PROCESS = Process(
     name="parenting",
+    code="PAR",
     title="Parenting programme",
     source="seed 002, Parenting",
     initial="referred",

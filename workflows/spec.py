@@ -156,6 +156,7 @@ class Agenda:
 @dataclass(frozen=True, kw_only=True)
 class Process:
     name: str
+    code: str  # short prefix for case references, e.g. PAR-000123
     title: str
     source: str
     initial: str

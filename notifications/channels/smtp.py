@@ -7,12 +7,16 @@ as the same message.
 
 Failures are classified by SMTP reply code: 4xx, dropped connections and
 timeouts are temporary; 5xx replies about this message (recipient, sender,
-content) are permanent. Error reasons carry the reply code and what was
-refused, never an address or any of the message text.
+content) are permanent. Refusals before the message is offered (greeting,
+EHLO, STARTTLS, login) are the server's or the configuration's fault, so they
+are temporary: the message waits for an operator rather than being dropped.
+Error reasons carry the reply code and what was refused, never an address or
+any of the message text.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import smtplib
 import ssl
@@ -96,8 +100,10 @@ class SmtpTransport:
         try:
             stage = "connect"
             code, _ = client.connect(self.host, self.port)
-            if code != 220:
-                raise _by_code(message_id, code, "connection refused by server")
+            if code != 220:  # the server's trouble, not this message's
+                raise TemporaryDeliveryError(
+                    message_id=message_id, reason=f"smtp {code} connection refused by server"
+                )
             stage = "ehlo"
             client.ehlo_or_helo_if_needed()
             if self.starttls:
@@ -112,10 +118,9 @@ class SmtpTransport:
             if envelope.to_address in refused:  # only some recipients refused
                 code = refused[envelope.to_address][0]
                 raise _by_code(message_id, code, "recipient refused")
-            try:
+            # The message was accepted; a failed goodbye changes nothing.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 client.quit()
-            except (smtplib.SMTPException, OSError):
-                pass  # the message was accepted; a failed goodbye changes nothing
         except DeliveryError:
             raise
         except smtplib.SMTPRecipientsRefused as error:
@@ -134,7 +139,13 @@ class SmtpTransport:
                 message_id=message_id, reason=f"smtp {error.smtp_code} authentication failed"
             ) from error
         except smtplib.SMTPResponseException as error:
-            raise _by_code(message_id, error.smtp_code, f"{stage} failed") from error
+            if stage == "send":
+                raise _by_code(message_id, error.smtp_code, "send failed") from error
+            # Refused before the message was offered (greeting, EHLO, STARTTLS): the
+            # server or its configuration is at fault, so the message waits.
+            raise TemporaryDeliveryError(
+                message_id=message_id, reason=f"smtp {error.smtp_code} {stage} failed"
+            ) from error
         except smtplib.SMTPNotSupportedError as error:
             if stage == "send":  # e.g. a non-ASCII address and no SMTPUTF8
                 raise PermanentDeliveryError(

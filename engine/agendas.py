@@ -1,0 +1,91 @@
+"""Scheduled agendas: which slots are due, and what each manager's agenda lists."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+
+from engine import store
+from engine.cases import Actor, CaseWork
+from engine.clock import LONDON
+from engine.store import CaseRow
+from notifications.outbox import outbox_row
+from workflows.spec import Agenda, AgendaSection, Process
+
+
+def cron(agenda: Agenda) -> CronTrigger:
+    hour, minute = agenda.time.split(":")
+    return CronTrigger(day_of_week=agenda.day_of_week, hour=int(hour), minute=int(minute),
+                       timezone=LONDON)
+
+
+def next_slot(agenda: Agenda, after: datetime) -> datetime:
+    moment = cron(agenda).get_next_fire_time(None, after + timedelta(seconds=1))
+    assert moment is not None
+    return moment
+
+
+def latest_slot(agenda: Agenda, after: datetime, now: datetime) -> datetime | None:
+    """The last slot in (after, now]: a run missed during downtime runs once."""
+    found = None
+    slot = next_slot(agenda, after)
+    while slot <= now:
+        found = slot
+        slot = next_slot(agenda, slot)
+    return found
+
+
+def _matches(section: AgendaSection, case: CaseRow, since: datetime, until: datetime) -> bool:
+    if section.state_in and case.state not in section.state_in:
+        return False
+    if section.created_since_last_run and not since <= case.received_at <= until:
+        return False
+    if section.closed_since_last_run and not (
+        case.closed_at is not None and since < case.closed_at <= until
+    ):
+        return False
+    return all(case.data.get(k) == v for k, v in section.data_equals.items())
+
+
+def run_agenda(work: CaseWork, process: Process, agenda: Agenda, *, since: datetime,
+               slot: datetime) -> int:
+    """Queue one agenda per manager; returns how many were queued."""
+    conn = work.conn
+    ids = store.open_case_ids_for_process(conn, process.name)
+    ids += store.cases_created_or_closed_between(conn, process=process.name, start=since,
+                                                 end=slot)
+    work.preload(ids)
+    by_recipient: dict[str, dict[str, Any]] = {}
+    listed: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for case_id in dict.fromkeys(ids):
+        case = work.cases[case_id]
+        recipient = case.contacts_by_role().get(agenda.to)
+        if recipient is None or not recipient.get("email"):
+            continue
+        for section in agenda.sections:
+            if _matches(section, case, since, slot):
+                by_recipient[recipient["email"]] = recipient
+                listed[recipient["email"]][section.key].append({
+                    "reference": f"{process.code}-{case.id:06d}", "state": case.state,
+                    "received_at": case.received_at, "closed_at": case.closed_at,
+                    "data": case.data, "contacts": case.contacts_by_role()})
+    for email, recipient in by_recipient.items():
+        sections = [{"key": s.key, "title": s.title, "cases": listed[email][s.key]}
+                    for s in agenda.sections]
+        context = {"recipient": recipient, "sections": sections, "slot": slot, "since": since,
+                   "rule": ", ".join(agenda.rules), "service_name": work.services.service_name}
+        rendered = work.services.renderer.render(template=agenda.template, medium="email",
+                                                 context=context)
+        work.outbox_rows.append(outbox_row(
+            case_id=None, dedupe_key=f"job:{agenda.key}:{slot.isoformat()}:{email}",
+            medium="email", template=agenda.template, rule=", ".join(agenda.rules),
+            recipient={**recipient, "role": agenda.to}, cc=[], rendered=rendered, now=work.now,
+            policy=work.services.policy))
+    work._audit(None, kind="job", actor=Actor(), at=slot, rule=", ".join(agenda.rules),
+                reason=f"{agenda.key}: {len(by_recipient)} agenda(s) queued",
+                detail={"job": agenda.key, "slot": slot.isoformat(),
+                        "recipients": len(by_recipient)})
+    return len(by_recipient)

@@ -1,0 +1,426 @@
+"""What a case event does, inside one transaction.
+
+`CaseWork` is a unit of work over one database transaction: it loads cases,
+moves them with their process Machine, and writes the new state, the deadlines
+the move starts or meets, the audit trail and the outgoing messages together.
+The event path and the deadline firer both go through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import Connection
+
+from engine import store
+from engine.calendar import WorkingCalendar
+from engine.clock import aware
+from engine.errors import (
+    ConflictError,
+    InputError,
+    NotFound,
+    RoleNotAllowed,
+    TriggerNotAllowed,
+)
+from engine.machines import ProcessMachine
+from engine.store import CaseRow
+from notifications.outbox import DeliveryPolicy, outbox_row
+from notifications.render import Renderer
+from workflows.contacts import Contact
+from workflows.spec import (
+    ANY_STATE,
+    CaseView,
+    Effect,
+    Fire,
+    Message,
+    Note,
+    Process,
+    Timescale,
+    Transition,
+)
+
+SYSTEM = "system"
+ANY_ROLE = "*"  # an actor not named: someone holding an allowed role
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it. `role=None` means someone holding an allowed role."""
+
+    email: str = SYSTEM
+    role: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    """The pieces a unit of work needs, wired once by bootstrap()."""
+
+    processes: Mapping[str, Process]
+    machines: Mapping[str, ProcessMachine]
+    renderer: Renderer
+    policy: DeliveryPolicy
+    day_starts: time
+    nation: str
+    service_name: str = "FamilyFlow"
+
+
+def validate_data(model: type[BaseModel] | None, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a trigger's data; the first problem names its field and reason."""
+    if model is None:
+        return dict(data)
+    try:
+        return model.model_validate(dict(data)).model_dump()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "data"
+        raise InputError(field=f"data.{where}", reason=first["msg"]) from None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass
+class CaseWork:
+    conn: Connection
+    services: Services
+    now: datetime
+    cases: dict[int, CaseRow] = field(default_factory=dict)
+    audit_rows: list[dict[str, Any]] = field(default_factory=list)
+    outbox_rows: list[dict[str, Any]] = field(default_factory=list)
+    closed_ids: set[int] = field(default_factory=set)
+    _calendar: WorkingCalendar | None = None
+
+    # -- loading -------------------------------------------------------------
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        if self._calendar is None:
+            self._calendar = WorkingCalendar(
+                nation=self.services.nation, closures=store.closure_day_list(self.conn)
+            )
+        return self._calendar
+
+    def preload(self, case_ids: list[int]) -> None:
+        missing = [i for i in dict.fromkeys(case_ids) if i not in self.cases]
+        self.cases.update(store.load_cases(self.conn, missing))
+
+    def case(self, case_id: int) -> CaseRow:
+        if case_id not in self.cases:
+            self.preload([case_id])
+        if case_id not in self.cases:
+            raise NotFound(what="case", key=case_id)
+        return self.cases[case_id]
+
+    def process(self, name: str) -> Process:
+        return self.services.processes[name]
+
+    # -- creating ------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        process: Process,
+        received_at: datetime,
+        data: Mapping[str, Any],
+        contacts: Mapping[str, Contact],
+        actor: Actor,
+        team: str | None = None,
+    ) -> CaseRow:
+        received_at = self._occurred(received_at, field_name="received_at")
+        row = {
+            "process": process.name, "state": process.initial, "data": _jsonable(dict(data)),
+            "version": 1, "team": team, "received_at": received_at, "created_at": self.now,
+            "closed_at": None,
+        }
+        case_id = store.insert_case(self.conn, row)
+        contact_rows = [
+            {"case_id": case_id, "role": role, **contact.model_dump()}
+            for role, contact in contacts.items()
+        ]
+        store.insert_contacts(self.conn, contact_rows)
+        case = CaseRow(id=case_id, contacts=contact_rows, loaded_version=1, **row)
+        self.cases[case_id] = case
+        self._audit(case, kind="transition", actor=actor, at=received_at, rule=None,
+                    trigger="create", reason=f"referral received ({process.title})",
+                    to_state=process.initial)
+        self._apply_effects(case, process.on_create, context={}, actor=actor, at=received_at,
+                            key=f"case:{case_id}:v1")
+        self._timescales(case, trigger="__created__", actor=actor, at=received_at)
+        return case
+
+    # -- events --------------------------------------------------------------
+
+    def fire(
+        self,
+        case_id: int,
+        trigger: str,
+        data: Mapping[str, Any],
+        *,
+        actor: Actor,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> CaseRow:
+        case = self.case(case_id)
+        if expected_version is not None and expected_version != case.version:
+            raise ConflictError(case_id=case_id, expected=expected_version)
+        process = self.process(case.process)
+        at = self._occurred(at or self.now, field_name="at")
+        candidates = self._candidates(process, case, trigger)
+        role = self._authorise(process, case, candidates, trigger, actor)
+        clean = validate_data(candidates[0].data_model, data)
+        view = self._view(case)
+        machine = self.services.machines[process.name]
+        spec = machine.fire(view, trigger, clean).applied
+        assert spec is not None
+        outcome = spec.effect(view, clean, at) if spec.effect else None
+        from_state = case.state
+        self._update_contacts(case, clean)
+        case.data = {
+            **case.data,
+            **(_jsonable(dict(outcome.data)) if outcome else self._plain_data(clean)),
+        }
+        case.state = spec.dest or case.state
+        case.version += 1
+        if case.state in process.final_states and case.closed_at is None:
+            case.closed_at = at
+        if not store.update_case(self.conn, case):
+            raise ConflictError(case_id=case_id, expected=case.loaded_version)
+        self._audit(case, kind="transition", actor=Actor(actor.email, role), at=at,
+                    rule=spec.rule, trigger=trigger, reason=spec.description,
+                    from_state=from_state, to_state=case.state, detail={"data": _jsonable(clean)})
+        effects = (*spec.effects, *(outcome.effects if outcome else ()))
+        context = dict(outcome.context) if outcome else {}
+        self._close_timescales(case, process, trigger, at)
+        self._apply_effects(case, effects, context=context, actor=actor, at=at,
+                            key=f"case:{case.id}:v{case.version}")
+        if case.state not in process.final_states:
+            self._timescales(case, trigger=trigger, actor=actor, at=at)
+        return case
+
+    def add_note(self, case_id: int, *, text: str, kind: str, actor: Actor,
+                 at: datetime | None = None) -> None:
+        if not text.strip():
+            raise InputError(field="text", reason="a case note needs some text")
+        case = self.case(case_id)
+        at = self._occurred(at or self.now, field_name="at")
+        process = self.process(case.process)
+        self._audit(case, kind="note", actor=actor, at=at, rule=None, reason=text,
+                    detail={"note_kind": kind})
+        self._close_timescales(case, process, f"note:{kind}", at)
+
+    # -- deadlines -----------------------------------------------------------
+
+    def fire_deadline(self, row: dict[str, Any], *, late: bool) -> None:
+        """Act on a due deadline: queue its messages and fire its trigger."""
+        case = self.case(row["case_id"])
+        process = self.process(case.process)
+        timescale = process.timescale(row["timescale"])
+        reminder = row["kind"] == "reminder"
+        effects = timescale.on_reminder if reminder else timescale.on_due
+        context = {"deadline": {"due_at": row["due_at"], "description": timescale.description,
+                                "rule": timescale.rule, "late": late}}
+        if not reminder:
+            self._audit(case, kind="deadline_missed", actor=Actor(), at=row["due_at"],
+                        rule=timescale.rule, reason=timescale.description,
+                        detail={"timescale": timescale.key, "due_at": row["due_at"].isoformat(),
+                                "deadline_id": row["id"], "late": late})
+        self._apply_effects(case, effects, context=context, actor=Actor(), at=row["due_at"],
+                            key=f"deadline:{row['id']}")
+
+    def _timescales(self, case: CaseRow, *, trigger: str, actor: Actor, at: datetime) -> None:
+        process = self.process(case.process)
+        rows = []
+        for timescale in process.timescales:
+            if trigger not in timescale.starts_on:
+                continue
+            self._close_deadlines( case_id=case.id, at=at, status="cancelled",
+                                  timescales=[timescale.key])
+            rows.extend(self._deadline_rows(case, timescale, at))
+            due = rows[-1]["due_at"]
+            self._audit(case, kind="deadline_set", actor=actor, at=at, rule=timescale.rule,
+                        reason=timescale.description,
+                        detail={"timescale": timescale.key, "due_at": due.isoformat()})
+        store.insert_deadlines(self.conn, rows)
+
+    def _deadline_rows(self, case: CaseRow, timescale: Timescale, at: datetime) -> list[dict]:
+        start = at
+        if timescale.anchor_field and case.data.get(timescale.anchor_field):
+            start = aware(datetime.fromisoformat(case.data[timescale.anchor_field]))
+        due = self.calendar.due_at(start, timescale.within)
+        base = {"case_id": case.id, "process": case.process, "timescale": timescale.key,
+                "rule": timescale.rule, "status": "open", "started_at": start,
+                "created_at": self.now, "closed_at": None, "fired_at": None, "late": False}
+        rows = []
+        if timescale.remind_before is not None:
+            remind = self.calendar.reminder_at(due, timescale.remind_before,
+                                               day_starts=self.services.day_starts)
+            if start < remind < due:
+                rows.append({**base, "kind": "reminder", "due_at": remind})
+        rows.append({**base, "kind": "due", "due_at": due})
+        return rows
+
+    def _close_timescales(self, case: CaseRow, process: Process, trigger: str,
+                          at: datetime) -> None:
+        keys = [t.key for t in process.timescales if trigger in t.met_by]
+        closed = self._close_deadlines( case_id=case.id, at=at, status="met",
+                                       timescales=keys) if keys else []
+        if case.state in process.final_states:
+            self._close_deadlines( case_id=case.id, at=at, status="cancelled",
+                                  timescales=None)
+        for row in closed:
+            if row["kind"] != "due":
+                continue
+            on_time = row["fired_at"] is None and at <= row["due_at"]
+            self._audit(case, kind="deadline_met", actor=Actor(), at=at, rule=row["rule"],
+                        reason="met on time" if on_time else "met late",
+                        detail={"timescale": row["timescale"], "on_time": on_time,
+                                "due_at": row["due_at"].isoformat()})
+
+    def _close_deadlines(self, *, case_id: int, at: datetime, status: str,
+                         timescales: list[str] | None) -> list[dict[str, Any]]:
+        closed = store.close_deadlines(self.conn, case_id=case_id, at=at, status=status,
+                                       timescales=timescales)
+        self.closed_ids.update(row["id"] for row in closed)
+        return closed
+
+    # -- effects -------------------------------------------------------------
+
+    def _apply_effects(self, case: CaseRow, effects: tuple[Effect, ...], *,
+                       context: Mapping[str, Any], actor: Actor, at: datetime, key: str) -> None:
+        for effect in effects:
+            if isinstance(effect, Message):
+                self._queue(case, effect, context=context, key=key, at=at)
+            elif isinstance(effect, Note):
+                self._audit(case, kind="note", actor=Actor(), at=at, rule=effect.rule,
+                            reason=effect.text, detail={"note_kind": effect.kind})
+        for effect in effects:
+            if isinstance(effect, Fire) and case.state not in self.process(
+                case.process
+            ).final_states:
+                self.fire(case.id, effect.trigger, effect.data, actor=Actor(), at=at)
+
+    def _queue(self, case: CaseRow, message: Message, *, context: Mapping[str, Any],
+               key: str, at: datetime) -> None:
+        contacts = case.contacts_by_role()
+        recipient = contacts.get(message.to)
+        address_field = "mobile" if message.medium == "sms" else "email"
+        if recipient is None or not recipient.get(address_field):
+            raise InputError(
+                field=f"contacts.{message.to}",
+                reason=f"needs {'a' if recipient else 'a contact with an'} {address_field} "
+                f"for {message.template} ({message.rule})",
+            )
+        cc = [contacts[r]["email"] for r in message.cc if r in contacts and contacts[r]["email"]]
+        full = self._template_context(case, recipient, message.rule, context)
+        rendered = self.services.renderer.render(template=message.template,
+                                                 medium=message.medium, context=full)
+        dedupe_key = f"{key}:{message.template}:{message.to}"
+        self.outbox_rows.append(outbox_row(
+            case_id=case.id, dedupe_key=dedupe_key, medium=message.medium,
+            template=message.template, rule=message.rule, recipient=recipient, cc=cc,
+            rendered=rendered, now=self.now, policy=self.services.policy,
+        ))
+        self._audit(case, kind="message", actor=Actor(), at=at, rule=message.rule,
+                    reason=f"{message.medium} to {message.to}",
+                    detail={"dedupe_key": dedupe_key, "template": message.template})
+
+    def _template_context(self, case: CaseRow, recipient: Mapping[str, Any], rule: str,
+                          extra: Mapping[str, Any]) -> dict[str, Any]:
+        process = self.process(case.process)
+        return {
+            "case": {"id": case.id, "reference": f"{process.code}-{case.id:06d}",
+                     "process": process.name, "process_title": process.title,
+                     "state": case.state, "data": case.data, "received_at": case.received_at},
+            "contacts": case.contacts_by_role(),
+            "recipient": recipient,
+            "rule": rule,
+            "service_name": self.services.service_name,
+            "deadline": None,
+            **extra,
+        }
+
+    # -- helpers -------------------------------------------------------------
+
+    def _candidates(self, process: Process, case: CaseRow, trigger: str) -> list[Transition]:
+        every = process.transitions_for(trigger)
+        if not every:
+            return []  # the Machine reports the unknown trigger
+        here = [t for t in every if case.state in t.source or (
+            ANY_STATE in t.source and case.state not in process.final_states)]
+        if not here:
+            raise TriggerNotAllowed(trigger=trigger, state=case.state,
+                                    allowed=", ".join(process.allowed_triggers(case.state))
+                                    or "none (the case is closed)")
+        return here
+
+    def _authorise(self, process: Process, case: CaseRow, candidates: list[Transition],
+                   trigger: str, actor: Actor) -> str | None:
+        if not candidates:
+            self.services.machines[process.name].fire(self._view(case), trigger, {})
+        allowed = frozenset().union(*(t.roles for t in candidates))
+        if actor.email == SYSTEM:
+            return actor.role or SYSTEM
+        if actor.role == ANY_ROLE:
+            return sorted(allowed)[0]
+        roles = {c["role"] for c in case.contacts if c.get("email") == actor.email}
+        if actor.role:
+            roles.add(actor.role)
+        user_role = store.user_role(self.conn, actor.email)
+        if user_role:
+            roles.add(user_role)
+        if not roles & allowed:
+            raise RoleNotAllowed(actor=actor.email, role="/".join(sorted(roles)) or "unknown",
+                                 trigger=trigger, allowed=", ".join(sorted(allowed)))
+        return sorted(roles & allowed)[0]
+
+    def _update_contacts(self, case: CaseRow, clean: Mapping[str, Any]) -> None:
+        for role, value in clean.items():
+            if isinstance(value, dict) and role in self.process(case.process).contact_roles:
+                contact = Contact.model_validate(value).model_dump()
+                case.contacts = [c for c in case.contacts if c["role"] != role]
+                case.contacts.append({"case_id": case.id, "role": role, **contact})
+                store.replace_contact(self.conn, case_id=case.id, role=role, contact=contact)
+
+    def _plain_data(self, clean: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: _jsonable(v) for k, v in clean.items()
+                if v is not None and not isinstance(v, dict)}
+
+    def _view(self, case: CaseRow) -> CaseView:
+        return CaseView(case_id=case.id, process=case.process, state=case.state,
+                        data=case.data, contacts=case.contacts_by_role(),
+                        received_at=case.received_at)
+
+    def _occurred(self, at: datetime, *, field_name: str) -> datetime:
+        at = aware(at, field=field_name)
+        if at > self.now + FUTURE_TOLERANCE:
+            raise InputError(field=field_name,
+                             reason=f"{at.isoformat()} is in the future; record what happened")
+        return at
+
+    def _audit(self, case: CaseRow | None, *, kind: str, actor: Actor, at: datetime,
+               rule: str | None, reason: str | None = None, trigger: str | None = None,
+               from_state: str | None = None, to_state: str | None = None,
+               detail: dict[str, Any] | None = None) -> None:
+        self.audit_rows.append({
+            "case_id": case.id if case else None, "kind": kind, "actor": actor.email,
+            "actor_role": actor.role, "occurred_at": at, "recorded_at": self.now,
+            "rule": rule, "reason": reason, "trigger": trigger, "from_state": from_state,
+            "to_state": to_state, "detail": detail or {},
+        })
+
+    def flush(self) -> None:
+        store.insert_rows(self.conn, store.audit, self.audit_rows)
+        store.insert_outbox(self.conn, self.outbox_rows)
+        self.audit_rows, self.outbox_rows = [], []

@@ -1,0 +1,66 @@
+"""APScheduler drives time; our tables hold it. Jobs only read and claim rows,
+so nothing is lost when the process stops and nothing runs twice when several
+instances run at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from engine.agendas import cron
+from engine.clock import LONDON
+from engine.service import FamilyFlow
+
+log = structlog.get_logger("familyflow.scheduler")
+
+
+def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception:  # a failing tick must not stop the next one
+            log.exception("job_failed", job=name)
+
+    return run
+
+
+def add_jobs(scheduler: BaseScheduler, flow: FamilyFlow, *, tick_seconds: int,
+             outbox_seconds: int) -> None:
+    start = datetime.now(LONDON)
+    scheduler.add_job(_guarded("fire_due", flow.fire_due), IntervalTrigger(seconds=tick_seconds),
+                      id="fire_due", next_run_time=start)
+    scheduler.add_job(_guarded("deliver_outbox", flow.outbox.deliver_due),
+                      IntervalTrigger(seconds=outbox_seconds), id="deliver_outbox",
+                      next_run_time=start)
+    # Agendas missed while stopped run once now; after that, on their cron.
+    scheduler.add_job(_guarded("agendas", flow.run_agendas), id="agendas_catch_up",
+                      next_run_time=start)
+    for process in flow.services.processes.values():
+        for agenda in process.agendas:
+            scheduler.add_job(_guarded(agenda.key, flow.run_agendas), cron(agenda),
+                              id=f"agenda:{agenda.key}")
+
+
+def build_scheduler(flow: FamilyFlow, *, tick_seconds: int, outbox_seconds: int,
+                    blocking: bool = True) -> BaseScheduler:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    kind = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = kind(timezone=LONDON, job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+    add_jobs(scheduler, flow, tick_seconds=tick_seconds, outbox_seconds=outbox_seconds)
+    return scheduler
+
+
+def run_forever(flow: FamilyFlow, *, tick_seconds: int, outbox_seconds: int, port: int) -> None:
+    log.info("service_started", port=port, tick_seconds=tick_seconds)
+    scheduler = build_scheduler(flow, tick_seconds=tick_seconds, outbox_seconds=outbox_seconds)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("service_stopped")

@@ -1,0 +1,200 @@
+"""The service layer: each public method is one transaction (or a loop of them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine import agendas, store
+from engine.cases import Actor, CaseWork, Services
+from engine.clock import Clock, SimulatedClock
+from engine.errors import ConflictError, FamilyFlowError, InputError, UnknownProcess
+from notifications.outbox import Outbox
+from workflows.contacts import ROLES, Contact
+
+log = structlog.get_logger("familyflow.engine")
+T = TypeVar("T")
+
+
+def parse_contacts(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Contact]:
+    contacts = {}
+    for role, fields in raw.items():
+        if role not in ROLES:
+            raise InputError(field=f"contacts.{role}",
+                             reason=f"unknown role; roles are {', '.join(ROLES)}")
+        try:
+            contacts[role] = Contact.model_validate(dict(fields))
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            reason = first["msg"].removeprefix("Value error, ")
+            raise InputError(field=f"contacts.{role}.{where}", reason=reason) from None
+    return contacts
+
+
+@dataclass
+class FamilyFlow:
+    db: Engine
+    services: Services
+    clock: Clock
+    outbox: Outbox
+    late_after: timedelta = timedelta(minutes=5)
+    batch_size: int = 500
+
+    def _work(self, action: Callable[[CaseWork], T]) -> T:
+        with self.db.begin() as conn:
+            work = CaseWork(conn=conn, services=self.services, now=self.clock.now())
+            result = action(work)
+            work.flush()
+            return result
+
+    # -- events --------------------------------------------------------------
+
+    def create_case(self, *, process: str, received_at: datetime, data: Mapping[str, Any],
+                    contacts: Mapping[str, Mapping[str, Any]], actor: Actor = Actor(),
+                    team: str | None = None) -> int:
+        if process not in self.services.processes:
+            raise UnknownProcess(key=process, known=", ".join(self.services.processes))
+        definition = self.services.processes[process]
+        parsed = parse_contacts(contacts)
+        case = self._work(lambda w: w.create(process=definition, received_at=received_at,
+                                             data=data, contacts=parsed, actor=actor,
+                                             team=team))
+        log.info("case_created", case_id=case.id, process=process)
+        return case.id
+
+    def fire(self, case_id: int, trigger: str, data: Mapping[str, Any] | None = None, *,
+             actor: Actor = Actor(), at: datetime | None = None,
+             expected_version: int | None = None) -> store.CaseRow:
+        case = self._work(lambda w: w.fire(case_id, trigger, data or {}, actor=actor, at=at,
+                                           expected_version=expected_version))
+        log.info("case_event", case_id=case_id, trigger=trigger, state=case.state)
+        return case
+
+    def add_note(self, case_id: int, *, text: str, kind: str = "general",
+                 actor: Actor = Actor(), at: datetime | None = None) -> None:
+        self._work(lambda w: w.add_note(case_id, text=text, kind=kind, actor=actor, at=at))
+        log.info("case_note", case_id=case_id, note_kind=kind)
+
+    # -- time ----------------------------------------------------------------
+
+    def fire_due(self) -> int:
+        """Fire every due deadline, a batch per transaction, in due order."""
+        total = 0
+        while True:
+            try:
+                fired = self._fire_batch(limit=self.batch_size)
+            except (FamilyFlowError, SQLAlchemyError) as error:
+                log.warning("deadline_batch_retried_singly", error=type(error).__name__)
+                fired = self._fire_singly(limit=self.batch_size)
+            total += fired
+            if fired < self.batch_size:
+                return total
+
+    def _fire_batch(self, *, limit: int, only: int | None = None) -> int:
+        with self.db.begin() as conn:
+            now = self.clock.now()
+            work = CaseWork(conn=conn, services=self.services, now=now)
+            rows = store.claim_due_deadlines(conn, now=now, limit=limit, only=only)
+            work.preload([row["case_id"] for row in rows])
+            fired = []
+            for row in rows:
+                if row["id"] in work.closed_ids:
+                    continue
+                late = now - row["due_at"] > self.late_after
+                work.fire_deadline(row, late=late)
+                fired.append({"b_id": row["id"], "b_fired_at": now, "b_late": late})
+                log.info("deadline_fired", case_id=row["case_id"], rule=row["rule"],
+                         timescale=row["timescale"], kind=row["kind"], late=late)
+            store.mark_fired(conn, fired)
+            work.flush()
+            return len(rows)
+
+    def _fire_singly(self, *, limit: int) -> int:
+        """The slow path: one deadline per transaction, so one bad case cannot
+        hold up the rest. A deadline that cannot act is recorded and closed."""
+        with self.db.connect() as conn:
+            ids = [r["id"] for r in store.due_deadline_ids(conn, now=self.clock.now(),
+                                                           limit=limit)]
+        for deadline_id in ids:
+            try:
+                self._fire_batch(limit=1, only=deadline_id)
+            except ConflictError:
+                log.info("deadline_deferred", deadline_id=deadline_id)
+            except FamilyFlowError as error:
+                self._record_failure(deadline_id, str(error))
+        return len(ids)
+
+    def _record_failure(self, deadline_id: int, reason: str) -> None:
+        def record(work: CaseWork) -> None:
+            row = store.deadline(work.conn, deadline_id)
+            case = work.case(row["case_id"])
+            work._audit(case, kind="note", actor=Actor(), at=work.now, rule=row["rule"],
+                        reason=f"deadline {row['timescale']} could not act: {reason}",
+                        detail={"deadline_id": deadline_id, "problem": True})
+            store.mark_fired(work.conn, [{"b_id": deadline_id, "b_fired_at": work.now,
+                                          "b_late": False}])
+
+        self._work(record)
+        log.error("deadline_failed", deadline_id=deadline_id)
+
+    def run_agendas(self) -> int:
+        queued = 0
+        for process in self.services.processes.values():
+            for agenda in process.agendas:
+                queued += self._work(lambda w, p=process, a=agenda: self._agenda(w, p, a))
+        return queued
+
+    def _agenda(self, work: CaseWork, process: Any, agenda: Any) -> int:
+        last = store.last_job_slot(work.conn, agenda.key)
+        if last is None:  # first start: runs begin from now, nothing to catch up
+            store.record_job_run(work.conn, {"job": agenda.key, "slot": work.now,
+                                             "ran_at": work.now, "late": False})
+            return 0
+        slot = agendas.latest_slot(agenda, last, work.now)
+        if slot is None:
+            return 0
+        late = work.now - slot > self.late_after
+        if not store.record_job_run(work.conn, {"job": agenda.key, "slot": slot,
+                                                "ran_at": work.now, "late": late}):
+            return 0  # another instance ran it
+        log.info("agenda_run", job=agenda.key, late=late)
+        return agendas.run_agenda(work, process, agenda, since=last, slot=slot)
+
+    def tick(self) -> None:
+        self.fire_due()
+        self.run_agendas()
+        self.outbox.deliver_due()
+
+    def next_event(self) -> datetime | None:
+        """The next instant at which anything is due: a deadline, an agenda, a message."""
+        with self.db.connect() as conn:
+            candidates = [store.next_due(conn)]
+            for process in self.services.processes.values():
+                for agenda in process.agendas:
+                    last = store.last_job_slot(conn, agenda.key)
+                    if last is not None:
+                        candidates.append(agendas.next_slot(agenda, last))
+        candidates.append(self.outbox.next_ready())
+        return min((c for c in candidates if c is not None), default=None)
+
+    def advance(self, until: datetime) -> None:
+        """Run everything due up to `until` in time order, as the scheduler would."""
+        clock = self.clock
+        if not isinstance(clock, SimulatedClock):
+            raise TypeError("advance() drives a SimulatedClock")
+        self.tick()
+        while (moment := self.next_event()) is not None and moment <= until:
+            if moment <= clock.now():
+                break  # something due could not act (recorded); do not spin
+            clock.advance_to(moment)
+            self.tick()
+        clock.advance_to(until)
+        self.tick()

@@ -1,0 +1,112 @@
+"""All the wiring, in one place; nothing is created at import time."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import structlog
+
+from engine.cases import Services
+from engine.clock import Clock, SystemClock
+from engine.db import create_engine, upgrade
+from engine.machines import ProcessMachine
+from engine.service import FamilyFlow
+from familyflow.settings import Settings
+from notifications.channels.base import Transport
+from notifications.outbox import DeliveryPolicy, Outbox
+from notifications.render import Renderer
+from workflows import all_processes
+from workflows.spec import Process
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def configure_logging(settings: Settings) -> None:
+    as_json = settings.log_json if settings.log_json is not None else not sys.stderr.isatty()
+    renderer = (structlog.processors.JSONRenderer() if as_json
+                else structlog.dev.ConsoleRenderer(colors=False))
+    structlog.configure(
+        processors=[structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True), renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def configure_processes(settings: Settings) -> dict[str, Process]:
+    """Apply the local authority's timescales and agenda times to the definitions."""
+    processes = {}
+    overrides = settings.timescale_overrides()
+    for name, process in all_processes().items():
+        process = process.with_timescales(overrides)
+        agendas = []
+        for agenda in process.agendas:
+            slot = settings.agenda_slot(agenda.key)
+            agendas.append(replace(agenda, day_of_week=slot[0], time=slot[1]) if slot else agenda)
+        processes[name] = replace(process, agendas=tuple(agendas))
+    return processes
+
+
+def build_transports(settings: Settings) -> dict[str, Transport]:
+    from notifications.channels.file import FileTransport
+
+    file = FileTransport(directory=settings.outbox_dir)
+    transports: dict[str, Transport] = {"email": file, "sms": file}
+    if "notify" in (settings.email_transport, settings.sms_transport):
+        from notifications.channels.notify import NotifyTransport
+
+        notify = NotifyTransport(
+            api_key=settings.notify_api_key or "",
+            email_template_id=settings.notify_email_template_id or "",
+            sms_template_id=settings.notify_sms_template_id or "",
+            base_url=settings.notify_base_url,
+        )
+        if settings.email_transport == "notify":
+            transports["email"] = notify
+        if settings.sms_transport == "notify":
+            transports["sms"] = notify
+    if settings.email_transport == "smtp":
+        from notifications.channels.smtp import SmtpTransport
+
+        transports["email"] = SmtpTransport(
+            host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
+            username=settings.smtp_username, password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+        )
+    return transports
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    transports: dict[str, Transport] | None = None,
+    migrate: bool = True,
+) -> FamilyFlow:
+    clock = clock or SystemClock()
+    db = create_engine(settings.database_url)
+    if migrate:
+        upgrade(db)
+    processes = configure_processes(settings)
+    policy = DeliveryPolicy(quiet_start=settings.quiet_hours_start,
+                            quiet_end=settings.quiet_hours_end,
+                            max_attempts=settings.max_attempts)
+    services = Services(
+        processes=processes,
+        machines={name: ProcessMachine(p) for name, p in processes.items()},
+        renderer=Renderer(directory=TEMPLATES),
+        policy=policy,
+        day_starts=settings.working_day_starts,
+        nation=settings.nation,
+        service_name=settings.service_name,
+    )
+    outbox = Outbox(db=db, transports=transports or build_transports(settings), policy=policy,
+                    clock=clock)
+    return FamilyFlow(db=db, services=services, clock=clock, outbox=outbox,
+                      late_after=timedelta(minutes=settings.late_after_minutes),
+                      batch_size=settings.batch_size)

@@ -1,0 +1,267 @@
+"""The `familyflow` command. Errors become one line on stderr and an exit code here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine import store
+from engine.cases import Actor
+from engine.clock import SimulatedClock, local, parse_instant
+from engine.errors import FamilyFlowError, InputError, NotFound
+from engine.history import timeline
+from engine.service import FamilyFlow
+from familyflow import describe
+from familyflow.bootstrap import bootstrap, configure_logging
+from familyflow.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__,
+                  pretty_exceptions_enable=False)
+case_app = typer.Typer(no_args_is_help=True, help="Create, move and read cases.")
+process_app = typer.Typer(no_args_is_help=True, help="Process definitions.")
+db_app = typer.Typer(no_args_is_help=True, help="The database.")
+app.add_typer(case_app, name="case")
+app.add_typer(process_app, name="process")
+app.add_typer(db_app, name="db")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+class State:
+    db_url: str | None = None
+
+
+def settings() -> Settings:
+    overrides = {"database_url": State.db_url} if State.db_url else {}
+    try:
+        return Settings(**overrides)
+    except Exception as error:  # pydantic's ValidationError names the variable
+        raise InputError(field="settings", reason=str(error).replace("\n", " ")) from None
+
+
+def service(**kwargs: Any) -> FamilyFlow:
+    config = settings()
+    configure_logging(config)
+    return bootstrap(config, **kwargs)
+
+
+def emit(data: Any, *, as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+def parse_sets(pairs: list[str]) -> dict[str, Any]:
+    """--set k=v; v is JSON when it parses as JSON; dotted keys nest."""
+    data: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InputError(field="--set", reason=f"{pair!r} is not key=value")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        *parents, last = key.split(".")
+        target = data
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[last] = value
+    return data
+
+
+def parse_contacts(pairs: list[str]) -> dict[str, dict[str, Any]]:
+    """--contact role=Name,email,mobile (email or mobile may be empty)."""
+    contacts = {}
+    for pair in pairs:
+        role, sep, rest = pair.partition("=")
+        parts = [p.strip() for p in rest.split(",")]
+        if not sep or not parts[0] or len(parts) > 3:
+            raise InputError(field="--contact", reason=f"{pair!r} is not role=Name,email,mobile")
+        parts += [""] * (3 - len(parts))
+        contacts[role] = {"name": parts[0], "email": parts[1] or None, "mobile": parts[2] or None}
+    return contacts
+
+
+def actor(by: str | None) -> Actor:
+    return Actor(by) if by else Actor("cli", "*")
+
+
+@app.callback()
+def main_options(
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: "
+                                           "FAMILYFLOW_DATABASE_URL or sqlite:///familyflow.db)")]
+    = None,
+) -> None:
+    """FamilyFlow: children's-services procedures as state machines with timescales."""
+    State.db_url = db
+
+
+@app.command()
+def processes(as_json: JsonOpt = False) -> None:
+    """List the processes."""
+    found = describe.processes(settings())
+    emit(found, as_json=as_json,
+         text="\n".join(f"{p['name']:<24} {p['title']} ({p['source']})" for p in found))
+
+
+@process_app.command("show")
+def process_show(
+    name: str,
+    diagram: Annotated[bool, typer.Option("--diagram", help="Print a Mermaid diagram.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """A process's states, triggers, roles and timescales with rule IDs."""
+    found = describe.process(settings(), name)
+    if diagram:
+        emit({"name": name, "mermaid": found["mermaid"]}, as_json=as_json, text=found["mermaid"])
+        return
+    emit(found, as_json=as_json, text=describe.process_text(found))
+
+
+@case_app.command("create")
+def case_create(
+    process: str,
+    received_at: Annotated[str, typer.Option("--received-at", help="When it was received.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="k=v data")] = None,
+    contact: Annotated[list[str] | None, typer.Option("--contact",
+                                                      help="role=Name,email,mobile")] = None,
+    team: Annotated[str | None, typer.Option("--team")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who (email).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a referral; prints the new case's id."""
+    flow = service()
+    case_id = flow.create_case(
+        process=process, received_at=parse_instant(received_at, field="--received-at"),
+        data=parse_sets(set_ or []), contacts=parse_contacts(contact or []), actor=actor(by),
+        team=team)
+    emit({"case_id": case_id}, as_json=as_json, text=str(case_id))
+
+
+@case_app.command("event")
+def case_event(
+    case: int,
+    trigger: str,
+    at: Annotated[str | None, typer.Option("--at", help="When it happened.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who (email).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="k=v data")] = None,
+    version: Annotated[int | None, typer.Option("--version",
+                                                help="Refuse if the case moved on.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fire a trigger on a case."""
+    flow = service()
+    moved = flow.fire(case, trigger, parse_sets(set_ or []), actor=actor(by),
+                      at=parse_instant(at, field="--at") if at else None,
+                      expected_version=version)
+    emit({"case_id": case, "state": moved.state, "version": moved.version}, as_json=as_json,
+         text=f"case {case}: {moved.state} (version {moved.version})")
+
+
+@case_app.command("note")
+def case_note(
+    case: int,
+    text: str,
+    kind: Annotated[str, typer.Option("--kind", help="e.g. manager_oversight, session")]
+    = "general",
+    at: Annotated[str | None, typer.Option("--at")] = None,
+    by: Annotated[str | None, typer.Option("--by")] = None,
+) -> None:
+    """Add a case note; some kinds meet a required-note timescale."""
+    service().add_note(case, text=text, kind=kind, actor=actor(by),
+                       at=parse_instant(at, field="--at") if at else None)
+    typer.echo(f"case {case}: note added")
+
+
+@case_app.command("show")
+def case_show(case: int, as_json: JsonOpt = False) -> None:
+    """State, data, contacts, open deadlines, history and messages."""
+    flow = service()
+    with flow.db.connect() as conn:
+        rows = store.load_cases(conn, [case])
+        if case not in rows:
+            raise NotFound(what="case", key=case)
+        found = describe.case(conn, flow, rows[case])
+    emit(found, as_json=as_json, text=describe.case_text(found))
+
+
+@app.command("run-due")
+def run_due(
+    until: Annotated[str | None, typer.Option("--until", help="Up to this instant.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fire everything due up to an instant, as the scheduler would, then deliver."""
+    config = settings()
+    configure_logging(config)
+    from engine.clock import now
+
+    limit = parse_instant(until, field="--until") if until else now()
+    flow = bootstrap(config, clock=SimulatedClock(min(now(), limit)))
+    flow.advance(limit)
+    emit({"until": local(limit).isoformat()}, as_json=as_json,
+         text=f"ran everything due up to {local(limit).isoformat()}")
+
+
+@app.command()
+def simulate(scenario: Path, as_json: JsonOpt = False) -> None:
+    """Run a scenario in a throwaway database with simulated time."""
+    from familyflow import simulate as sim
+
+    config = settings()
+    if as_json:
+        config = config.model_copy(update={"log_json": True})
+    configure_logging(config)
+    result = sim.run(sim.load(scenario), settings=config)
+    emit(result, as_json=as_json, text=describe.timeline_text(result))
+
+
+@app.command()
+def demo() -> None:
+    """Load sample parenting cases at different stages."""
+    from familyflow.demo import load_demo
+
+    flow = service()
+    ids = load_demo(flow)
+    typer.echo(f"loaded {len(ids)} demo cases: {', '.join(map(str, ids))}")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", envvar="FAMILYFLOW_PORT")] = 8000,
+) -> None:
+    """Run the service: the scheduler fires deadlines, agendas and the outbox."""
+    from engine.scheduler import run_forever
+
+    config = settings()
+    configure_logging(config)
+    run_forever(bootstrap(config), tick_seconds=config.tick_seconds,
+                outbox_seconds=config.outbox_seconds, port=port)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations."""
+    service()
+    typer.echo("database is up to date")
+
+
+@app.command()
+def history(case: Annotated[int | None, typer.Argument()] = None, as_json: JsonOpt = False) -> None:
+    """The audit trail, in order."""
+    flow = service()
+    with flow.db.connect() as conn:
+        entries = timeline(conn, case_id=case)
+    emit(entries, as_json=as_json, text=describe.timeline_text({"timeline": entries}))
+
+
+def main() -> None:
+    try:
+        app()
+    except FamilyFlowError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+
+

@@ -1,0 +1,87 @@
+"""Demo data: parenting referrals at every stage, dated relative to today."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine import store
+from engine.cases import Actor
+from engine.service import FamilyFlow
+
+TM = {"name": "Ade Bello", "email": "ade.bello@example.org"}
+BS = {"name": "Business Support", "email": "bs@example.org"}
+WORKER = {"name": "Kim Lee", "email": "kim.lee@example.org"}
+SYSTEM = Actor("demo", "*")
+
+# (parent, social worker, steps to apply: (trigger, days ago, data))
+FAMILIES: list[tuple[str, str, list[tuple[str, int, dict[str, Any]]]]] = [
+    ("Jo Parent", "Sam Jones", []),
+    ("Alex Green", "Priya Shah", [("request_confirmation", 2, {})]),
+    ("Chris Hill", "Sam Jones", [("request_confirmation", 12, {}),
+                                 ("confirm_attendance", 9, {})]),
+    ("Dee Moss", "Priya Shah", [("request_confirmation", 14, {}),
+                                ("confirm_attendance", 13, {}),
+                                ("choose_sessions", 12, {"sessions": [1, 2, 3, 4, 5, 6]}),
+                                ("allocate_worker", 10, {"worker": WORKER})]),
+    ("Evan Rowe", "Sam Jones", [("request_confirmation", 40, {}),
+                                ("confirm_attendance", 39, {}),
+                                ("choose_sessions", 38, {"sessions": [1, 2, 3, 4, 5, 6, 7, 8]}),
+                                ("allocate_worker", 36, {"worker": WORKER}),
+                                ("hold_planning_meeting", 33, {})]),
+]
+
+
+def _sessions(now: datetime) -> list[str]:
+    first = (now - timedelta(days=21)).replace(hour=10, minute=0, second=0, microsecond=0)
+    return [(first + timedelta(weeks=week)).isoformat() for week in range(8)]
+
+
+def load_demo(flow: FamilyFlow) -> list[int]:
+    """Load the demo once; a second run finds it and adds nothing."""
+    with flow.db.connect() as conn:
+        existing = conn.execute(sa.select(store.cases.c.id).where(
+            store.cases.c.team == "Families Together (demo)")).scalars().all()
+    if existing:
+        return list(existing)
+    now = flow.clock.now()
+    ids = []
+    for number, (parent, social_worker, steps) in enumerate(FAMILIES):
+        mobile = f"07700900{100 + number:03d}"
+        email = social_worker.lower().replace(" ", ".") + "@example.org"
+        case_id = flow.create_case(
+            process="parenting", received_at=now - timedelta(days=45 - number),
+            data={}, team="Families Together (demo)", actor=SYSTEM,
+            contacts={"social_worker": {"name": social_worker, "email": email},
+                      "team_manager": TM, "business_support": BS,
+                      "parent": {"name": parent, "mobile": mobile}})
+        for trigger, days_ago, data in steps:
+            flow.fire(case_id, trigger, data, actor=SYSTEM, at=now - timedelta(days=days_ago))
+        ids.append(case_id)
+    ids.append(_attending(flow, now))
+    return ids
+
+
+def _attending(flow: FamilyFlow, now: datetime) -> int:
+    """A family on the register who has missed one session."""
+    sessions = _sessions(now)
+    case_id = flow.create_case(
+        process="parenting", received_at=now - timedelta(days=60), data={},
+        team="Families Together (demo)", actor=SYSTEM,
+        contacts={"social_worker": {"name": "Priya Shah", "email": "priya.shah@example.org"},
+                  "team_manager": TM, "business_support": BS, "worker": WORKER,
+                  "parent": {"name": "Fran Lowe", "mobile": "07700900199"}})
+    for trigger, days_ago, data in [
+        ("request_confirmation", 58, {}), ("confirm_attendance", 57, {}),
+        ("choose_sessions", 56, {"sessions": [1, 2, 3, 4, 5, 6, 7, 8]}),
+        ("allocate_worker", 50, {"worker": WORKER}), ("hold_planning_meeting", 48, {}),
+        ("register", 30, {"venue": "Riverside Family Centre", "sessions": sessions}),
+    ]:
+        flow.fire(case_id, trigger, data, actor=SYSTEM, at=now - timedelta(days=days_ago))
+    flow.fire(case_id, "record_session", {"session": sessions[0], "attended": True},
+              actor=SYSTEM, at=now - timedelta(days=21))
+    flow.fire(case_id, "record_session", {"session": sessions[1], "attended": False},
+              actor=SYSTEM, at=now - timedelta(days=14))
+    return case_id

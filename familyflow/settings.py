@@ -1,0 +1,101 @@
+"""All configuration, from FAMILYFLOW_* environment variables; bad values are refused."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine.calendar import NATIONS
+from workflows.spec import Duration
+
+_DURATION = re.compile(r"^\s*(\d+)\s+(calendar_days|working_days|weeks|hours)\s*$")
+_SLOT = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun|\*)\s+([01]\d|2[0-3]):([0-5]\d)\s*$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FAMILYFLOW_", extra="ignore")
+
+    database_url: str = "sqlite:///familyflow.db"
+    nation: str = "england"
+    email_transport: Literal["file", "smtp", "notify"] = "file"
+    sms_transport: Literal["file", "notify"] = "file"
+    outbox_dir: Path = Path("outbox")
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_sender: str = "familyflow@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    notify_api_key: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_email_template_id: str | None = None
+    notify_sms_template_id: str | None = None
+    quiet_hours_start: time = time(20, 0)
+    quiet_hours_end: time = time(8, 0)
+    working_day_starts: time = time(9, 0)
+    tick_seconds: int = Field(30, ge=1, le=3600)
+    outbox_seconds: int = Field(15, ge=1, le=3600)
+    batch_size: int = Field(500, ge=1, le=10_000)
+    late_after_minutes: int = Field(5, ge=0)
+    max_attempts: int = Field(8, ge=1, le=50)
+    timescales: dict[str, str] = Field(default_factory=dict,
+                                       description='JSON: {"PAR-05": "7 working_days"}')
+    agenda_times: dict[str, str] = Field(default_factory=dict,
+                                         description='JSON: {"parenting_tuesday": "tue 08:00"}')
+    log_json: bool | None = None
+    service_name: str = "FamilyFlow"
+
+    @field_validator("nation")
+    @classmethod
+    def _nation(cls, value: str) -> str:
+        if value not in NATIONS:
+            raise ValueError(f"must be one of {', '.join(NATIONS)}")
+        return value
+
+    @field_validator("timescales", "agenda_times", mode="before")
+    @classmethod
+    def _json(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("timescales")
+    @classmethod
+    def _durations(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            if not _DURATION.match(text):
+                raise ValueError(f"{key}: {text!r} is not like '5 working_days'")
+        return value
+
+    @field_validator("agenda_times")
+    @classmethod
+    def _slots(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            if not _SLOT.match(text):
+                raise ValueError(f"{key}: {text!r} is not like 'tue 08:00'")
+        return value
+
+    @model_validator(mode="after")
+    def _notify_complete(self) -> Settings:
+        if "notify" in (self.email_transport, self.sms_transport):
+            missing = [name for name in ("notify_api_key", "notify_email_template_id",
+                                         "notify_sms_template_id") if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"the notify transport needs {', '.join(missing)}")
+        return self
+
+    def timescale_overrides(self) -> dict[str, Duration]:
+        overrides = {}
+        for key, text in self.timescales.items():
+            match = _DURATION.match(text)
+            assert match
+            overrides[key] = Duration(amount=int(match[1]), unit=match[2])  # type: ignore[arg-type]
+        return overrides
+
+    def agenda_slot(self, key: str) -> tuple[str, str] | None:
+        match = _SLOT.match(self.agenda_times.get(key, ""))
+        return (match[1], f"{match[2]}:{match[3]}") if match else None

@@ -1,0 +1,118 @@
+"""Scenarios: a referral's life in simulated time, in a throwaway database."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from engine import store
+from engine.cases import ANY_ROLE, Actor
+from engine.clock import SimulatedClock, parse_instant
+from engine.errors import FamilyFlowError, InputError
+from engine.history import timeline
+from familyflow.bootstrap import bootstrap
+from familyflow.settings import Settings
+
+
+class ScenarioError(InputError):
+    """{field}: {reason}"""
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: str | None = None
+    event: str | None = None
+    by: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    note: str | None = None
+    kind: str = "general"
+    until: str | None = None
+
+    @model_validator(mode="after")
+    def _one_thing(self) -> Step:
+        if self.until is None and (self.at is None or (self.event is None) == (self.note is None)):
+            raise ValueError("a step is {at, event} or {at, note} or {until}")
+        return self
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    process: str
+    received_at: str
+    contacts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+    team: str | None = None
+    steps: list[Step] = Field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def load(path: Path) -> Scenario:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise ScenarioError(field=str(path), reason=str(error).splitlines()[0]) from None
+    for step in (raw or {}).get("steps", []) or []:  # YAML reads bare timestamps as datetimes
+        for key in ("at", "until"):
+            if isinstance(step, dict) and key in step:
+                step[key] = _text(step[key])
+    if isinstance(raw, dict) and "received_at" in raw:
+        raw["received_at"] = _text(raw["received_at"])
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ScenarioError(field=where, reason=first["msg"]) from None
+
+
+def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, Any]:
+    received = parse_instant(scenario.received_at, field="received_at")
+    with tempfile.TemporaryDirectory(prefix="familyflow-sim-") as tmp:
+        base = settings or Settings()
+        sim_settings = base.model_copy(update={
+            "database_url": f"sqlite:///{tmp}/scenario.db", "outbox_dir": Path(tmp) / "outbox",
+            "email_transport": "file", "sms_transport": "file"})
+        clock = SimulatedClock(received)
+        app = bootstrap(sim_settings, clock=clock)
+        try:
+            case_id = app.create_case(process=scenario.process, received_at=received,
+                                      data=scenario.data, contacts=scenario.contacts,
+                                      team=scenario.team)
+        except FamilyFlowError as error:
+            raise ScenarioError(field="scenario", reason=str(error)) from None
+        for number, step in enumerate(scenario.steps, start=1):
+            _step(app, clock, case_id, number, step)
+        with app.db.connect() as conn:
+            entries = timeline(conn, case_id=None)
+            state = store.load_cases(conn, [case_id])[case_id].state
+        app.db.dispose()
+    return {"final_state": state, "timeline": entries}
+
+
+def _step(app: Any, clock: SimulatedClock, case_id: int, number: int, step: Step) -> None:
+    label = f"step {number}"
+    try:
+        moment = parse_instant(step.until or step.at or "", field="until" if step.until else "at")
+        if moment < clock.now():
+            raise InputError(field="at", reason="steps must be in time order")
+        app.advance(moment)
+        if step.event:
+            label = f"step {number} ({step.event})"
+            actor = Actor(step.by) if step.by else Actor("scenario", ANY_ROLE)
+            app.fire(case_id, step.event, step.data, actor=actor, at=moment)
+        elif step.note:
+            app.add_note(case_id, text=step.note, kind=step.kind,
+                         actor=Actor(step.by or "scenario", ANY_ROLE), at=moment)
+        app.tick()
+    except FamilyFlowError as error:
+        raise ScenarioError(field=label, reason=str(error)) from None
