@@ -72,6 +72,7 @@ def run_agenda(work: CaseWork, process: Process, agenda: Agenda, *, since: datet
                     "reference": f"{process.code}-{case.id:06d}", "state": case.state,
                     "received_at": case.received_at, "closed_at": case.closed_at,
                     "data": case.data, "contacts": case.contacts_by_role()})
+    dedupe_keys: list[str] = []
     for email, recipient in by_recipient.items():
         sections = [{"key": s.key, "title": s.title, "cases": listed[email][s.key]}
                     for s in agenda.sections]
@@ -79,8 +80,10 @@ def run_agenda(work: CaseWork, process: Process, agenda: Agenda, *, since: datet
                    "rule": ", ".join(agenda.rules), "service_name": work.services.service_name}
         rendered = work.services.renderer.render(template=agenda.template, medium="email",
                                                  context=context)
+        dedupe_key = f"job:{agenda.key}:{slot.isoformat()}:{email}"
+        dedupe_keys.append(dedupe_key)
         work.outbox_rows.append(outbox_row(
-            case_id=None, dedupe_key=f"job:{agenda.key}:{slot.isoformat()}:{email}",
+            case_id=None, dedupe_key=dedupe_key,
             medium="email", template=agenda.template, rule=", ".join(agenda.rules),
             recipient={**recipient, "role": agenda.to}, cc=[], rendered=rendered, now=work.now,
             policy=work.services.policy))
@@ -88,4 +91,8 @@ def run_agenda(work: CaseWork, process: Process, agenda: Agenda, *, since: datet
                 reason=f"{agenda.key}: {len(by_recipient)} agenda(s) queued",
                 detail={"job": agenda.key, "slot": slot.isoformat(),
                         "recipients": len(by_recipient)})
+    for dedupe_key in dedupe_keys:  # each agenda email on the timeline, like any message
+        work._audit(None, kind="message", actor=Actor(), at=slot, rule=", ".join(agenda.rules),
+                    reason=f"email to {agenda.to}",
+                    detail={"dedupe_key": dedupe_key, "template": agenda.template})
     return len(by_recipient)

@@ -229,7 +229,9 @@ class CaseWork:
         timescale = process.timescale(row["timescale"])
         reminder = row["kind"] == "reminder"
         effects = timescale.on_reminder if reminder else timescale.on_due
-        context = {"deadline": {"due_at": row["due_at"], "description": timescale.description,
+        # A reminder's row is due early; the message speaks of the timescale's due.
+        due = self.calendar.due_at(row["started_at"], timescale.within) if reminder else row["due_at"]
+        context = {"deadline": {"due_at": due, "description": timescale.description,
                                 "rule": timescale.rule, "late": late}}
         if not reminder:
             self._audit(case, kind="deadline_missed", actor=Actor(), at=row["due_at"],

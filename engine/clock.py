@@ -57,7 +57,8 @@ def parse_instant(text: str, *, field: str, tz: tzinfo = LONDON) -> datetime:
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(field=field, reason=f"{text!r} is not an ISO 8601 date or date-time") from None
+        reason = f"{text!r} is not an ISO 8601 date or date-time"
+        raise InputError(field=field, reason=reason) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC)

@@ -73,7 +73,7 @@ class RoleNotAllowed(FamilyFlowError):
 
 
 class ConflictError(FamilyFlowError):
-    """case {case_id} was changed by someone else (version {expected} is stale); reload and try again"""
+    """case {case_id} was changed by someone else (version {expected} is stale); reload, retry"""
 
     exit_code = 6
     http_status = 409

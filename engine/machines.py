@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from transitions import EventData, Machine, MachineError
 
@@ -29,7 +29,7 @@ class CaseModel:
 
 def _condition(guard: Guard) -> Any:
     def check(event: EventData) -> bool:
-        model: CaseModel = event.model
+        model = cast(CaseModel, event.model)
         reason = guard(model.view, event.kwargs["data"])
         if reason is not None:
             model.refusals.append(reason)
@@ -40,7 +40,7 @@ def _condition(guard: Guard) -> Any:
 
 def _applied(spec: Transition) -> Any:
     def record(event: EventData) -> None:
-        event.model.applied = spec
+        cast(CaseModel, event.model).applied = spec
 
     return record
 
@@ -78,7 +78,7 @@ class ProcessMachine:
         with self._lock:  # add/remove_model mutate the shared Machine
             self.machine.add_model(model, initial=view.state)
             try:
-                moved = model.trigger(trigger, data=data)
+                moved = cast(Any, model).trigger(trigger, data=data)
             except MachineError:
                 moved = None
             finally:

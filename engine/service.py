@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from engine.clock import Clock, SimulatedClock
 from engine.errors import ConflictError, FamilyFlowError, InputError, UnknownProcess
 from notifications.outbox import Outbox
 from workflows.contacts import ROLES, Contact
+from workflows.spec import Agenda, Process
 
 log = structlog.get_logger("familyflow.engine")
 T = TypeVar("T")
@@ -146,13 +148,13 @@ class FamilyFlow:
         log.error("deadline_failed", deadline_id=deadline_id)
 
     def run_agendas(self) -> int:
-        queued = 0
-        for process in self.services.processes.values():
-            for agenda in process.agendas:
-                queued += self._work(lambda w, p=process, a=agenda: self._agenda(w, p, a))
-        return queued
+        return sum(
+            self._work(partial(self._agenda, process=process, agenda=agenda))
+            for process in self.services.processes.values()
+            for agenda in process.agendas
+        )
 
-    def _agenda(self, work: CaseWork, process: Any, agenda: Any) -> int:
+    def _agenda(self, work: CaseWork, *, process: Process, agenda: Agenda) -> int:
         last = store.last_job_slot(work.conn, agenda.key)
         if last is None:  # first start: runs begin from now, nothing to catch up
             store.record_job_run(work.conn, {"job": agenda.key, "slot": work.now,

@@ -226,8 +226,13 @@ def last_job_slot(conn: Connection, job: str) -> datetime | None:
 def record_job_run(conn: Connection, row: dict[str, Any]) -> bool:
     """Insert the run; False when another instance already ran this slot."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(job_runs).on_conflict_do_nothing(index_elements=["job", "slot"])
-    return conn.execute(statement, row).rowcount == 1
+    statement = (
+        dialect.insert(job_runs)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["job", "slot"])
+        .returning(job_runs.c.id)
+    )
+    return conn.execute(statement).scalar() is not None
 
 
 def user_role(conn: Connection, email: str) -> str | None:

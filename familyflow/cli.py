@@ -36,9 +36,8 @@ class State:
 
 
 def settings() -> Settings:
-    overrides = {"database_url": State.db_url} if State.db_url else {}
     try:
-        return Settings(**overrides)
+        return Settings(database_url=State.db_url) if State.db_url else Settings()
     except Exception as error:  # pydantic's ValidationError names the variable
         raise InputError(field="settings", reason=str(error).replace("\n", " ")) from None
 

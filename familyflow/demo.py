@@ -73,12 +73,13 @@ def _attending(flow: FamilyFlow, now: datetime) -> int:
         contacts={"social_worker": {"name": "Priya Shah", "email": "priya.shah@example.org"},
                   "team_manager": TM, "business_support": BS, "worker": WORKER,
                   "parent": {"name": "Fran Lowe", "mobile": "07700900199"}})
-    for trigger, days_ago, data in [
+    steps: list[tuple[str, int, dict[str, Any]]] = [
         ("request_confirmation", 58, {}), ("confirm_attendance", 57, {}),
         ("choose_sessions", 56, {"sessions": [1, 2, 3, 4, 5, 6, 7, 8]}),
         ("allocate_worker", 50, {"worker": WORKER}), ("hold_planning_meeting", 48, {}),
         ("register", 30, {"venue": "Riverside Family Centre", "sessions": sessions}),
-    ]:
+    ]
+    for trigger, days_ago, data in steps:
         flow.fire(case_id, trigger, data, actor=SYSTEM, at=now - timedelta(days=days_ago))
     flow.fire(case_id, "record_session", {"session": sessions[0], "attended": True},
               actor=SYSTEM, at=now - timedelta(days=21))
