@@ -106,16 +106,16 @@ class FamilyFlow:
             work = CaseWork(conn=conn, services=self.services, now=now)
             rows = store.claim_due_deadlines(conn, now=now, limit=limit, only=only)
             work.preload([row["case_id"] for row in rows])
-            fired = []
             for row in rows:
                 if row["id"] in work.closed_ids:
                     continue
                 late = now - row["due_at"] > self.late_after
+                # Marked before acting: an effect that closes the case (PAR-04's close)
+                # closes the case's open deadlines, and this one fired, not cancelled.
+                store.mark_fired(conn, [{"b_id": row["id"], "b_fired_at": now, "b_late": late}])
                 work.fire_deadline(row, late=late)
-                fired.append({"b_id": row["id"], "b_fired_at": now, "b_late": late})
                 log.info("deadline_fired", case_id=row["case_id"], rule=row["rule"],
                          timescale=row["timescale"], kind=row["kind"], late=late)
-            store.mark_fired(conn, fired)
             work.flush()
             return len(rows)
 

@@ -7,14 +7,16 @@ work would cost more than the work itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from engine.models import (
     AuditEvent,
@@ -67,42 +69,197 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[start : start + CHUNK]
 
 
+# -- running the hot statements ------------------------------------------------
+#
+# The statements of the hot paths (events, deadline firing) are built once, with
+# bound parameters: building a statement and its cache key costs several times
+# what SQLite spends running it. On SQLite they are also compiled once and run
+# on the driver's cursor, because SQLAlchemy's per-execution bookkeeping does
+# too. The SQL, the values bound (through each column type's bind processor)
+# and the values read back (through its result processor) are the ones
+# Connection.execute would use, and driver errors are raised as the same
+# SQLAlchemy exceptions. PostgreSQL, a connection not yet in a transaction,
+# echo, statement listeners or anything the compiled form cannot express
+# (expanding IN lists, Python-side defaults) go through Connection.execute.
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    binds: tuple[tuple[str | None, Any, Any], ...]  # (parameter, constant, bind processor)
+    columns: tuple[tuple[str, Any], ...]  # (key, result processor) of the rows returned
+
+    def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            constant if name is None else params[name] if proc is None else proc(params[name])
+            for name, constant, proc in self.binds
+        )
+
+
+_PlanKey = tuple[int, tuple[str, ...]]
+_PLANS: weakref.WeakKeyDictionary[Dialect, dict[_PlanKey, _Plan | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
+    if (compiled.positiontup is None or "POSTCOMPILE" in compiled.string
+            or compiled.insert_prefetch or compiled.update_prefetch):
+        return None
+    binds = []
+    for name in compiled.positiontup:
+        bind = compiled.binds[name]
+        if bind.expanding or bind.literal_execute or bind.callable is not None:
+            return None
+        proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if bind.required or name in keys:
+            binds.append((name, None, proc))
+        else:
+            binds.append((None, bind.value if proc is None else proc(bind.value), None))
+    if isinstance(statement, sa.Select):
+        returned = [(column.key, column.type) for column in statement.selected_columns]
+    else:
+        returned = [(d["name"], d["type"]) for d in statement.returning_column_descriptions]
+    columns = tuple((key, type_.dialect_impl(dialect).result_processor(dialect, None))
+                    for key, type_ in returned)
+    return _Plan(sql=compiled.string, binds=tuple(binds), columns=columns)
+
+
+def _plan(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Plan | None:
+    dialect = conn.dialect
+    if dialect.name != "sqlite" or dialect.paramstyle != "qmark":
+        return None
+    if not conn.in_transaction() or conn.engine.echo:
+        return None
+    dispatch = conn.dispatch
+    if (dispatch.before_execute or dispatch.after_execute or dispatch.before_cursor_execute
+            or dispatch.after_cursor_execute):
+        return None
+    plans = _PLANS.get(dialect)
+    if plans is None:
+        plans = _PLANS[dialect] = {}
+    key = (id(statement), keys)
+    if key not in plans:
+        try:
+            plans[key] = _compile(statement, dialect, keys)
+        except Exception:  # Connection.execute will run it, or say what is wrong
+            plans[key] = None
+    return plans[key]
+
+
+def _run(conn: Connection, plan: _Plan, values: list[tuple[Any, ...]]) -> Any:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    error_class = conn.dialect.loaded_dbapi.Error
+    try:
+        if len(values) == 1:
+            cursor.execute(plan.sql, values[0])
+        else:
+            cursor.executemany(plan.sql, values)
+    except error_class as error:
+        raise sa.exc.DBAPIError.instance(
+            plan.sql, values[0] if len(values) == 1 else values, error, error_class,
+            dialect=conn.dialect, ismulti=len(values) > 1,
+        ) from error
+    return cursor
+
+
+def _fetch(conn: Connection, statement: Any, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows a SELECT, or a statement with RETURNING, gives back."""
+    plan = _plan(conn, statement, tuple(params))
+    if plan is None:
+        return [dict(row) for row in conn.execute(statement, params).mappings()]
+    cursor = _run(conn, plan, [plan.values(params)])
+    columns = plan.columns
+    rows = [
+        {key: value if proc is None else proc(value)
+         for (key, proc), value in zip(columns, row, strict=True)}
+        for row in cursor.fetchall()
+    ]
+    cursor.close()
+    return rows
+
+
+def _write(conn: Connection, statement: Any,
+           params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
+    """Run an INSERT, UPDATE or DELETE for one row or many; the rows it touched."""
+    rows = [params] if isinstance(params, Mapping) else params
+    plan = _plan(conn, statement, tuple(rows[0]))
+    if plan is not None:
+        try:
+            values = [plan.values(row) for row in rows]
+        except KeyError:  # a row without a value: let Connection.execute say so
+            plan = None
+    if plan is None:
+        return int(conn.execute(statement, params).rowcount)  # type: ignore[arg-type]
+    cursor = _run(conn, plan, values)
+    count = int(cursor.rowcount)
+    cursor.close()
+    return count
+
+
+_INSERT = {table: sa.insert(table) for table in (cases, contacts, deadlines, audit, outbox)}
+_INSERT_CASE = sa.insert(cases).returning(cases.c.id)
+_DELETE_CONTACT = sa.delete(contacts).where(contacts.c.case_id == sa.bindparam("b_case_id"),
+                                            contacts.c.role == sa.bindparam("b_role"))
+_SELECT_CASES = sa.select(cases).where(cases.c.id.in_(sa.bindparam("b_ids", expanding=True)))
+_SELECT_CONTACTS = (
+    sa.select(contacts)
+    .where(contacts.c.case_id.in_(sa.bindparam("b_ids", expanding=True)))
+    .order_by(contacts.c.id)
+)
+_SELECT_CASE = sa.select(cases).where(cases.c.id == sa.bindparam("b_id"))
+_SELECT_CONTACTS_OF = (
+    sa.select(contacts).where(contacts.c.case_id == sa.bindparam("b_id")).order_by(contacts.c.id)
+)
+_UPDATE_CASE = (
+    sa.update(cases)
+    .where(cases.c.id == sa.bindparam("b_id"), cases.c.version == sa.bindparam("b_loaded"))
+    .values(state=sa.bindparam("b_state"), data=sa.bindparam("b_data"),
+            version=sa.bindparam("b_version"), closed_at=sa.bindparam("b_closed_at"))
+)
+
+
 def insert_case(conn: Connection, row: dict[str, Any]) -> int:
-    return int(conn.execute(sa.insert(cases).returning(cases.c.id), row).scalar_one())
+    return int(_fetch(conn, _INSERT_CASE, row)[0]["id"])
 
 
 def insert_contacts(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(sa.insert(contacts), rows)
+        _write(conn, _INSERT[contacts], rows)
 
 
 def replace_contact(conn: Connection, *, case_id: int, role: str,
                     contact: dict[str, Any]) -> None:
-    conn.execute(sa.delete(contacts).where(contacts.c.case_id == case_id,
-                                           contacts.c.role == role))
-    conn.execute(sa.insert(contacts).values(case_id=case_id, role=role, **contact))
+    _write(conn, _DELETE_CONTACT, {"b_case_id": case_id, "b_role": role})
+    _write(conn, _INSERT[contacts], {"case_id": case_id, "role": role, **contact})
 
 
 def load_cases(conn: Connection, ids: Sequence[int]) -> dict[int, CaseRow]:
     found: dict[int, CaseRow] = {}
     for chunk in _chunks(list(ids)):
-        for row in conn.execute(sa.select(cases).where(cases.c.id.in_(chunk))).mappings():
+        if len(chunk) == 1:  # the event path: one case, by primary key
+            params: dict[str, Any] = {"b_id": chunk[0]}
+            case_rows = _fetch(conn, _SELECT_CASE, params)
+            contact_rows = _fetch(conn, _SELECT_CONTACTS_OF, params)
+        else:
+            params = {"b_ids": chunk}
+            case_rows = _fetch(conn, _SELECT_CASES, params)
+            contact_rows = _fetch(conn, _SELECT_CONTACTS, params)
+        for row in case_rows:
             found[row["id"]] = CaseRow(**row, loaded_version=row["version"])
-        query = sa.select(contacts).where(contacts.c.case_id.in_(chunk)).order_by(contacts.c.id)
-        for contact in conn.execute(query).mappings():
-            found[contact["case_id"]].contacts.append(dict(contact))
+        for contact in contact_rows:
+            found[contact["case_id"]].contacts.append(contact)
     return found
 
 
 def update_case(conn: Connection, case: CaseRow) -> bool:
     """Write the case if nobody else has since it was read (optimistic lock)."""
-    result = conn.execute(
-        sa.update(cases)
-        .where(cases.c.id == case.id, cases.c.version == case.loaded_version)
-        .values(state=case.state, data=case.data, version=case.version,
-                closed_at=case.closed_at)
-    )
-    if result.rowcount == 1:
+    updated = _write(conn, _UPDATE_CASE, {
+        "b_id": case.id, "b_loaded": case.loaded_version, "b_state": case.state,
+        "b_data": case.data, "b_version": case.version, "b_closed_at": case.closed_at,
+    })
+    if updated == 1:
         case.loaded_version = case.version
         return True
     return False
@@ -110,7 +267,8 @@ def update_case(conn: Connection, case: CaseRow) -> bool:
 
 def insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(sa.insert(table), rows)
+        statement = _INSERT.get(table)
+        _write(conn, sa.insert(table) if statement is None else statement, rows)
 
 
 def insert_deadlines(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -125,18 +283,29 @@ def close_deadlines(
     A deadline that already fired is still unclosed until the thing happens,
     so meeting it late is recorded too.
     """
-    where = [deadlines.c.case_id == case_id, deadlines.c.closed_at.is_(None)]
+    params: dict[str, Any] = {"b_case_id": case_id, "b_status": status, "b_at": at}
+    if timescales is None:
+        return _fetch(conn, _close_statement(None), params)
+    params.update((f"b_t{i}", key) for i, key in enumerate(timescales))
+    return _fetch(conn, _close_statement(len(timescales)), params)
+
+
+@cache
+def _close_statement(timescales: int | None) -> sa.Update:
+    """Close a case's unclosed deadlines: all of them, or those of n timescales."""
+    where = [deadlines.c.case_id == sa.bindparam("b_case_id"), deadlines.c.closed_at.is_(None)]
     if timescales is not None:
-        where.append(deadlines.c.timescale.in_(timescales))
-    new_status = sa.case((deadlines.c.status == "open", status), else_=deadlines.c.status)
-    statement = (
+        where.append(deadlines.c.timescale.in_(
+            [sa.bindparam(f"b_t{i}", type_=sa.String) for i in range(timescales)]))
+    new_status = sa.case((deadlines.c.status == "open", sa.bindparam("b_status", type_=sa.String)),
+                         else_=deadlines.c.status)
+    return (
         sa.update(deadlines)
         .where(*where)
-        .values(status=new_status, closed_at=at)
+        .values(status=new_status, closed_at=sa.bindparam("b_at"))
         .returning(deadlines.c.id, deadlines.c.timescale, deadlines.c.rule, deadlines.c.kind,
                    deadlines.c.due_at, deadlines.c.fired_at)
     )
-    return [dict(row) for row in conn.execute(statement).mappings()]
 
 
 def claim_due_deadlines(
@@ -171,15 +340,16 @@ def deadline(conn: Connection, deadline_id: int) -> dict[str, Any]:
                 .mappings().one())
 
 
+_MARK_FIRED = (
+    sa.update(deadlines)
+    .where(deadlines.c.id == sa.bindparam("b_id"), deadlines.c.status == "open")
+    .values(status="fired", fired_at=sa.bindparam("b_fired_at"), late=sa.bindparam("b_late"))
+)
+
+
 def mark_fired(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(
-            sa.update(deadlines)
-            .where(deadlines.c.id == sa.bindparam("b_id"), deadlines.c.status == "open")
-            .values(status="fired", fired_at=sa.bindparam("b_fired_at"),
-                    late=sa.bindparam("b_late")),
-            rows,
-        )
+        _write(conn, _MARK_FIRED, rows)
 
 
 def next_due(conn: Connection) -> datetime | None:
@@ -187,17 +357,25 @@ def next_due(conn: Connection) -> datetime | None:
     return conn.execute(query).scalar()
 
 
+_INSERT_OUTBOX = {
+    name: dialect.insert(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 def insert_outbox(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Queue messages; a dedupe key already present is silently kept as it was."""
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"]),
-                 rows)
+    name = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+    _write(conn, _INSERT_OUTBOX[name], rows)
+
+
+_CLOSURE_DAYS = sa.select(closure_days.c.day)
 
 
 def closure_day_list(conn: Connection) -> list[date]:
-    return list(conn.execute(sa.select(closure_days.c.day)).scalars())
+    return [row["day"] for row in _fetch(conn, _CLOSURE_DAYS, {})]
 
 
 def open_case_ids_for_process(conn: Connection, process: str) -> list[int]:
@@ -235,8 +413,12 @@ def record_job_run(conn: Connection, row: dict[str, Any]) -> bool:
     return conn.execute(statement).scalar() is not None
 
 
+_USER_ROLE = sa.select(users.c.role).where(users.c.email == sa.bindparam("b_email"))
+
+
 def user_role(conn: Connection, email: str) -> str | None:
-    return conn.execute(sa.select(users.c.role).where(users.c.email == email)).scalar()
+    rows = _fetch(conn, _USER_ROLE, {"b_email": email})
+    return rows[0]["role"] if rows else None
 
 
 def history(conn: Connection, *, case_id: int | None) -> list[dict[str, Any]]:

@@ -89,6 +89,16 @@ def outbox_row(
     }
 
 
+def _send(transport: Transport, envelope: Envelope) -> str:
+    try:
+        return transport.send(envelope)
+    except (PermanentDeliveryError, TemporaryDeliveryError):
+        raise
+    except Exception as error:  # a transport bug must not jam the messages behind it
+        reason = f"unexpected {type(error).__name__}"  # its text may quote the recipient
+        raise TemporaryDeliveryError(message_id=envelope.message_id, reason=reason) from None
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
@@ -115,6 +125,10 @@ class Outbox:
         while True:
             claimed = self._claim(limit=limit)
             for row in claimed:
+                if row["attempts"] >= self.policy.max_attempts:  # died mid-send too often
+                    self._finish(row["id"], status="failed", last_error=row["last_error"])
+                    report.failed += 1
+                    continue
                 self._deliver(row, report)
             if len(claimed) < limit:
                 return report
@@ -156,7 +170,7 @@ class Outbox:
         transport = self.transports[row["medium"]]
         attempts = row["attempts"] + 1
         try:
-            reference = transport.send(envelope)
+            reference = _send(transport, envelope)
         except PermanentDeliveryError as error:
             self._finish(row["id"], status="failed", last_error=str(error))
             log.warning("message_failed", message_id=row["id"], rule=row["rule"],

@@ -96,7 +96,8 @@ def _missed(case: CaseView) -> list[str]:
 
 
 def _session_key(data: Mapping[str, Any]) -> str:
-    return str(data["session"].isoformat() if isinstance(data["session"], datetime) else data["session"])
+    session = data["session"]
+    return session.isoformat() if isinstance(session, datetime) else str(session)
 
 
 def session_is_registered(case: CaseView, data: Mapping[str, Any]) -> str | None:

@@ -11,13 +11,16 @@ reference is `familyflow-<message id>` and never carries personal data.
 Failures: Notify's 400/401/403/404 (bad request, bad key) are permanent; 429
 (rate limit), 5xx and connection errors are temporary. Error reasons carry the
 status code and Notify's error class and message, with any recipient address
-masked, never the recipient.
+masked, never the recipient. The client library logs the same error text at
+WARNING; a filter masks the recipients there too.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 import requests
@@ -34,6 +37,25 @@ from notifications.channels.base import Envelope
 
 DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 _REASON_LIMIT = 300
+_sending_to: ContextVar[tuple[str, ...]] = ContextVar("notify_sending_to", default=())
+
+
+class _MaskRecipients(logging.Filter):
+    """The client logs a failed request with Notify's error text, which can quote the
+    recipient; mask the recipients of the message being sent, as in our reasons."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        recipients = _sending_to.get()
+        if recipients and isinstance(record.args, tuple):
+            record.args = tuple(
+                _mask(str(arg), recipients) if any(r and r in str(arg) for r in recipients)
+                else arg
+                for arg in record.args
+            )
+        return True
+
+
+logging.getLogger("notifications_python_client.base").addFilter(_MaskRecipients())
 
 
 def _is_uuid(text: str) -> bool:
@@ -99,11 +121,13 @@ class NotifyTransport:
         # The client's requests.Session is not thread-safe, so each send has its own
         # client, closed afterwards so that no socket outlives the call.
         client = NotificationsAPIClient(self._api_key, base_url=self.base_url)
+        sending = _sending_to.set((envelope.to_address, *envelope.cc))
         try:
             notification_id = self._send_one(client, envelope, envelope.to_address)
             for copy_to in envelope.cc:
                 self._send_one(client, envelope, copy_to)
         finally:
+            _sending_to.reset(sending)
             client.request_session.close()
         return notification_id
 

@@ -1,0 +1,52 @@
+"""The outbox keeps going when one message cannot be sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from notifications.channels.base import Envelope
+from notifications.channels.file import FileTransport
+from tests.support.journeys import CONTACTS, at, outbox_rows
+
+
+class BrokenFirstTransport:
+    """A transport with a bug that blows up on one message only."""
+
+    name = "broken"
+
+    def __init__(self, directory: Path, broken_id: int) -> None:
+        self.file = FileTransport(directory=directory)
+        self.broken_id = broken_id
+
+    def send(self, envelope: Envelope) -> str:
+        if envelope.message_id == self.broken_id:
+            raise RuntimeError(f"bug while sending to {envelope.to_address}")
+        return self.file.send(envelope)
+
+
+def test_an_unexpected_transport_error_is_retried_later_and_does_not_block_the_rest(
+        make_app, tmp_path):
+    transport = BrokenFirstTransport(tmp_path / "out", broken_id=1)
+    flow = make_app(transports={"email": transport, "sms": transport})
+    for _ in range(3):
+        flow.create_case(process="parenting", received_at=at("2026-12-14T09:00"), data={},
+                         contacts=CONTACTS)
+    flow.outbox.deliver_due()
+
+    rows = {r["id"]: r for r in outbox_rows(flow)}
+    assert (rows[1]["status"], rows[1]["attempts"]) == ("queued", 1)
+    assert rows[1]["last_error"].endswith("unexpected RuntimeError")
+    assert "ade.bello" not in rows[1]["last_error"]
+    assert [rows[i]["status"] for i in (2, 3)] == ["sent", "sent"]
+
+
+def test_a_message_that_keeps_failing_is_failed_after_the_maximum_attempts(
+        make_app, tmp_path):
+    transport = BrokenFirstTransport(tmp_path / "out", broken_id=1)
+    flow = make_app(transports={"email": transport, "sms": transport}, max_attempts=3)
+    flow.create_case(process="parenting", received_at=at("2026-12-14T09:00"), data={},
+                     contacts=CONTACTS)
+    flow.advance(at("2026-12-14T12:00"))
+
+    [row] = outbox_rows(flow)
+    assert (row["status"], row["attempts"]) == ("failed", 3)

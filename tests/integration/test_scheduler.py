@@ -1,0 +1,167 @@
+"""The APScheduler wiring: APScheduler only says "now"; the database holds what is due.
+
+The scheduler is started paused (its jobs never run on their own) or not at
+all; the jobs are inspected and their functions called directly, with time on
+the SimulatedClock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from engine import store
+from engine.clock import LONDON, local
+from engine.scheduler import build_scheduler
+from engine.service import FamilyFlow
+from notifications.channels.base import Envelope
+from tests.conftest import AppFactory
+from tests.support.database import confirmed_referrals, rows
+from tests.support.journeys import CONTACTS, at, outbox_rows
+from tests.support.logs import captured_logs
+
+JOBS = ["agenda:parenting_tuesday", "agendas_catch_up", "deliver_outbox", "fire_due"]
+
+
+@pytest.fixture
+def paused() -> Iterator[Callable[[FamilyFlow], BaseScheduler]]:
+    """A background scheduler for a flow, started paused so no job runs by itself."""
+    started: list[BaseScheduler] = []
+
+    def start(flow: FamilyFlow) -> BaseScheduler:
+        scheduler = build_scheduler(flow, tick_seconds=30, outbox_seconds=15, blocking=False)
+        scheduler.start(paused=True)
+        started.append(scheduler)
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        scheduler.shutdown(wait=True)
+
+
+def job_ids(scheduler: BaseScheduler) -> list[str]:
+    return sorted(job.id for job in scheduler.get_jobs())
+
+
+def test_the_scheduler_has_the_tick_outbox_and_tuesday_agenda_jobs_with_their_triggers(
+    make_app: AppFactory,
+) -> None:
+    """PAR-13, PAR-17: the Tuesday agenda is a cron job at 08:00 Europe/London (GMT in
+    winter, BST in summer); deadlines and the outbox are polled on an interval."""
+    flow = make_app()
+    scheduler = build_scheduler(flow, tick_seconds=30, outbox_seconds=15, blocking=False)
+
+    assert isinstance(scheduler, BackgroundScheduler)
+    assert scheduler.timezone == LONDON
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert sorted(jobs) == JOBS
+    fire_due, deliver = jobs["fire_due"].trigger, jobs["deliver_outbox"].trigger
+    assert isinstance(fire_due, IntervalTrigger)
+    assert isinstance(deliver, IntervalTrigger)
+    assert (fire_due.interval, deliver.interval) == (timedelta(seconds=30), timedelta(seconds=15))
+    tuesday = jobs["agenda:parenting_tuesday"].trigger
+    assert isinstance(tuesday, CronTrigger)
+    assert tuesday.timezone == LONDON
+    after_monday = [
+        tuesday.get_next_fire_time(None, at(moment))
+        for moment in ("2026-12-14T09:00", "2027-06-07T09:00", "2027-06-08T08:00")
+    ]
+    assert [local(moment).isoformat() for moment in after_monday if moment] == [
+        "2026-12-15T08:00:00+00:00",
+        "2027-06-08T08:00:00+01:00",
+        "2027-06-08T08:00:00+01:00",
+    ]
+    assert tuesday.get_next_fire_time(None, at("2027-06-08T08:00:01")) == at("2027-06-15T08:00")
+
+
+def test_no_deadline_is_stored_in_the_scheduler_whatever_cases_are_added(
+    make_app: AppFactory,
+    paused: Callable[[FamilyFlow], BaseScheduler],
+) -> None:
+    """Deadlines live in the deadlines table only: adding 30 referrals with their PAR-04
+    timers, and firing them through the scheduler's own jobs, leaves the job store
+    with the same four jobs."""
+    flow = make_app(start="2026-12-16T11:00")
+    scheduler = paused(flow)
+    stored = job_ids(scheduler)
+    assert stored == JOBS
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    # A run missed while the process was busy or stopped happens once, however late.
+    assert {(j.coalesce, j.max_instances, j.misfire_grace_time) for j in jobs.values()} == {
+        (True, 1, None)
+    }
+    tuesday = local(jobs["agenda:parenting_tuesday"].next_run_time)
+    assert (tuesday.strftime("%a %H:%M"), tuesday.tzinfo) == ("Tue 08:00", LONDON)
+
+    confirmed_referrals(flow, 30, at=at("2026-12-16T11:00"))
+    assert len(rows(flow, store.deadlines)) == 60
+    assert job_ids(scheduler) == stored
+
+    flow.clock.advance_to(at("2026-12-24T09:00"))  # type: ignore[attr-defined]
+    jobs["fire_due"].func()
+    jobs["deliver_outbox"].func()
+    chases = outbox_rows(flow, template="parenting/chase_session_choice")
+    assert [c["status"] for c in chases] == ["sent"] * 30
+    assert job_ids(scheduler) == stored
+    assert [j.id for j in scheduler.get_jobs(jobstore="default")] == [
+        j.id for j in scheduler.get_jobs()
+    ]
+
+
+def test_the_tuesday_agenda_job_runs_the_agenda_for_its_slot(
+    make_app: AppFactory,
+    new_referral: Callable[..., int],
+    paused: Callable[[FamilyFlow], BaseScheduler],
+) -> None:
+    """PAR-13, PAR-17: when APScheduler fires the Tuesday job at 08:00, the agenda for
+    that slot is queued once, however many times the job is called for it."""
+    flow = make_app(start="2026-12-14T09:00")
+    jobs = {job.id: job for job in paused(flow).get_jobs()}
+    jobs["agendas_catch_up"].func()  # first start: runs are counted from now
+    new_referral(flow, "2026-12-14T10:00")
+
+    flow.clock.advance_to(at("2026-12-15T08:00"))  # type: ignore[attr-defined]
+    jobs["agenda:parenting_tuesday"].func()
+    jobs["agenda:parenting_tuesday"].func()
+    jobs["deliver_outbox"].func()
+
+    (agenda,) = outbox_rows(flow, template="parenting/tuesday_agenda")
+    assert (agenda["subject"], agenda["status"]) == (
+        "Parenting Tuesday meeting agenda, Tuesday 15 December 2026",
+        "sent",
+    )
+
+
+class BrokenTransport:
+    name = "broken"
+
+    def send(self, envelope: Envelope) -> str:
+        raise RuntimeError("transport bug")
+
+
+def test_a_job_that_fails_is_logged_and_does_not_stop_the_others(
+    make_app: AppFactory,
+    paused: Callable[[FamilyFlow], BaseScheduler],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An unexpected error in a job (here a transport bug) is logged as job_failed and
+    goes no further, so APScheduler keeps calling every job on its trigger."""
+    flow = make_app(transports={"email": BrokenTransport(), "sms": BrokenTransport()})
+    jobs = {job.id: job for job in paused(flow).get_jobs()}
+    flow.create_case(
+        process="parenting", received_at=at("2026-12-14T09:00"), data={}, contacts=CONTACTS
+    )
+
+    with captured_logs(monkeypatch) as events:
+        jobs["deliver_outbox"].func()
+        jobs["fire_due"].func()
+
+    assert [(e["event"], e["job"], e["log_level"]) for e in events if "job" in e] == [
+        ("job_failed", "deliver_outbox", "error")
+    ]
