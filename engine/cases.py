@@ -78,7 +78,8 @@ def validate_data(model: type[BaseModel] | None, data: Mapping[str, Any]) -> dic
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "data"
-        raise InputError(field=f"data.{where}", reason=first["msg"]) from None
+        reason = first["msg"].removeprefix("Value error, ")
+        raise InputError(field=f"data.{where}", reason=reason) from None
 
 
 def _jsonable(value: Any) -> Any:
@@ -321,8 +322,8 @@ class CaseWork:
         if recipient is None or not recipient.get(address_field):
             raise InputError(
                 field=f"contacts.{message.to}",
-                reason=f"needs {'a' if recipient else 'a contact with an'} {address_field} "
-                f"for {message.template} ({message.rule})",
+                reason=f"{'needs a' if recipient else 'is missing; one with a'} {address_field} "
+                f"{'' if recipient else 'is needed '}for {message.template} ({message.rule})",
             )
         cc = [contacts[r]["email"] for r in message.cc if r in contacts and contacts[r]["email"]]
         full = self._template_context(case, recipient, message.rule, context)

@@ -87,24 +87,27 @@ class FamilyFlow:
 
     # -- time ----------------------------------------------------------------
 
-    def fire_due(self) -> int:
-        """Fire every due deadline, a batch per transaction, in due order."""
+    def fire_due(self, *, up_to: datetime | None = None) -> int:
+        """Fire every deadline due by `up_to` (default now), a batch per transaction,
+        in due order."""
         total = 0
         while True:
             try:
-                fired = self._fire_batch(limit=self.batch_size)
+                fired = self._fire_batch(limit=self.batch_size, up_to=up_to)
             except (FamilyFlowError, SQLAlchemyError) as error:
                 log.warning("deadline_batch_retried_singly", error=type(error).__name__)
-                fired = self._fire_singly(limit=self.batch_size)
+                fired = self._fire_singly(limit=self.batch_size, up_to=up_to)
             total += fired
             if fired < self.batch_size:
                 return total
 
-    def _fire_batch(self, *, limit: int, only: int | None = None) -> int:
+    def _fire_batch(self, *, limit: int, up_to: datetime | None = None,
+                    only: int | None = None) -> int:
         with self.db.begin() as conn:
             now = self.clock.now()
             work = CaseWork(conn=conn, services=self.services, now=now)
-            rows = store.claim_due_deadlines(conn, now=now, limit=limit, only=only)
+            rows = store.claim_due_deadlines(conn, now=min(up_to or now, now), limit=limit,
+                                             only=only)
             work.preload([row["case_id"] for row in rows])
             for row in rows:
                 if row["id"] in work.closed_ids:
@@ -119,11 +122,12 @@ class FamilyFlow:
             work.flush()
             return len(rows)
 
-    def _fire_singly(self, *, limit: int) -> int:
+    def _fire_singly(self, *, limit: int, up_to: datetime | None = None) -> int:
         """The slow path: one deadline per transaction, so one bad case cannot
         hold up the rest. A deadline that cannot act is recorded and closed."""
+        now = self.clock.now()
         with self.db.connect() as conn:
-            ids = [r["id"] for r in store.due_deadline_ids(conn, now=self.clock.now(),
+            ids = [r["id"] for r in store.due_deadline_ids(conn, now=min(up_to or now, now),
                                                            limit=limit)]
         for deadline_id in ids:
             try:
@@ -147,20 +151,21 @@ class FamilyFlow:
         self._work(record)
         log.error("deadline_failed", deadline_id=deadline_id)
 
-    def run_agendas(self) -> int:
+    def run_agendas(self, *, up_to: datetime | None = None) -> int:
         return sum(
-            self._work(partial(self._agenda, process=process, agenda=agenda))
+            self._work(partial(self._agenda, process=process, agenda=agenda, up_to=up_to))
             for process in self.services.processes.values()
             for agenda in process.agendas
         )
 
-    def _agenda(self, work: CaseWork, *, process: Process, agenda: Agenda) -> int:
+    def _agenda(self, work: CaseWork, *, process: Process, agenda: Agenda,
+                up_to: datetime | None = None) -> int:
         last = store.last_job_slot(work.conn, agenda.key)
         if last is None:  # first start: runs begin from now, nothing to catch up
             store.record_job_run(work.conn, {"job": agenda.key, "slot": work.now,
                                              "ran_at": work.now, "late": False})
             return 0
-        slot = agendas.latest_slot(agenda, last, work.now)
+        slot = agendas.latest_slot(agenda, last, min(up_to or work.now, work.now))
         if slot is None:
             return 0
         late = work.now - slot > self.late_after

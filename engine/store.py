@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from engine.models import (
     JobRun,
     OutboxMessage,
     User,
+    UTCDateTime,
 )
 
 cases = Case.__table__  # type: ignore[attr-defined]
@@ -88,12 +89,40 @@ class _Plan:
     sql: str
     binds: tuple[tuple[str | None, Any, Any], ...]  # (parameter, constant, bind processor)
     columns: tuple[tuple[str, Any], ...]  # (key, result processor) of the rows returned
+    expanding: frozenset[str] = frozenset()  # IN-list parameters, rendered per call
 
     def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            constant if name is None else params[name] if proc is None else proc(params[name])
-            for name, constant, proc in self.binds
-        )
+        if not self.expanding:
+            return tuple([
+                constant if name is None else params[name] if proc is None else proc(params[name])
+                for name, constant, proc in self.binds
+            ])
+        values: list[Any] = []
+        for name, constant, proc in self.binds:
+            if name is None:
+                values.append(constant)
+            elif name in self.expanding:
+                values.extend(params[name] if proc is None else map(proc, params[name]))
+            else:
+                values.append(params[name] if proc is None else proc(params[name]))
+        return tuple(values)
+
+    def sql_for(self, params: Mapping[str, Any]) -> str | None:
+        """The SQL with each IN list spelled out as SQLAlchemy does; None for an empty one."""
+        sql = self.sql
+        for name in self.expanding:
+            count = len(params[name])
+            if not count:
+                return None
+            sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join(["?"] * count))
+        return sql
+
+
+def _same_instant_memo(proc: Any, type_: Any) -> Any:
+    """Date-times convert the same way every time, and a batch repeats a few of them."""
+    if proc is not None and isinstance(type_, UTCDateTime | sa.DateTime | sa.Date):
+        return lru_cache(maxsize=512)(proc)
+    return proc
 
 
 _PlanKey = tuple[int, tuple[str, ...]]
@@ -104,26 +133,37 @@ _PLANS: weakref.WeakKeyDictionary[Dialect, dict[_PlanKey, _Plan | None]] = (
 
 def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
     compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
-    if (compiled.positiontup is None or "POSTCOMPILE" in compiled.string
-            or compiled.insert_prefetch or compiled.update_prefetch):
+    if (compiled.positiontup is None or compiled.insert_prefetch
+            or compiled.update_prefetch):
         return None
     binds = []
+    expanding = set()
     for name in compiled.positiontup:
         bind = compiled.binds[name]
-        if bind.expanding or bind.literal_execute or bind.callable is not None:
+        if bind.literal_execute or bind.callable is not None or bind.type._is_tuple_type:
             return None
         proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if bind.expanding:
+            expanding.add(name)
         if bind.required or name in keys:
-            binds.append((name, None, proc))
+            binds.append((name, None, _same_instant_memo(proc, bind.type)))
+        elif bind.expanding:
+            return None
         else:
             binds.append((None, bind.value if proc is None else proc(bind.value), None))
+    if compiled.string.count("POSTCOMPILE") != len(expanding):
+        return None
     if isinstance(statement, sa.Select):
         returned = [(column.key, column.type) for column in statement.selected_columns]
     else:
         returned = [(d["name"], d["type"]) for d in statement.returning_column_descriptions]
-    columns = tuple((key, type_.dialect_impl(dialect).result_processor(dialect, None))
-                    for key, type_ in returned)
-    return _Plan(sql=compiled.string, binds=tuple(binds), columns=columns)
+    columns = tuple(
+        (key, _same_instant_memo(type_.dialect_impl(dialect).result_processor(dialect, None),
+                                 type_))
+        for key, type_ in returned
+    )
+    return _Plan(sql=compiled.string, binds=tuple(binds), columns=columns,
+                 expanding=frozenset(expanding))
 
 
 def _plan(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Plan | None:
@@ -148,17 +188,17 @@ def _plan(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Plan | No
     return plans[key]
 
 
-def _run(conn: Connection, plan: _Plan, values: list[tuple[Any, ...]]) -> Any:
+def _run(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> Any:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     error_class = conn.dialect.loaded_dbapi.Error
     try:
         if len(values) == 1:
-            cursor.execute(plan.sql, values[0])
+            cursor.execute(sql, values[0])
         else:
-            cursor.executemany(plan.sql, values)
+            cursor.executemany(sql, values)
     except error_class as error:
         raise sa.exc.DBAPIError.instance(
-            plan.sql, values[0] if len(values) == 1 else values, error, error_class,
+            sql, values[0] if len(values) == 1 else values, error, error_class,
             dialect=conn.dialect, ismulti=len(values) > 1,
         ) from error
     return cursor
@@ -167,9 +207,10 @@ def _run(conn: Connection, plan: _Plan, values: list[tuple[Any, ...]]) -> Any:
 def _fetch(conn: Connection, statement: Any, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The rows a SELECT, or a statement with RETURNING, gives back."""
     plan = _plan(conn, statement, tuple(params))
-    if plan is None:
+    sql = None if plan is None else plan.sql_for(params) if plan.expanding else plan.sql
+    if plan is None or sql is None:
         return [dict(row) for row in conn.execute(statement, params).mappings()]
-    cursor = _run(conn, plan, [plan.values(params)])
+    cursor = _run(conn, sql, [plan.values(params)])
     columns = plan.columns
     rows = [
         {key: value if proc is None else proc(value)
@@ -185,6 +226,8 @@ def _write(conn: Connection, statement: Any,
     """Run an INSERT, UPDATE or DELETE for one row or many; the rows it touched."""
     rows = [params] if isinstance(params, Mapping) else params
     plan = _plan(conn, statement, tuple(rows[0]))
+    if plan is not None and plan.expanding:
+        plan = None
     if plan is not None:
         try:
             values = [plan.values(row) for row in rows]
@@ -192,7 +235,7 @@ def _write(conn: Connection, statement: Any,
             plan = None
     if plan is None:
         return int(conn.execute(statement, params).rowcount)  # type: ignore[arg-type]
-    cursor = _run(conn, plan, values)
+    cursor = _run(conn, plan.sql, values)
     count = int(cursor.rowcount)
     cursor.close()
     return count

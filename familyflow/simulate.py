@@ -71,8 +71,11 @@ def load(path: Path) -> Scenario:
         return Scenario.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ScenarioError(field=where, reason=first["msg"]) from None
+        loc = list(first["loc"])
+        if len(loc) > 1 and loc[0] == "steps" and isinstance(loc[1], int):
+            loc[:2] = [f"step {loc[1] + 1}"]  # people count steps from 1
+        where = ".".join(str(p) for p in loc)
+        raise ScenarioError(field=where, reason=first["msg"].removeprefix("Value error, ")) from None
 
 
 def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, Any]:

@@ -72,11 +72,14 @@ class Renderer:
         name = f"{template}.{medium}.txt"
         try:
             compiled = self.env.get_template(name)
+            # One context for the subject block and the whole template (what
+            # Template.render does inside); blocks do not change the context.
             ctx = compiled.new_context(dict(context))
             if medium == "email":
                 subject = " ".join("".join(compiled.blocks["subject"](ctx)).split())
-                return Rendered(subject=subject, body=compiled.render(context).strip() + "\n")
-            body = compiled.render(context).strip()
+                body = "".join(compiled.root_render_func(ctx)).strip() + "\n"
+                return Rendered(subject=subject, body=body)
+            body = "".join(compiled.root_render_func(ctx)).strip()
         except TemplateError as error:
             raise FamilyFlowTemplateError(template=name, reason=str(error)) from None
         except KeyError as error:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workflows.contacts import Contact
 from workflows.spec import (
@@ -23,6 +23,7 @@ from workflows.spec import (
     CaseView,
     Duration,
     Fire,
+    Instant,
     Message,
     Note,
     Outcome,
@@ -70,7 +71,7 @@ class AllocateWorker(_Data):
 
 class Register(_Data):
     venue: str = Field(min_length=1)
-    sessions: list[AwareDatetime] = Field(min_length=1, description="session start times")
+    sessions: list[Instant] = Field(min_length=1, description="session start times")
 
     @field_validator("sessions")
     @classmethod
@@ -81,7 +82,7 @@ class Register(_Data):
 
 
 class RecordSession(_Data):
-    session: AwareDatetime
+    session: Instant
     attended: bool
     reason: str | None = None
 
@@ -135,13 +136,14 @@ def record_session(case: CaseView, data: Mapping[str, Any], at: datetime) -> Out
             effects=(
                 Message(template="parenting/withdrawn_missed_sessions", to=SW, cc=(TM,),
                         rule="PAR-14"),
+                Message(template="parenting/closed", to=BS, cc=(TM,), rule="PAR-18"),
                 Note(text="Third session missed: place closed and social worker notified.",
                      rule="PAR-14"),
             ),
         )
     effects: list[Message | Note] = [
         Message(template="parenting/missed_session", to="parent", medium="sms", rule="PAR-12"),
-        Note(text="Missed-session text sent to the parent with the next session's details.",
+        Note(text="Missed-session text queued for the parent with the next session's details.",
              rule="PAR-12"),
     ]
     if len(missed) == 2:

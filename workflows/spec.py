@@ -10,10 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
+
+def _instant(value: datetime) -> datetime:
+    """A time without an offset is London time, as everywhere in FamilyFlow."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("Europe/London"))
+    return value.astimezone(UTC)
+
+
+# A date-time in trigger data: offsets optional, stored in UTC so equal instants compare equal.
+Instant = Annotated[datetime, AfterValidator(_instant)]
 
 Unit = Literal["calendar_days", "working_days", "weeks", "hours"]
 Medium = Literal["email", "sms"]
@@ -58,7 +69,8 @@ class Duration:
     unit: Unit
 
     def describe(self) -> str:
-        return f"{self.amount} {self.unit.replace('_', ' ')}"
+        unit = self.unit.replace("_", " ")
+        return f"{self.amount} {unit.removesuffix('s') if self.amount == 1 else unit}"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -390,6 +390,7 @@ def test_PAR_14_the_third_miss_closes_the_place_notifies_the_sw_and_sends_no_tex
     )
     assert "missed a third session on Tuesday 19 January 2027 at 10:00" in withdrawn["body"]
     assert "(withdrawn: missed sessions)" in withdrawn["body"]
+    assert "PAR-16" not in withdrawn["body"]  # a place on the next group is for 2 misses or fewer
     note = run.one(kind="note", rule="PAR-14")
     assert note["at"] == "2027-01-19T11:45:00+00:00"
     assert note["reason"] == "Third session missed: place closed and social worker notified."

@@ -235,7 +235,7 @@ def test_par_12_a_missed_session_text_goes_through_notify_with_no_personal_data_
         for e in history(flow, case_id)
         if e["kind"] == "note" and e.get("rule") == "PAR-12"
     ]
-    assert notes == ["Missed-session text sent to the parent with the next session's details."]
+    assert notes == ["Missed-session text queued for the parent with the next session's details."]
 
 
 def test_a_text_queued_at_21_30_waits_for_08_00_the_next_morning(
