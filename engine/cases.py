@@ -30,12 +30,13 @@ from engine.machines import ProcessMachine
 from engine.store import CaseRow
 from notifications.outbox import DeliveryPolicy, outbox_row
 from notifications.render import Renderer
-from workflows.contacts import Contact
+from workflows.contacts import Contact, normalise_email
 from workflows.spec import (
     ANY_STATE,
     CaseView,
     Effect,
     Fire,
+    Link,
     Message,
     Note,
     Process,
@@ -181,6 +182,7 @@ class CaseWork:
         candidates = self._candidates(process, case, trigger)
         role = self._authorise(process, case, candidates, trigger, actor)
         clean = validate_data(candidates[0].data_model, data)
+        clean.update(self._caseload(process, clean))
         view = self._view(case)
         machine = self.services.machines[process.name]
         spec = machine.fire(view, trigger, clean).applied
@@ -245,11 +247,18 @@ class CaseWork:
     def _timescales(self, case: CaseRow, *, trigger: str, actor: Actor, at: datetime) -> None:
         process = self.process(case.process)
         rows = []
+        view = self._view(case) if any(
+            t.applies or t.within_for for t in process.timescales if trigger in t.starts_on
+        ) else None
         for timescale in process.timescales:
             if trigger not in timescale.starts_on:
                 continue
-            self._close_deadlines( case_id=case.id, at=at, status="cancelled",
+            self._close_deadlines(case_id=case.id, at=at, status="cancelled",
                                   timescales=[timescale.key])
+            if view is not None and timescale.applies and not timescale.applies(view):
+                continue
+            if view is not None and timescale.within_for:
+                timescale = timescale.with_within(timescale.within_for(view) or timescale.within)
             rows.extend(self._deadline_rows(case, timescale, at))
             due = rows[-1]["due_at"]
             self._audit(case, kind="deadline_set", actor=actor, at=at, rule=timescale.rule,
@@ -304,18 +313,42 @@ class CaseWork:
                        context: Mapping[str, Any], actor: Actor, at: datetime, key: str) -> None:
         for effect in effects:
             if isinstance(effect, Message):
-                self._queue(case, effect, context=context, key=key, at=at)
+                self._queue(case, effect, context=context, key=key, at=at,
+                            automatic=actor.email == SYSTEM)
             elif isinstance(effect, Note):
                 self._audit(case, kind="note", actor=Actor(), at=at, rule=effect.rule,
                             reason=effect.text, detail={"note_kind": effect.kind})
+            elif isinstance(effect, Link):
+                self._link(case, effect, actor=actor, at=at)
         for effect in effects:
             if isinstance(effect, Fire) and case.state not in self.process(
                 case.process
             ).final_states:
                 self.fire(case.id, effect.trigger, effect.data, actor=Actor(), at=at)
 
+    def _link(self, case: CaseRow, link: Link, *, actor: Actor, at: datetime) -> None:
+        """Open the linked case in the same transaction, carrying people and data across."""
+        target = self.process(link.process)
+        source = self.process(case.process)
+        by_role = case.contacts_by_role()
+        contacts = {
+            new: Contact.model_validate({k: by_role[old][k] for k in ("name", "email", "mobile")})
+            for old, new in link.contacts.items() if old in by_role
+        }
+        reference = f"{source.code}-{case.id:06d}"
+        data = {**{k: case.data[k] for k in link.data if k in case.data},
+                "linked_from": reference}
+        new = self.create(process=target, received_at=at, data=data, contacts=contacts,
+                          actor=actor, team=case.team)
+        store.insert_rows(self.conn, store.links, [{"from_case_id": case.id,
+                                                    "to_case_id": new.id, "kind": link.kind,
+                                                    "rule": link.rule}])
+        self._audit(case, kind="note", actor=Actor(), at=at, rule=link.rule,
+                    reason=f"linked case {target.code}-{new.id:06d} opened ({link.kind})",
+                    detail={"linked_case_id": new.id, "link": link.kind})
+
     def _queue(self, case: CaseRow, message: Message, *, context: Mapping[str, Any],
-               key: str, at: datetime) -> None:
+               key: str, at: datetime, automatic: bool) -> None:
         contacts = case.contacts_by_role()
         recipient = contacts.get(message.to)
         address_field = "mobile" if message.medium == "sms" else "email"
@@ -333,7 +366,7 @@ class CaseWork:
         self.outbox_rows.append(outbox_row(
             case_id=case.id, dedupe_key=dedupe_key, medium=message.medium,
             template=message.template, rule=message.rule, recipient=recipient, cc=cc,
-            rendered=rendered, now=self.now, policy=self.services.policy,
+            rendered=rendered, now=self.now, policy=self.services.policy, automatic=automatic,
         ))
         self._audit(case, kind="message", actor=Actor(), at=at, rule=message.rule,
                     reason=f"{message.medium} to {message.to}",
@@ -389,21 +422,51 @@ class CaseWork:
         return sorted(roles & allowed)[0]
 
     def _update_contacts(self, case: CaseRow, clean: Mapping[str, Any]) -> None:
+        """Data named after a contact role (a contact, or a list of them) replaces it."""
         for role, value in clean.items():
-            if isinstance(value, dict) and role in self.process(case.process).contact_roles:
-                contact = Contact.model_validate(value).model_dump()
-                case.contacts = [c for c in case.contacts if c["role"] != role]
-                case.contacts.append({"case_id": case.id, "role": role, **contact})
-                store.replace_contact(self.conn, case_id=case.id, role=role, contact=contact)
+            if role not in self.process(case.process).contact_roles:
+                continue
+            people = value if isinstance(value, list) else [value]
+            if not people or not all(isinstance(p, dict) for p in people):
+                continue
+            contacts = [Contact.model_validate(p).model_dump() for p in people]
+            case.contacts = [c for c in case.contacts if c["role"] != role]
+            case.contacts += [{"case_id": case.id, "role": role, **c} for c in contacts]
+            store.replace_contacts(self.conn, case_id=case.id, role=role, people=contacts)
 
     def _plain_data(self, clean: Mapping[str, Any]) -> dict[str, Any]:
+        roles = self.process_roles
         return {k: _jsonable(v) for k, v in clean.items()
-                if v is not None and not isinstance(v, dict)}
+                if v is not None and k not in roles and not k.startswith("_")}
+
+    def _caseload(self, process: Process, clean: Mapping[str, Any]) -> dict[str, Any]:
+        """EH-11.3: tell the workflow how many families the person allocated already holds."""
+        role = process.caseload_role
+        person = clean.get(role) if role else None
+        if not role or not isinstance(person, dict) or not person.get("email"):
+            return {}
+        email = normalise_email(person["email"])
+        part_time = store.user_part_time(self.conn, email)
+        return {"_caseload": {"email": email, "part_time": part_time,
+                              "open_cases": store.open_caseload(self.conn, email=email,
+                                                                roles=[role]),
+                              "limit": 10 if part_time else 20}}
+
+    @property
+    def process_roles(self) -> frozenset[str]:
+        return frozenset().union(*(p.contact_roles for p in self.services.processes.values()))
 
     def _view(self, case: CaseRow) -> CaseView:
+        process = self.process(case.process)
+        breached = (store.breached_timescales(self.conn, case_id=case.id)
+                    if process.tracks_breaches else frozenset())
+        lists: dict[str, list[dict[str, Any]]] = {}
+        for contact in case.contacts:
+            lists.setdefault(contact["role"], []).append(contact)
         return CaseView(case_id=case.id, process=case.process, state=case.state,
                         data=case.data, contacts=case.contacts_by_role(),
-                        received_at=case.received_at)
+                        received_at=case.received_at, breached=breached,
+                        contact_lists={r: tuple(c) for r, c in lists.items()})
 
     def _occurred(self, at: datetime, *, field_name: str) -> datetime:
         at = aware(at, field=field_name)

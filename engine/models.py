@@ -180,3 +180,5 @@ class User(SQLModel, table=True):
     name: str
     role: str
     team: str | None = None
+    part_time: bool = False  # caseload limit 10 instead of 20 (EH-11.3)
+    manager_email: str | None = None

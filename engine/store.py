@@ -486,3 +486,41 @@ def open_deadlines(conn: Connection, *, case_id: int) -> list[dict[str, Any]]:
         .order_by(deadlines.c.due_at)
     )
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def replace_contacts(conn: Connection, *, case_id: int, role: str,
+                     people: list[dict[str, Any]]) -> None:
+    """All of a case's contacts in one role (several officers, say) replaced at once."""
+    conn.execute(sa.delete(contacts).where(contacts.c.case_id == case_id,
+                                           contacts.c.role == role))
+    conn.execute(sa.insert(contacts), [{"case_id": case_id, "role": role, **p} for p in people])
+
+
+def breached_timescales(conn: Connection, *, case_id: int) -> frozenset[str]:
+    """Timescales of the case that fell due and have not been met since."""
+    query = sa.select(deadlines.c.timescale).where(
+        deadlines.c.case_id == case_id, deadlines.c.kind == "due",
+        deadlines.c.status == "fired", deadlines.c.closed_at.is_(None))
+    return frozenset(conn.execute(query).scalars())
+
+
+def case_links(conn: Connection, *, case_id: int) -> list[dict[str, Any]]:
+    query = sa.select(links).where(sa.or_(links.c.from_case_id == case_id,
+                                          links.c.to_case_id == case_id)).order_by(links.c.id)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def open_caseload(conn: Connection, *, email: str, roles: Sequence[str]) -> int:
+    """How many open cases a person holds in any of these roles."""
+    query = (
+        sa.select(sa.func.count(sa.distinct(cases.c.id)))
+        .select_from(cases.join(contacts, contacts.c.case_id == cases.c.id))
+        .where(cases.c.closed_at.is_(None), contacts.c.email == email,
+               contacts.c.role.in_(roles))
+    )
+    return int(conn.execute(query).scalar() or 0)
+
+
+def user_part_time(conn: Connection, email: str) -> bool:
+    query = sa.select(users.c.part_time).where(users.c.email == email)
+    return bool(conn.execute(query).scalar())

@@ -249,6 +249,17 @@ def serve(
                 outbox_seconds=config.outbox_seconds, port=port)
 
 
+@app.command()
+def rules(as_json: JsonOpt = False) -> None:
+    """Every rule ID in RULES.md: automated, recorded or manual, and where."""
+    from familyflow.bootstrap import configure_processes
+    from familyflow.rules import coverage
+
+    rows = coverage(configure_processes(settings()))
+    emit(rows, as_json=as_json, text="\n".join(
+        f"{r['id']:<10} {r['how']:<10} {r['process'] or '-':<24} {r['what']}" for r in rows))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the migrations."""

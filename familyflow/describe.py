@@ -80,6 +80,12 @@ def case(conn: Connection, flow: FamilyFlow, row: CaseRow) -> dict[str, Any]:
         "deadlines": [{"timescale": d["timescale"], "rule": d["rule"], "kind": d["kind"],
                        "status": d["status"], "due_at": local(d["due_at"]).isoformat()}
                       for d in store.open_deadlines(conn, case_id=row.id)],
+        "links": [{"kind": link["kind"], "rule": link["rule"],
+                   "direction": "to" if link["from_case_id"] == row.id else "from",
+                   "case_id": link["to_case_id"] if link["from_case_id"] == row.id
+                   else link["from_case_id"]}
+                  for link in store.case_links(conn, case_id=row.id)],
+        "signs_of_safety": row.data.get("signs_of_safety", []),
         "history": timeline(conn, case_id=row.id),
     }
 
@@ -93,6 +99,11 @@ def case_text(found: dict[str, Any]) -> str:
     lines.append("open deadlines:")
     lines += [f"  {d['due_at']}  {d['rule']} {d['timescale']} ({d['kind']}, {d['status']})"
               for d in found["deadlines"]] or ["  none"]
+    lines += [f"linked {link['direction']} case {link['case_id']} ({link['kind']})"
+              for link in found["links"]]
+    for entry in found["signs_of_safety"]:
+        scales = ", ".join(f"{s['judge']} {s['score']}/10" for s in entry["scales"])
+        lines.append(f"signs of safety {entry['at']}: {scales}")
     lines.append(f"allowed now: {', '.join(found['allowed_triggers']) or 'nothing'}")
     lines.append("history:")
     lines.append(timeline_text({"timeline": found["history"]}))

@@ -35,9 +35,10 @@ class DeliveryPolicy:
     backoff_cap: timedelta = timedelta(hours=2)
     lease: timedelta = timedelta(minutes=5)
 
-    def not_before(self, *, now: datetime, medium: str) -> datetime:
-        """Texts wait for the morning; emails go at once."""
-        if medium != "sms":
+    def not_before(self, *, now: datetime, medium: str, automatic: bool = False) -> datetime:
+        """Texts, and the emails the service sends on its own (chases, escalations),
+        wait for the morning; an email a person's action causes goes at once."""
+        if medium != "sms" and not automatic:
             return now
         moment = local(now)
         quiet = (
@@ -66,9 +67,10 @@ def outbox_row(
     rendered: Rendered,
     now: datetime,
     policy: DeliveryPolicy,
+    automatic: bool = False,
 ) -> dict[str, Any]:
     address = recipient["mobile"] if medium == "sms" else recipient["email"]
-    not_before = policy.not_before(now=now, medium=medium)
+    not_before = policy.not_before(now=now, medium=medium, automatic=automatic)
     return {
         "case_id": case_id,
         "dedupe_key": dedupe_key,

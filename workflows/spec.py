@@ -60,7 +60,22 @@ class Fire:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
-Effect = Message | Note | Fire
+@dataclass(frozen=True, kw_only=True)
+class Link:
+    """Create a linked case in another process (IR-06, SA step-down, U5 to home visits).
+
+    `contacts` maps a role on this case to the role it takes on the new case;
+    `data` names fields of this case's data to copy across.
+    """
+
+    process: str
+    kind: str
+    rule: str
+    contacts: Mapping[str, str] = field(default_factory=dict)
+    data: tuple[str, ...] = ()
+
+
+Effect = Message | Note | Fire | Link
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +107,10 @@ class Timescale:
     remind_before: Duration | None = None
     on_reminder: tuple[Effect, ...] = ()
     anchor_field: str | None = None  # a data field holding the start instant
+    # Optional pure functions of the case: does the timescale apply at all (e.g. not
+    # for DARTs), and does the case's data set its length (e.g. CP plan vs child in need)?
+    applies: Callable[[CaseView], bool] | None = None
+    within_for: Callable[[CaseView], Duration | None] | None = None
 
     def with_within(self, within: Duration) -> Timescale:
         return replace(self, within=within)
@@ -116,6 +135,8 @@ class CaseView:
     data: Mapping[str, Any]
     contacts: Mapping[str, Mapping[str, Any]]
     received_at: datetime
+    breached: frozenset[str] = frozenset()  # timescales that fell due unmet
+    contact_lists: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
 
 Guard = Callable[[CaseView, Mapping[str, Any]], str | None]
@@ -150,6 +171,7 @@ class AgendaSection:
     created_since_last_run: bool = False
     closed_since_last_run: bool = False
     data_equals: Mapping[str, Any] = field(default_factory=dict)
+    where: Callable[[CaseView], bool] | None = None  # any further pure test of the case
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,9 +182,11 @@ class Agenda:
     rules: tuple[str, ...]
     template: str
     to: str
-    day_of_week: str  # cron style: mon..sun, or "*" for daily
+    day_of_week: str  # cron style: mon..sun, mon-fri, or "*" for daily
     time: str  # HH:MM local
     sections: tuple[AgendaSection, ...]
+    day: str = "*"  # cron day of month, e.g. "1st mon" for the first Monday
+    send_when_empty: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,6 +204,8 @@ class Process:
     agendas: tuple[Agenda, ...] = ()
     contact_roles: tuple[str, ...] = ()
     rules: Mapping[str, str] = field(default_factory=dict)  # rule id -> how the service meets it
+    tracks_breaches: bool = False  # guards read CaseView.breached (costs a query per event)
+    caseload_role: str | None = None  # allocation to this role checks the caseload (EH-11.3)
 
     @property
     def triggers(self) -> tuple[str, ...]:

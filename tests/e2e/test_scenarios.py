@@ -213,6 +213,7 @@ def test_PAR_04_no_response_chases_after_7_days_and_closes_after_14(simulate: Ru
             SW,
             "PAR-04",
             cc=[TM],
+            sent_at="2026-12-24T08:00:00+00:00",  # automatic chases never go at night
             subject="Reminder: sessions still to be chosen (PAR-000001)",
         ),
     )
@@ -227,6 +228,7 @@ def test_PAR_04_no_response_chases_after_7_days_and_closes_after_14(simulate: Ru
             SW,
             "PAR-04",
             cc=[TM],
+            sent_at="2026-12-31T08:00:00+00:00",
             subject="Referral closed: no response (PAR-000001)",
         ),
     )
@@ -257,6 +259,7 @@ def test_PAR_18_no_response_closure_emails_business_support_with_reason_no_respo
             BS,
             "PAR-18",
             cc=[TM],
+            sent_at="2026-12-31T08:00:00+00:00",
             subject="Closed: PAR-000001 (no_response)",
         ),
     )
@@ -494,6 +497,7 @@ def test_PAR_05_a_missed_planning_meeting_escalates_to_the_tm_and_is_recorded_as
             "2026-12-30T23:59:59+00:00",
             TM,
             "PAR-05",
+            sent_at="2026-12-31T08:00:00+00:00",
             subject="Overdue: planning meeting for PAR-000001",
         ),
     )
@@ -518,7 +522,11 @@ def test_PAR_06_a_missing_oversight_note_reminds_the_tm_after_1_working_day(
     assert_has(
         reminder,
         email(
-            "2026-12-22T23:59:59+00:00", TM, "PAR-06", subject="Oversight note needed: PAR-000001"
+            "2026-12-22T23:59:59+00:00",
+            TM,
+            "PAR-06",
+            sent_at="2026-12-23T08:00:00+00:00",
+            subject="Oversight note needed: PAR-000001",
         ),
     )
     assert "manager oversight case note (allocation and direction)" in reminder["body"]

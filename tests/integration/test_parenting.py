@@ -137,7 +137,7 @@ def test_PAR_05_planning_is_due_5_working_days_after_allocation_across_christmas
     assert "due by Wednesday 30 December 2026 at 23:59" in reminder["body"]
     [overdue] = outbox_rows(flow, case_id=case_id, template="parenting/planning_overdue")
     assert overdue["to_address"] == "ade.bello@example.org"
-    assert overdue["sent_at"] == at("2026-12-30T23:59:59")
+    assert overdue["sent_at"] == at("2026-12-31T08:00")  # breached at night: sent at 08:00
     missed = [e for e in history(flow, case_id) if e["kind"] == "deadline_missed"]
     assert ("PAR-05", "2026-12-30T23:59:59+00:00") in [(e["rule"], e["at"]) for e in missed]
 
@@ -186,7 +186,7 @@ def test_PAR_06_a_missing_oversight_note_reminds_the_tm_and_a_note_meets_it(
     [reminder] = outbox_rows(flow, case_id=forgotten,
                              template="parenting/oversight_note_missing")
     assert reminder["to_address"] == "ade.bello@example.org"
-    assert reminder["sent_at"] == at("2026-12-22T23:59:59")
+    assert reminder["sent_at"] == at("2026-12-23T08:00")
 
 
 def test_PAR_10_PAR_11_registering_moves_the_family_to_attending_and_sends_the_schedule(
@@ -279,7 +279,7 @@ def test_PAR_15_the_worker_is_reminded_when_the_session_note_is_missing(
 
     [reminder] = outbox_rows(flow, case_id=case_id, template="parenting/session_note_missing")
     assert reminder["to_address"] == WORKER["email"]
-    assert reminder["sent_at"] == at("2027-01-07T23:59:59")
+    assert reminder["sent_at"] == at("2027-01-08T08:00")
 
 
 def test_PAR_17_the_tuesday_agenda_lists_cases_closed_since_last_week(make_app, new_referral):
