@@ -13,13 +13,13 @@ from engine.cases import Actor, CaseWork
 from engine.clock import LONDON
 from engine.store import CaseRow
 from notifications.outbox import outbox_row
-from workflows.spec import Agenda, AgendaSection, Process
+from workflows.spec import Agenda, AgendaSection, CaseView, Process
 
 
 def cron(agenda: Agenda) -> CronTrigger:
     hour, minute = agenda.time.split(":")
-    return CronTrigger(day_of_week=agenda.day_of_week, hour=int(hour), minute=int(minute),
-                       timezone=LONDON)
+    return CronTrigger(day=agenda.day, day_of_week=agenda.day_of_week, hour=int(hour),
+                       minute=int(minute), timezone=LONDON)
 
 
 def next_slot(agenda: Agenda, after: datetime) -> datetime:
@@ -38,7 +38,8 @@ def latest_slot(agenda: Agenda, after: datetime, now: datetime) -> datetime | No
     return found
 
 
-def _matches(section: AgendaSection, case: CaseRow, since: datetime, until: datetime) -> bool:
+def _matches(section: AgendaSection, view: CaseView, case: CaseRow, since: datetime,
+             until: datetime) -> bool:
     if section.state_in and case.state not in section.state_in:
         return False
     if section.created_since_last_run and not since <= case.received_at <= until:
@@ -46,6 +47,8 @@ def _matches(section: AgendaSection, case: CaseRow, since: datetime, until: date
     if section.closed_since_last_run and not (
         case.closed_at is not None and since < case.closed_at <= until
     ):
+        return False
+    if section.where is not None and not section.where(view):
         return False
     return all(case.data.get(k) == v for k, v in section.data_equals.items())
 
@@ -58,15 +61,23 @@ def run_agenda(work: CaseWork, process: Process, agenda: Agenda, *, since: datet
     ids += store.cases_created_or_closed_between(conn, process=process.name, start=since,
                                                  end=slot)
     work.preload(ids)
-    by_recipient: dict[str, dict[str, Any]] = {}
+    mailing_list = work.services.mailing_lists.get(agenda.key, ()) if agenda.mailing_list else ()
+    by_recipient: dict[str, dict[str, Any]] = {
+        email: {"name": email, "email": email} for email in mailing_list
+        if agenda.send_when_empty}
     listed: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for case_id in dict.fromkeys(ids):
         case = work.cases[case_id]
-        recipient = case.contacts_by_role().get(agenda.to)
-        if recipient is None or not recipient.get("email"):
-            continue
+        if agenda.mailing_list:  # a meeting's list: every case goes to every address
+            recipients = [{"name": email, "email": email} for email in mailing_list]
+        else:  # each case goes to its own manager (or whoever `to` names)
+            recipient = case.contacts_by_role().get(agenda.to)
+            recipients = [recipient] if recipient and recipient.get("email") else []
+        view = work.view(case)
         for section in agenda.sections:
-            if _matches(section, case, since, slot):
+            if not _matches(section, view, case, since, slot):
+                continue
+            for recipient in recipients:
                 by_recipient[recipient["email"]] = recipient
                 listed[recipient["email"]][section.key].append({
                     "reference": f"{process.code}-{case.id:06d}", "state": case.state,

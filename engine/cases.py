@@ -68,6 +68,7 @@ class Services:
     day_starts: time
     nation: str
     service_name: str = "FamilyFlow"
+    mailing_lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def validate_data(model: type[BaseModel] | None, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -455,6 +456,9 @@ class CaseWork:
     @property
     def process_roles(self) -> frozenset[str]:
         return frozenset().union(*(p.contact_roles for p in self.services.processes.values()))
+
+    def view(self, case: CaseRow) -> CaseView:
+        return self._view(case)
 
     def _view(self, case: CaseRow) -> CaseView:
         process = self.process(case.process)

@@ -491,9 +491,12 @@ def open_deadlines(conn: Connection, *, case_id: int) -> list[dict[str, Any]]:
 def replace_contacts(conn: Connection, *, case_id: int, role: str,
                      people: list[dict[str, Any]]) -> None:
     """All of a case's contacts in one role (several officers, say) replaced at once."""
-    conn.execute(sa.delete(contacts).where(contacts.c.case_id == case_id,
-                                           contacts.c.role == role))
-    conn.execute(sa.insert(contacts), [{"case_id": case_id, "role": role, **p} for p in people])
+    _write(conn, _DELETE_CONTACT, {"b_case_id": case_id, "b_role": role})
+    rows = [{"case_id": case_id, "role": role, **p} for p in people]
+    if rows:
+        _write(conn, _INSERT[contacts], rows)
+    else:
+        conn.execute(_INSERT[contacts], rows)
 
 
 def breached_timescales(conn: Connection, *, case_id: int) -> frozenset[str]:

@@ -104,6 +104,7 @@ def bootstrap(
         day_starts=settings.working_day_starts,
         nation=settings.nation,
         service_name=settings.service_name,
+        mailing_lists={k: tuple(v) for k, v in settings.mailing_lists.items()},
     )
     outbox = Outbox(db=db, transports=transports or build_transports(settings), policy=policy,
                     clock=clock)

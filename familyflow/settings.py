@@ -48,6 +48,8 @@ class Settings(BaseSettings):
                                        description='JSON: {"PAR-05": "7 working_days"}')
     agenda_times: dict[str, str] = Field(default_factory=dict,
                                          description='JSON: {"parenting_tuesday": "tue 08:00"}')
+    mailing_lists: dict[str, list[str]] = Field(
+        default_factory=dict, description='JSON: {"family_therapy_panel": ["panel@council.gov.uk"]}')
     log_json: bool | None = None
     service_name: str = "FamilyFlow"
 
@@ -58,7 +60,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(NATIONS)}")
         return value
 
-    @field_validator("timescales", "agenda_times", mode="before")
+    @field_validator("timescales", "agenda_times", "mailing_lists", mode="before")
     @classmethod
     def _json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value

@@ -186,6 +186,9 @@ class Agenda:
     time: str  # HH:MM local
     sections: tuple[AgendaSection, ...]
     day: str = "*"  # cron day of month, e.g. "1st mon" for the first Monday
+    # A meeting whose members are not case contacts (a panel, a locality meeting):
+    # the addresses come from FAMILYFLOW_MAILING_LISTS under this agenda's key.
+    mailing_list: bool = False
     send_when_empty: bool = False
 
 
