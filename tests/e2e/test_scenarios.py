@@ -8,6 +8,7 @@ right recipients, templates and rule IDs, and the words people will actually rea
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -120,7 +121,8 @@ def text(at: str, *, sent_at: str | None = None) -> dict[str, Any]:
     }
 
 
-SCENARIO_NAMES = sorted(path.stem for path in SCENARIOS.glob("*.yaml"))
+SCENARIO_NAMES = sorted(path.stem for path in SCENARIOS.glob("parenting-*.yaml"))
+EVERY_SCENARIO = sorted(path.stem for path in SCENARIOS.glob("*.yaml"))
 
 
 # -- every scenario -----------------------------------------------------------
@@ -174,6 +176,13 @@ def test_scenario_file_opens_with_a_comment_saying_what_it_shows_and_which_rules
     assert header.startswith("# Parenting: ")
     assert "Shows PAR-" in header
     assert f"familyflow simulate docs/scenarios/{name}.yaml" in header
+
+
+@pytest.mark.parametrize("name", EVERY_SCENARIO)
+def test_every_scenario_opens_with_a_comment_citing_the_rules_it_shows(name: str) -> None:
+    header = (SCENARIOS / f"{name}.yaml").read_text().split("\nprocess:")[0]
+    assert header.startswith("# ")
+    assert re.search(r"\b[A-Z0-9]+-\d", header), "the header cites no rule ID"
 
 
 # -- parenting-no-response: PAR-01 to PAR-04, PAR-18, PAR-17 --------------------
