@@ -49,6 +49,8 @@ class Scenario(BaseModel):
     contacts: dict[str, dict[str, Any]] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
     team: str | None = None
+    # Members of meetings that are not case contacts (a panel, a locality meeting).
+    mailing_lists: dict[str, list[str]] = Field(default_factory=dict)
     steps: list[Step] = Field(default_factory=list)
 
 
@@ -84,7 +86,8 @@ def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, An
         base = settings or Settings()
         sim_settings = base.model_copy(update={
             "database_url": f"sqlite:///{tmp}/scenario.db", "outbox_dir": Path(tmp) / "outbox",
-            "email_transport": "file", "sms_transport": "file"})
+            "email_transport": "file", "sms_transport": "file",
+            "mailing_lists": {**base.mailing_lists, **scenario.mailing_lists}})
         clock = SimulatedClock(received)
         app = bootstrap(sim_settings, clock=clock)
         try:
