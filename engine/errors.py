@@ -99,3 +99,49 @@ class ConfigError(FamilyFlowError):
     """configuration {field}: {reason}"""
 
     exit_code = 2
+
+
+class AlreadyExists(FamilyFlowError):
+    """{what} already exists: {key}"""
+
+    exit_code = 6
+    http_status = 409
+
+
+class InvalidState(FamilyFlowError):
+    """{what} is {state}: {reason}"""
+
+    exit_code = 4
+    http_status = 409
+
+
+class NotSignedIn(FamilyFlowError):
+    """not signed in: {reason}"""
+
+    exit_code = 5
+    http_status = 401
+
+
+class SignInFailed(NotSignedIn):
+    """the email address or password is wrong"""
+
+
+class AccountLocked(FamilyFlowError):
+    """too many failed sign-ins; this account is locked until {until}"""
+
+    exit_code = 5
+    http_status = 429
+
+
+class Forbidden(FamilyFlowError):
+    """{actor} (role {role}) may not {action}; it needs one of: {allowed}"""
+
+    exit_code = 5
+    http_status = 403
+
+
+class CsrfFailed(FamilyFlowError):
+    """the form's security token is missing or out of date; reload the page and try again"""
+
+    exit_code = 5
+    http_status = 403

@@ -15,11 +15,18 @@ def _iso(moment: datetime | None) -> str | None:
     return local(moment).isoformat() if moment else None
 
 
+# Audit kinds kept in the table (and shown by the API's audit endpoint) but left
+# out of the story people read: who opened the case is not part of what happened.
+NOT_IN_TIMELINE = frozenset({"read"})
+
+
 def timeline(conn: Connection, *, case_id: int | None) -> list[dict[str, Any]]:
     """Audit records in order, each message joined to what was sent and when."""
     sent = {m["dedupe_key"]: m for m in store.messages(conn, case_id=case_id)}
     entries = []
     for event in store.history(conn, case_id=case_id):
+        if event["kind"] in NOT_IN_TIMELINE:
+            continue
         entry: dict[str, Any] = {"at": _iso(event["occurred_at"]), "kind": event["kind"]}
         detail = event["detail"]
         optional = {

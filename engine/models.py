@@ -152,6 +152,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = _dt(nullable=True)
     provider_ref: str | None = None
     last_error: str | None = None
+    delivery_status: str | None = None  # the provider's receipt: delivered, permanent-failure, ...
 
 
 class ClosureDay(SQLModel, table=True):
@@ -182,3 +183,34 @@ class User(SQLModel, table=True):
     team: str | None = None
     part_time: bool = False  # caseload limit 10 instead of 20 (EH-11.3)
     manager_email: str | None = None
+    password_hash: str | None = None  # argon2; None: cannot sign in with a password
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = _dt(nullable=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for an integration: shown once, stored as its SHA-256."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str
+    token_hash: str = Field(unique=True)
+    created_at: datetime = _dt()
+    last_used_at: datetime | None = _dt(nullable=True)
+    revoked_at: datetime | None = _dt(nullable=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser; the cookie carries the token, the table its SHA-256."""
+
+    __tablename__ = "web_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(unique=True)
+    created_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    revoked_at: datetime | None = _dt(nullable=True)

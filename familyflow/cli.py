@@ -24,9 +24,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__,
 case_app = typer.Typer(no_args_is_help=True, help="Create, move and read cases.")
 process_app = typer.Typer(no_args_is_help=True, help="Process definitions.")
 db_app = typer.Typer(no_args_is_help=True, help="The database.")
+user_app = typer.Typer(no_args_is_help=True, help="People who sign in, and their roles.")
+token_app = typer.Typer(no_args_is_help=True, help="API bearer tokens for integrations.")
 app.add_typer(case_app, name="case")
 app.add_typer(process_app, name="process")
 app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -238,15 +242,40 @@ def demo() -> None:
 
 @app.command()
 def serve(
-    port: Annotated[int, typer.Option("--port", envvar="FAMILYFLOW_PORT")] = 8000,
+    port: Annotated[int | None, typer.Option("--port", help="Default: FAMILYFLOW_PORT or 8000.")]
+    = None,
+    host: Annotated[str | None, typer.Option("--host", help="Default: FAMILYFLOW_HOST or "
+                                             "127.0.0.1.")] = None,
 ) -> None:
-    """Run the service: the scheduler fires deadlines, agendas and the outbox."""
-    from engine.scheduler import run_forever
+    """Run the service: the web API (and pages) and, in the same process, the scheduler
+    that fires deadlines, agendas and the outbox."""
+    import uvicorn
+
+    from engine.scheduler import build_scheduler
+    from familyflow.api import create_app
+    from familyflow.demo import demo_users
 
     config = settings()
     configure_logging(config)
-    run_forever(bootstrap(config), tick_seconds=config.tick_seconds,
-                outbox_seconds=config.outbox_seconds, port=port)
+    port = port if port is not None else config.port
+    host = host or config.host
+    flow = bootstrap(config)
+    web = create_app(flow=flow, settings=config)
+    scheduler = build_scheduler(flow, tick_seconds=config.tick_seconds,
+                                outbox_seconds=config.outbox_seconds, blocking=False)
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    lines = [f"FamilyFlow is running at http://{shown}:{port}/ (API docs: "
+             f"http://{shown}:{port}/api/docs)"]
+    users = demo_users(flow)
+    if users:
+        lines.append("demo users (email / password / role):")
+        lines += [f"  {u['email']:<24} {u['password']:<22} {u['role']}" for u in users]
+    typer.echo("\n".join(lines))
+    scheduler.start()
+    try:
+        uvicorn.run(web, host=host, port=port, access_log=False, log_level="warning")
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 @app.command()
@@ -274,6 +303,80 @@ def history(case: Annotated[int | None, typer.Argument()] = None, as_json: JsonO
     with flow.db.connect() as conn:
         entries = timeline(conn, case_id=case)
     emit(entries, as_json=as_json, text=describe.timeline_text({"timeline": entries}))
+
+
+@user_app.command("add")
+def user_add(
+    email: str,
+    role: Annotated[str, typer.Option("--role", help="business_support, worker, social_worker, "
+                                      "team_manager or admin")],
+    team: Annotated[str | None, typer.Option("--team")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Default: from the email.")] = None,
+    manager: Annotated[str | None, typer.Option("--manager", help="Their manager's email.")]
+    = None,
+    part_time: Annotated[bool, typer.Option("--part-time", help="Caseload limit 10, not 20.")]
+    = False,
+    password: Annotated[str | None, typer.Option(
+        "--password", help="Default: asked for on a terminal, otherwise made up and printed.")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a user who can sign in with a password."""
+    import secrets
+
+    from familyflow import accounts
+
+    flow = service()
+    made_up = None
+    if password is None:
+        if sys.stdin.isatty():
+            password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = made_up = secrets.token_urlsafe(12)
+    name = name or email.split("@")[0].replace(".", " ").replace("_", " ").title()
+    user_id = accounts.add_user(flow, email=email, name=name, role=role, team=team,
+                                password=password, part_time=part_time, manager_email=manager,
+                                by=Actor("cli", "admin"))
+    shown = {"id": user_id, "email": email, "role": role, "team": team}
+    if made_up:
+        shown["password"] = made_up
+    emit(shown, as_json=as_json, text=f"user {user_id} added: {email} ({role})"
+         + (f"; password {made_up}" if made_up else ""))
+
+
+@user_app.command("list")
+def user_list(as_json: JsonOpt = False) -> None:
+    """The users, their roles and teams."""
+    flow = service()
+    with flow.db.connect() as conn:
+        found = store.list_users(conn)
+    emit(found, as_json=as_json, text="\n".join(
+        f"{u['id']:>4} {u['email']:<32} {u['role']:<18} {u['team'] or '-'}"
+        f"{'' if u['active'] else '  (inactive)'}" for u in found))
+
+
+@token_app.command("add")
+def token_add(
+    email: str,
+    name: Annotated[str, typer.Option("--name", help="What will use it.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A new API bearer token for a user; it is printed once and only its hash kept."""
+    from familyflow import accounts
+
+    token_id, raw = accounts.issue_token(service(), email=email, name=name,
+                                         by=Actor("cli", "admin"))
+    emit({"id": token_id, "token": raw}, as_json=as_json,
+         text=f"token {token_id} (shown once, keep it safe):\n{raw}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke an API token; it stops working at once."""
+    from familyflow import accounts
+
+    accounts.revoke_token(service(), token_id, by=Actor("cli", "admin"))
+    typer.echo(f"token {token_id} revoked")
 
 
 def main() -> None:

@@ -15,6 +15,47 @@ TM = {"name": "Ade Bello", "email": "ade.bello@example.org"}
 BS = {"name": "Business Support", "email": "bs@example.org"}
 WORKER = {"name": "Kim Lee", "email": "kim.lee@example.org"}
 SYSTEM = Actor("demo", "*")
+TEAM = "Families Together (demo)"
+
+# One user per role, for signing in to the web pages and the API (README: "Web and API").
+USERS: list[dict[str, Any]] = [
+    {"email": "bs@example.org", "name": "Business Support", "role": "business_support",
+     "password": "demo-business-support"},
+    {"email": "kim.lee@example.org", "name": "Kim Lee", "role": "worker",
+     "password": "demo-worker", "manager_email": TM["email"], "part_time": True},
+    {"email": "sam.jones@example.org", "name": "Sam Jones", "role": "social_worker",
+     "password": "demo-social-worker", "manager_email": TM["email"]},
+    {"email": "ade.bello@example.org", "name": "Ade Bello", "role": "team_manager",
+     "password": "demo-team-manager"},
+    {"email": "admin@example.org", "name": "Demo Admin", "role": "admin",
+     "password": "demo-admin"},
+]
+
+
+def load_demo_users(flow: FamilyFlow) -> list[dict[str, Any]]:
+    """A user per role, once; returns the demo users whose demo password still works."""
+    from familyflow import accounts
+
+    with flow.db.connect() as conn:
+        existing = {u["email"]: u for u in store.list_users(conn)}
+    for user in USERS:
+        if user["email"] not in existing:
+            accounts.add_user(flow, team=TEAM, by=SYSTEM, **user)
+    return demo_users(flow)
+
+
+def demo_users(flow: FamilyFlow) -> list[dict[str, Any]]:
+    """The demo users present whose stated password still signs them in."""
+    from familyflow import accounts
+
+    found = []
+    with flow.db.connect() as conn:
+        for user in USERS:
+            row = store.user_by_email(conn, user["email"])
+            if row and row["active"] and row["password_hash"] and accounts.password_matches(
+                    row["password_hash"], user["password"]):
+                found.append(user)
+    return found
 
 # (parent, social worker, steps to apply: (trigger, days ago, data))
 FAMILIES: list[tuple[str, str, list[tuple[str, int, dict[str, Any]]]]] = [
@@ -41,9 +82,10 @@ def _sessions(now: datetime) -> list[str]:
 
 def load_demo(flow: FamilyFlow) -> list[int]:
     """Load the demo once; a second run finds it and adds nothing."""
+    load_demo_users(flow)
     with flow.db.connect() as conn:
         existing = conn.execute(sa.select(store.cases.c.id).where(
-            store.cases.c.team == "Families Together (demo)")).scalars().all()
+            store.cases.c.team == TEAM)).scalars().all()
     if existing:
         return list(existing)
     now = flow.clock.now()
@@ -53,7 +95,7 @@ def load_demo(flow: FamilyFlow) -> list[int]:
         email = social_worker.lower().replace(" ", ".") + "@example.org"
         case_id = flow.create_case(
             process="parenting", received_at=now - timedelta(days=45 - number),
-            data={}, team="Families Together (demo)", actor=SYSTEM,
+            data={}, team=TEAM, actor=SYSTEM,
             contacts={"social_worker": {"name": social_worker, "email": email},
                       "team_manager": TM, "business_support": BS,
                       "parent": {"name": parent, "mobile": mobile}})
@@ -69,7 +111,7 @@ def _attending(flow: FamilyFlow, now: datetime) -> int:
     sessions = _sessions(now)
     case_id = flow.create_case(
         process="parenting", received_at=now - timedelta(days=60), data={},
-        team="Families Together (demo)", actor=SYSTEM,
+        team=TEAM, actor=SYSTEM,
         contacts={"social_worker": {"name": "Priya Shah", "email": "priya.shah@example.org"},
                   "team_manager": TM, "business_support": BS, "worker": WORKER,
                   "parent": {"name": "Fran Lowe", "mobile": "07700900199"}})

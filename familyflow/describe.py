@@ -71,11 +71,11 @@ def case(conn: Connection, flow: FamilyFlow, row: CaseRow) -> dict[str, Any]:
     definition = flow.services.processes[row.process]
     return {
         "id": row.id, "reference": f"{definition.code}-{row.id:06d}", "process": row.process,
-        "state": row.state, "version": row.version, "data": row.data,
+        "state": row.state, "version": row.version, "team": row.team, "data": row.data,
         "received_at": local(row.received_at).isoformat(),
         "closed_at": local(row.closed_at).isoformat() if row.closed_at else None,
         "allowed_triggers": list(definition.allowed_triggers(row.state)),
-        "contacts": [{k: c[k] for k in ("role", "name", "email", "mobile")}
+        "contacts": [{k: c.get(k) for k in ("role", "name", "email", "mobile", "flagged")}
                      for c in row.contacts],
         "deadlines": [{"timescale": d["timescale"], "rule": d["rule"], "kind": d["kind"],
                        "status": d["status"], "due_at": local(d["due_at"]).isoformat()}

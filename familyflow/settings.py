@@ -8,7 +8,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.calendar import NATIONS
@@ -52,6 +52,17 @@ class Settings(BaseSettings):
         default_factory=dict, description='JSON: {"family_therapy_panel": ["panel@council.gov.uk"]}')
     log_json: bool | None = None
     service_name: str = "FamilyFlow"
+    # The web service (familyflow serve): address, sign-in and integrations.
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    secret_key: SecretStr | None = Field(
+        None, description="signs session cookies and CSRF tokens; random per start if unset")
+    cookie_secure: bool = True  # off only for plain-http tests
+    session_hours: int = Field(12, ge=1, le=24 * 30)
+    lockout_attempts: int = Field(5, ge=1, le=100)
+    lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    notify_callback_token: SecretStr | None = Field(
+        None, description="the bearer token GOV.UK Notify sends with delivery receipts")
 
     @field_validator("nation")
     @classmethod

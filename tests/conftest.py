@@ -24,7 +24,7 @@ from tests.support.journeys import CONTACTS, at
 POSTGRES_URL = os.environ.get("FAMILYFLOW_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 TABLES = ("audit_events", "outbox", "deadlines", "case_links", "contacts", "cases",
-          "job_runs", "closure_days", "users")
+          "job_runs", "closure_days", "api_tokens", "web_sessions", "users")
 
 
 @pytest.fixture(scope="session")

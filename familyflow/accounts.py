@@ -1,0 +1,377 @@
+"""People who use the service: users and their roles, passwords (argon2), sign-in
+with lock-out, browser sessions and bearer tokens. No HTTP here: the CLI, the
+demo and the API all come through these functions, each one transaction that
+writes its audit record with the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Connection
+
+from engine import store
+from engine.cases import Actor
+from engine.clock import local
+from engine.errors import (
+    AccountLocked,
+    AlreadyExists,
+    InputError,
+    InvalidState,
+    NotFound,
+    SignInFailed,
+)
+from engine.service import FamilyFlow
+from workflows.contacts import normalise_email
+
+ROLES = ("business_support", "worker", "social_worker", "team_manager", "admin")
+ADMIN = "admin"
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "ff_"
+FULL_TIME_CASELOAD, PART_TIME_CASELOAD = 20, 10
+
+
+@cache
+def hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when nobody has the email, so that a wrong email takes as long."""
+    return hasher().hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InputError(field="password", reason=f"must be at least {MIN_PASSWORD} characters")
+    return hasher().hash(password)
+
+
+def password_matches(stored: str | None, password: str) -> bool:
+    try:
+        return hasher().verify(stored or _dummy_hash(), password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def digest(raw: str) -> str:
+    """Tokens and session ids are stored as their SHA-256, never as themselves."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def clean_email(value: str, *, field: str = "email") -> str:
+    try:
+        return normalise_email(value.strip()).lower()
+    except ValueError as error:
+        raise InputError(field=field, reason=str(error)) from None
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InputError(field="role", reason=f"{role!r} is not one of {', '.join(ROLES)}")
+    return role
+
+
+def audit_row(
+    *,
+    kind: str,
+    actor: Actor,
+    at: datetime,
+    reason: str,
+    case_id: int | None = None,
+    detail: Mapping[str, Any] | None = None,
+    rule: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "kind": kind,
+        "actor": actor.email,
+        "actor_role": actor.role,
+        "occurred_at": at,
+        "recorded_at": at,
+        "rule": rule,
+        "reason": reason,
+        "trigger": None,
+        "from_state": None,
+        "to_state": None,
+        "detail": dict(detail or {}),
+    }
+
+
+def visible_teams(
+    conn: Connection, *, email: str, role: str, team: str | None
+) -> tuple[str, ...] | None:
+    """The teams whose cases this person sees; None means every case (admins)."""
+    if role == ADMIN:
+        return None
+    teams = {team} if team else set()
+    if role == "team_manager":
+        teams.update(store.managed_teams(conn, email))
+    return tuple(sorted(teams))
+
+
+def caseload_limit(part_time: bool) -> int:
+    return PART_TIME_CASELOAD if part_time else FULL_TIME_CASELOAD
+
+
+# -- users ---------------------------------------------------------------------
+
+
+def add_user(
+    flow: FamilyFlow,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    team: str | None,
+    password: str | None,
+    part_time: bool = False,
+    manager_email: str | None = None,
+    by: Actor,
+) -> int:
+    email = clean_email(email)
+    check_role(role)
+    if not name.strip():
+        raise InputError(field="name", reason="a user needs a name")
+    row = {
+        "email": email,
+        "name": name.strip(),
+        "role": role,
+        "team": team or None,
+        "part_time": part_time,
+        "active": True,
+        "failed_logins": 0,
+        "manager_email": clean_email(manager_email, field="manager_email")
+        if manager_email
+        else None,
+        "password_hash": hash_password(password) if password else None,
+    }
+    with flow.db.begin() as conn:
+        if store.user_by_email(conn, email) is not None:
+            raise AlreadyExists(what="user", key=email)
+        user_id = store.insert_user(conn, row)
+        store.record(
+            conn,
+            audit_row(
+                kind="change",
+                actor=by,
+                at=flow.clock.now(),
+                reason=f"user {email} added ({role})",
+                detail={"user_id": user_id, "role": role, "team": team},
+            ),
+        )
+    return user_id
+
+
+def update_user(
+    flow: FamilyFlow, user_id: int, changes: Mapping[str, Any], *, by: Actor
+) -> dict[str, Any]:
+    values = {k: v for k, v in changes.items() if k != "password"}
+    if "role" in values:
+        check_role(values["role"])
+    if values.get("manager_email"):
+        values["manager_email"] = clean_email(values["manager_email"], field="manager_email")
+    if changes.get("password"):
+        values["password_hash"] = hash_password(changes["password"])
+        values.update(failed_logins=0, locked_until=None)
+    if "name" in values and not str(values["name"]).strip():
+        raise InputError(field="name", reason="a user needs a name")
+    now = flow.clock.now()
+    with flow.db.begin() as conn:
+        if store.user_by_id(conn, user_id) is None:
+            raise NotFound(what="user", key=user_id)
+        if values:
+            store.update_user(conn, user_id, values)
+        if values.get("active") is False or "password_hash" in values:
+            store.revoke_web_sessions(conn, at=now, user_id=user_id)
+        store.record(
+            conn,
+            audit_row(
+                kind="change",
+                actor=by,
+                at=now,
+                reason=f"user {user_id} changed",
+                detail={"user_id": user_id, "fields": sorted(changes)},
+            ),
+        )
+        user = store.user_by_id(conn, user_id)
+    assert user is not None
+    return user
+
+
+# -- signing in ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: dict[str, Any]
+    session_token: str  # the raw token; only its digest is stored
+
+
+def sign_in(
+    flow: FamilyFlow,
+    *,
+    email: str,
+    password: str,
+    attempts: int,
+    lock_minutes: int,
+    session_hours: int,
+) -> SignedIn:
+    """Check the password; after `attempts` failures in a row the account locks."""
+    now = flow.clock.now()
+    try:
+        address = clean_email(email)
+    except InputError:
+        address = email.strip().lower()
+    failure: Exception | None = None
+    with flow.db.begin() as conn:
+        user = store.user_by_email(conn, address)
+        matches = password_matches(user["password_hash"] if user else None, password)
+        actor = Actor(address, user["role"] if user else None)
+        if user is None or not user["active"] or user["password_hash"] is None:
+            failure = SignInFailed()
+        elif user["locked_until"] is not None and user["locked_until"] > now:
+            failure = AccountLocked(until=local(user["locked_until"]).strftime("%H:%M on %d %B"))
+            store.record(
+                conn,
+                audit_row(kind="sign_in_refused", actor=actor, at=now, reason="account locked"),
+            )
+        elif not matches:
+            count = store.count_failed_sign_in(conn, user["id"])
+            if count >= attempts:
+                until = now + timedelta(minutes=lock_minutes)
+                store.update_user(conn, user["id"], {"locked_until": until, "failed_logins": 0})
+                failure = AccountLocked(until=local(until).strftime("%H:%M on %d %B"))
+                store.record(
+                    conn,
+                    audit_row(
+                        kind="sign_in_refused",
+                        actor=actor,
+                        at=now,
+                        reason=f"locked after {count} failed sign-ins",
+                    ),
+                )
+            else:
+                failure = SignInFailed()
+                store.record(
+                    conn,
+                    audit_row(kind="sign_in_refused", actor=actor, at=now, reason="wrong password"),
+                )
+        else:
+            changes: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+            if hasher().check_needs_rehash(user["password_hash"]):
+                changes["password_hash"] = hasher().hash(password)
+            store.update_user(conn, user["id"], changes)
+            raw = secrets.token_urlsafe(32)
+            store.insert_web_session(
+                conn,
+                {
+                    "user_id": user["id"],
+                    "token_hash": digest(raw),
+                    "created_at": now,
+                    "expires_at": now + timedelta(hours=session_hours),
+                    "revoked_at": None,
+                },
+            )
+            store.record(conn, audit_row(kind="sign_in", actor=actor, at=now, reason="signed in"))
+    if failure is not None:  # raised after the commit, so the count and the lock stay
+        raise failure
+    assert user is not None
+    return SignedIn(user=user, session_token=raw)
+
+
+def sign_out(flow: FamilyFlow, *, session_token: str, actor: Actor) -> None:
+    now = flow.clock.now()
+    with flow.db.begin() as conn:
+        if store.revoke_web_sessions(conn, at=now, token_hash=digest(session_token)):
+            store.record(conn, audit_row(kind="sign_out", actor=actor, at=now, reason="signed out"))
+
+
+def session_user(flow: FamilyFlow, session_token: str) -> dict[str, Any] | None:
+    with flow.db.connect() as conn:
+        user = store.web_session_user(conn, digest(session_token), now=flow.clock.now())
+    return user if user and user["active"] else None
+
+
+# -- bearer tokens -------------------------------------------------------------
+
+
+def issue_token(flow: FamilyFlow, *, email: str, name: str, by: Actor) -> tuple[int, str]:
+    """A new bearer token for the user; the raw token is returned once and never stored."""
+    if not name.strip():
+        raise InputError(field="name", reason="a token needs a name (what uses it)")
+    address = clean_email(email)
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = flow.clock.now()
+    with flow.db.begin() as conn:
+        user = store.user_by_email(conn, address)
+        if user is None:
+            raise NotFound(what="user", key=address)
+        token_id = store.insert_api_token(
+            conn,
+            {
+                "user_id": user["id"],
+                "name": name.strip(),
+                "token_hash": digest(raw),
+                "created_at": now,
+                "last_used_at": None,
+                "revoked_at": None,
+            },
+        )
+        store.record(
+            conn,
+            audit_row(
+                kind="change",
+                actor=by,
+                at=now,
+                reason=f"API token {token_id} issued to {address}",
+                detail={"token_id": token_id, "user_id": user["id"]},
+            ),
+        )
+    return token_id, raw
+
+
+def revoke_token(
+    flow: FamilyFlow, token_id: int, *, by: Actor, owner_id: int | None = None
+) -> None:
+    """Revoke a token (only the owner's own when owner_id is given)."""
+    now = flow.clock.now()
+    with flow.db.begin() as conn:
+        token = store.api_token(conn, token_id)
+        if token is None or (owner_id is not None and token["user_id"] != owner_id):
+            raise NotFound(what="API token", key=token_id)
+        if not store.revoke_api_token(conn, token_id, now):
+            raise InvalidState(
+                what=f"API token {token_id}", state="revoked", reason="it was revoked already"
+            )
+        store.record(
+            conn,
+            audit_row(
+                kind="change",
+                actor=by,
+                at=now,
+                reason=f"API token {token_id} revoked",
+                detail={"token_id": token_id},
+            ),
+        )
+
+
+def token_user(flow: FamilyFlow, raw: str) -> dict[str, Any] | None:
+    """The owner of a live token (with `token_id`), noting when it was last used."""
+    now = flow.clock.now()
+    with flow.db.connect() as conn:
+        owner = store.api_token_owner(conn, digest(raw))
+    if owner is None or not owner["active"]:
+        return None
+    with flow.db.begin() as conn:
+        store.touch_api_token(conn, owner["token_id"], now)
+    return owner

@@ -1,0 +1,61 @@
+"""The web application: `create_app(flow=..., settings=...)` builds it; nothing is
+made at import time. The API lives under /api (OpenAPI at /api/openapi.json,
+docs at /api/docs); the web pages are mounted at / by their own routers."""
+
+from __future__ import annotations
+
+import secrets
+
+import structlog
+from fastapi import FastAPI
+
+from engine.service import FamilyFlow
+from familyflow.api import problems
+from familyflow.api.auth import QueuedCookies, WebAuth
+from familyflow.api.routes import (
+    calendar,
+    cases,
+    deadlines,
+    messages,
+    notify,
+    people,
+    processes,
+    reports,
+    session,
+)
+from familyflow.settings import Settings
+
+log = structlog.get_logger("familyflow.api")
+API_PREFIX = "/api"
+
+
+def create_app(*, flow: FamilyFlow, settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title=f"{settings.service_name} API",
+        version="1",
+        description="Children's-services procedures as state machines with timescales. "
+        "Sign in with a bearer token (`familyflow token add EMAIL --name ...`) or a browser "
+        "session. Errors are application/problem+json (RFC 9457).",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    if settings.secret_key is None:
+        log.warning(
+            "secret_key_generated",
+            reason="FAMILYFLOW_SECRET_KEY is not set; sessions end when the service restarts",
+        )
+        secret = secrets.token_bytes(32)
+    else:
+        secret = settings.secret_key.get_secret_value().encode()
+    app.state.flow = flow
+    app.state.settings = settings
+    app.state.web_auth = WebAuth(
+        secret=secret, cookie_secure=settings.cookie_secure, session_hours=settings.session_hours
+    )
+    problems.install(app)
+    app.add_middleware(QueuedCookies)
+    for module in (cases, processes, deadlines, messages, people, calendar, reports, notify):
+        app.include_router(module.router(), prefix=API_PREFIX)
+    app.include_router(session.router())
+    return app

@@ -1,0 +1,52 @@
+"""Deadlines across cases: overdue, and due soon."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from engine import store
+from familyflow.api import views
+from familyflow.api.auth import CurrentUserDep, FlowDep
+from familyflow.api.schemas import NO_NUL, DueDeadline
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/deadlines", tags=["deadlines"])
+
+    @api.get("", response_model=list[DueDeadline], summary="Overdue and due deadlines")
+    def deadlines(
+        flow: FlowDep,
+        user: CurrentUserDep,
+        overdue: Annotated[bool, Query(description="only those past due")] = False,
+        within_days: Annotated[
+            int, Query(ge=0, le=366, description="due within this many days")
+        ] = 7,
+        process: Annotated[str | None, Query(pattern=NO_NUL, max_length=100)] = None,
+        limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+    ) -> list[dict[str, Any]]:
+        now = flow.clock.now()
+        with flow.db.connect() as conn:
+            rows = store.deadlines_across_cases(
+                conn,
+                now=now,
+                teams=user.teams,
+                email=user.email,
+                until=now + timedelta(days=within_days),
+                overdue_only=overdue,
+                process=process,
+                limit=limit,
+            )
+        return [
+            {
+                **r,
+                "reference": views.reference(flow, r["process"], r["case_id"]),
+                "due_at": views.when(r["due_at"]),
+                "overdue": r["due_at"] <= now,
+            }
+            for r in rows
+        ]
+
+    return api

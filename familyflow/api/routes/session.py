@@ -1,0 +1,83 @@
+"""Signing in and out of the web pages (forms with CSRF tokens), and the token a
+script needs to post the sign-in form."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi.responses import RedirectResponse
+
+from engine.errors import AccountLocked, NotSignedIn
+from familyflow import accounts
+from familyflow.api.auth import (
+    CsrfTokenDep,
+    FlowDep,
+    OptionalUserDep,
+    SettingsDep,
+    WebAuthDep,
+    verify_csrf,
+)
+from familyflow.api.problems import from_error
+from familyflow.api.schemas import NO_NUL
+
+
+def _local_path(target: str) -> str:
+    """Only somewhere on this site: never //evil.example or https://..."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def router() -> APIRouter:
+    pages = APIRouter(tags=["sign-in"])
+
+    @pages.get("/api/csrf", summary="A CSRF token for the sign-in and other forms")
+    def csrf(token: CsrfTokenDep) -> dict[str, str]:
+        return {"csrf_token": token}
+
+    @pages.post("/login", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+    def login(
+        request: Request,
+        flow: FlowDep,
+        settings: SettingsDep,
+        web: WebAuthDep,
+        email: Annotated[str, Form(pattern=NO_NUL, max_length=320)],
+        password: Annotated[str, Form(pattern=NO_NUL, max_length=200)],
+        next: Annotated[str, Form(pattern=NO_NUL, max_length=2000)] = "/",
+    ) -> Response:
+        """Form fields `email`, `password`, `csrf_token` and optional `next`. A browser
+        (Accept: text/html) is sent back to /login?error=... on failure."""
+        try:
+            signed = accounts.sign_in(
+                flow,
+                email=email,
+                password=password,
+                attempts=settings.lockout_attempts,
+                lock_minutes=settings.lockout_minutes,
+                session_hours=settings.session_hours,
+            )
+        except (NotSignedIn, AccountLocked) as error:
+            if _wants_html(request):
+                reason = "locked" if isinstance(error, AccountLocked) else "failed"
+                return RedirectResponse(
+                    f"/login?error={reason}", status_code=status.HTTP_303_SEE_OTHER
+                )
+            return from_error(error)
+        response = RedirectResponse(_local_path(next), status_code=status.HTTP_303_SEE_OTHER)
+        web.session_cookie(response, signed.session_token)
+        return response
+
+    @pages.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+    def logout(flow: FlowDep, web: WebAuthDep, user: OptionalUserDep) -> Response:
+        if user is not None and user.session_token:
+            accounts.sign_out(flow, session_token=user.session_token, actor=user.actor)
+        response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+        web.forget_session(response)
+        return response
+
+    return pages

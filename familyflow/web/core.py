@@ -1,0 +1,234 @@
+"""What every page shares: the Jinja2 environment, the signed-in person, CSRF on
+forms, errors shown as GOV.UK pages, and the RAG status of a timescale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from engine.clock import local
+from engine.errors import CsrfFailed
+from familyflow.api.auth import (
+    CurrentUser,
+    OptionalUserDep,
+    WebAuthDep,
+    get_flow,
+    get_settings,
+    verify_csrf,
+)
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATES = ROOT / "templates" / "web"
+STATIC = Path(__file__).resolve().parent / "static"
+
+# Who may use what, beyond what the process definitions allow per trigger.
+MOVERS = ("business_support", "team_manager", "admin")
+REPORT_READERS = ("team_manager", "business_support", "admin")
+ADMINS = ("admin",)
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class PageError(Exception):
+    """An error page: a title and a message people can act on."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+# -- formatting -------------------------------------------------------------------
+
+
+def when(moment: datetime | str | None) -> str:
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return f"{local(moment):%a} {local(moment).day} {local(moment):%b %Y, %H:%M}"
+
+
+def day(moment: datetime | str | None) -> str:
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    moment = local(moment) if isinstance(moment, datetime) else moment
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def humanise(name: str | None) -> str:
+    text = (name or "").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def duration(seconds: float) -> str:
+    """'3 days', '5 hours', '40 minutes': the largest unit that fits."""
+    seconds = abs(seconds)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "less than a minute"
+
+
+@dataclass(frozen=True)
+class Rag:
+    """How much of a timescale is used: green under 50%, amber 50-100%, red breached."""
+
+    colour: str  # green, amber, red
+    label: str
+    used: float
+    time_left: str
+
+    @property
+    def tag_class(self) -> str:
+        return {"green": "govuk-tag--green", "amber": "govuk-tag--orange"}.get(
+            self.colour, "govuk-tag--red"
+        )
+
+
+def rag(*, started_at: datetime, due_at: datetime, now: datetime) -> Rag:
+    span = (due_at - started_at).total_seconds()
+    used = (now - started_at).total_seconds() / span if span > 0 else 1.0
+    left = (due_at - now).total_seconds()
+    if now >= due_at:
+        return Rag("red", "Overdue", used, f"overdue by {duration(left)}")
+    if used >= 0.5:
+        return Rag("amber", "Due soon", used, f"{duration(left)} left")
+    return Rag("green", "On track", used, f"{duration(left)} left")
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(when=when, day=day, humanise=humanise)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+NAVIGATION = (
+    ("/", "My work", None),
+    ("/tracker", "Tracker", None),
+    ("/register", "Register", None),
+    ("/messages", "Messages", None),
+    ("/processes", "Processes", None),
+    ("/reports", "Reports", REPORT_READERS),
+    ("/admin", "Admin", ADMINS),
+)
+
+
+def render(
+    request: Request,
+    name: str,
+    *,
+    user: CurrentUser | None,
+    csrf: str | None = None,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    path = request.url.path
+    nav = [
+        {"href": href, "label": label, "active": path == href or (href != "/" and
+                                                                  path.startswith(href))}
+        for href, label, roles in NAVIGATION
+        if user is not None and (roles is None or user.role in roles)
+    ]
+    settings = get_settings(request)
+    base = {
+        "user": user,
+        "csrf_token": csrf,
+        "nav": nav,
+        "service_name": settings.service_name,
+        "errors": [],
+        "notice": request.query_params.get("notice"),
+        "now": get_flow(request).clock.now(),
+    }
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+
+
+# -- dependencies -----------------------------------------------------------------
+
+
+def page_user(request: Request, user: OptionalUserDep) -> CurrentUser:
+    """The signed-in person; anyone else is sent to the sign-in page and back."""
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(target)
+    return user
+
+
+PageUser = Annotated[CurrentUser, Depends(page_user)]
+
+
+def page_roles(*roles: str) -> Any:
+    def check(user: PageUser) -> CurrentUser:
+        if user.role not in roles:
+            allowed = ", ".join(humanise(r).lower() for r in roles)
+            raise PageError(
+                403,
+                "You cannot use this page",
+                f"This page is for: {allowed}. You are signed in as "
+                f"{humanise(user.role).lower()}.",
+            )
+        return user
+
+    return Depends(check)
+
+
+async def page_csrf(request: Request, web: WebAuthDep, user: OptionalUserDep) -> None:
+    try:
+        await verify_csrf(request, web, user)
+    except CsrfFailed as error:
+        raise PageError(403, "Your form has expired", error.message) from None
+
+
+CheckCsrf = Depends(page_csrf)
+
+
+def redirect(path: str, notice: str | None = None) -> RedirectResponse:
+    target = path + (("&" if "?" in path else "?") + "notice=" + quote(notice) if notice else "")
+    return RedirectResponse(target, status_code=303)
+
+
+async def sign_in_required(request: Request, error: Exception) -> Response:
+    assert isinstance(error, SignInRequired)
+    return RedirectResponse(f"/login?next={quote(error.next_path)}", status_code=303)
+
+
+async def page_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, PageError)
+    from familyflow.api.auth import optional_user
+
+    try:
+        user = optional_user(
+            request, get_flow(request), request.app.state.web_auth, None
+        )
+    except Exception:
+        user = None
+    return render(
+        request,
+        "error.html",
+        user=user,
+        status=error.status,
+        title=error.title,
+        message=error.message,
+    )
