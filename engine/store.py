@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
 from engine.models import (
+    ApiToken,
     AuditEvent,
     Case,
     CaseLink,
@@ -29,6 +30,7 @@ from engine.models import (
     OutboxMessage,
     User,
     UTCDateTime,
+    WebSession,
 )
 
 cases = Case.__table__  # type: ignore[attr-defined]
@@ -40,6 +42,8 @@ outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
 closure_days = ClosureDay.__table__  # type: ignore[attr-defined]
 job_runs = JobRun.__table__  # type: ignore[attr-defined]
 users = User.__table__  # type: ignore[attr-defined]
+api_tokens = ApiToken.__table__  # type: ignore[attr-defined]
+web_sessions = WebSession.__table__  # type: ignore[attr-defined]
 
 CHUNK = 500  # rows per IN (...) list
 
@@ -125,8 +129,10 @@ def _same_instant_memo(proc: Any, type_: Any) -> Any:
     return proc
 
 
+# Plans are for the module's own statements, which live as long as the process;
+# each entry keeps its statement, so an id is never reused for another one.
 _PlanKey = tuple[int, tuple[str, ...]]
-_PLANS: weakref.WeakKeyDictionary[Dialect, dict[_PlanKey, _Plan | None]] = (
+_PLANS: weakref.WeakKeyDictionary[Dialect, dict[_PlanKey, tuple[Any, _Plan | None]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -153,8 +159,9 @@ def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan |
             binds.append((None, bind.value if proc is None else proc(bind.value), None))
     if compiled.string.count("POSTCOMPILE") != len(expanding):
         return None
+    returned: list[tuple[str, Any]]
     if isinstance(statement, sa.Select):
-        returned = [(column.key, column.type) for column in statement.selected_columns]
+        returned = [(str(column.key), column.type) for column in statement.selected_columns]
     else:
         returned = [(d["name"], d["type"]) for d in statement.returning_column_descriptions]
     columns = tuple(
@@ -166,26 +173,39 @@ def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan |
                  expanding=frozenset(expanding))
 
 
+_PLAIN: weakref.WeakKeyDictionary[Connection, bool] = weakref.WeakKeyDictionary()
+
+
+def _plain(conn: Connection) -> bool:
+    """May this connection's statements skip Connection.execute? (Asked once per
+    Connection: for the service, once per transaction.)"""
+    dialect, dispatch = conn.dialect, conn.dispatch
+    return (dialect.name == "sqlite" and dialect.paramstyle == "qmark" and not conn.engine.echo
+            and not (dispatch.before_execute or dispatch.after_execute
+                     or dispatch.before_cursor_execute or dispatch.after_cursor_execute))
+
+
 def _plan(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Plan | None:
+    if not conn.in_transaction():
+        return None
+    plain = _PLAIN.get(conn)
+    if plain is None:
+        plain = _PLAIN[conn] = _plain(conn)
+    if not plain:
+        return None
     dialect = conn.dialect
-    if dialect.name != "sqlite" or dialect.paramstyle != "qmark":
-        return None
-    if not conn.in_transaction() or conn.engine.echo:
-        return None
-    dispatch = conn.dispatch
-    if (dispatch.before_execute or dispatch.after_execute or dispatch.before_cursor_execute
-            or dispatch.after_cursor_execute):
-        return None
     plans = _PLANS.get(dialect)
     if plans is None:
         plans = _PLANS[dialect] = {}
     key = (id(statement), keys)
-    if key not in plans:
+    entry = plans.get(key)
+    if entry is None or entry[0] is not statement:
         try:
-            plans[key] = _compile(statement, dialect, keys)
+            plan = _compile(statement, dialect, keys)
         except Exception:  # Connection.execute will run it, or say what is wrong
-            plans[key] = None
-    return plans[key]
+            plan = None
+        entry = plans[key] = (statement, plan)
+    return entry[1]
 
 
 def _run(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> Any:
@@ -207,10 +227,16 @@ def _run(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> Any:
 def _fetch(conn: Connection, statement: Any, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The rows a SELECT, or a statement with RETURNING, gives back."""
     plan = _plan(conn, statement, tuple(params))
-    sql = None if plan is None else plan.sql_for(params) if plan.expanding else plan.sql
-    if plan is None or sql is None:
+    sql = values = None
+    if plan is not None:
+        sql = plan.sql_for(params) if plan.expanding else plan.sql
+        try:
+            values = plan.values(params)
+        except Exception:  # a value its type refuses: raised as Connection.execute raises it
+            sql = None
+    if plan is None or sql is None or values is None:
         return [dict(row) for row in conn.execute(statement, params).mappings()]
-    cursor = _run(conn, sql, [plan.values(params)])
+    cursor = _run(conn, sql, [values])
     columns = plan.columns
     rows = [
         {key: value if proc is None else proc(value)
@@ -231,10 +257,10 @@ def _write(conn: Connection, statement: Any,
     if plan is not None:
         try:
             values = [plan.values(row) for row in rows]
-        except KeyError:  # a row without a value: let Connection.execute say so
-            plan = None
+        except Exception:  # a missing value, or one its type refuses: let
+            plan = None  # Connection.execute raise it as it does
     if plan is None:
-        return int(conn.execute(statement, params).rowcount)  # type: ignore[arg-type]
+        return int(conn.execute(statement, params).rowcount)
     cursor = _run(conn, plan.sql, values)
     count = int(cursor.rowcount)
     cursor.close()
@@ -311,7 +337,10 @@ def update_case(conn: Connection, case: CaseRow) -> bool:
 def insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     if rows:
         statement = _INSERT.get(table)
-        _write(conn, sa.insert(table) if statement is None else statement, rows)
+        if statement is None:  # not a hot table: built per call, so not planned
+            conn.execute(sa.insert(table), rows)
+        else:
+            _write(conn, statement, rows)
 
 
 def insert_deadlines(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -527,3 +556,414 @@ def open_caseload(conn: Connection, *, email: str, roles: Sequence[str]) -> int:
 def user_part_time(conn: Connection, email: str) -> bool:
     query = sa.select(users.c.part_time).where(users.c.email == email)
     return bool(conn.execute(query).scalar())
+
+
+# -- the web service: people, sign-in, tokens, searches and reports -------------
+#
+# Teams scope what a person sees: `teams=None` is everything (admins); otherwise
+# a case is visible when its team is one of `teams` or `email` is a contact on it.
+
+USER_COLUMNS = (users.c.id, users.c.email, users.c.name, users.c.role, users.c.team,
+                users.c.part_time, users.c.manager_email, users.c.active)
+
+
+def _visible(teams: Sequence[str] | None, email: str | None) -> Any:
+    if teams is None:
+        return sa.true()
+    named = contacts.alias("named")
+    on_case = sa.exists().where(named.c.case_id == cases.c.id, named.c.email == email)
+    return sa.or_(cases.c.team.in_(list(teams)), on_case)
+
+
+def user_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(users).where(users.c.email == email)).mappings().first()
+    return dict(row) if row else None
+
+
+def user_by_id(conn: Connection, user_id: int) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def list_users(conn: Connection, *, team: str | None = None,
+               role: str | None = None) -> list[dict[str, Any]]:
+    query = sa.select(*USER_COLUMNS).order_by(users.c.email)
+    if team is not None:
+        query = query.where(users.c.team == team)
+    if role is not None:
+        query = query.where(users.c.role == role)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def insert_user(conn: Connection, row: Mapping[str, Any]) -> int:
+    return int(conn.execute(sa.insert(users).values(**row).returning(users.c.id)).scalar_one())
+
+
+def update_user(conn: Connection, user_id: int, values: Mapping[str, Any]) -> None:
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
+
+
+def managed_teams(conn: Connection, email: str) -> list[str]:
+    """The teams of the people who report to this manager."""
+    query = sa.select(users.c.team).distinct().where(users.c.manager_email == email,
+                                                     users.c.team.is_not(None))
+    return [t for t in conn.execute(query).scalars() if t]
+
+
+def count_failed_sign_in(conn: Connection, user_id: int) -> int:
+    """One more failed sign-in; the count so far."""
+    statement = (sa.update(users).where(users.c.id == user_id)
+                 .values(failed_logins=users.c.failed_logins + 1)
+                 .returning(users.c.failed_logins))
+    return int(conn.execute(statement).scalar_one())
+
+
+def insert_api_token(conn: Connection, row: Mapping[str, Any]) -> int:
+    statement = sa.insert(api_tokens).values(**row).returning(api_tokens.c.id)
+    return int(conn.execute(statement).scalar_one())
+
+
+def api_token_owner(conn: Connection, token_hash: str) -> dict[str, Any] | None:
+    """The live token with this hash and its owner (as `user_id`, `email`, `role`, ...)."""
+    query = (
+        sa.select(api_tokens.c.id.label("token_id"), users)
+        .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
+        .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
+    )
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def touch_api_token(conn: Connection, token_id: int, at: datetime) -> None:
+    conn.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id)
+                 .values(last_used_at=at))
+
+
+def list_api_tokens(conn: Connection, *, user_id: int | None) -> list[dict[str, Any]]:
+    query = (
+        sa.select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at,
+                  api_tokens.c.last_used_at, api_tokens.c.revoked_at, users.c.email)
+        .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
+        .order_by(api_tokens.c.id)
+    )
+    if user_id is not None:
+        query = query.where(api_tokens.c.user_id == user_id)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def api_token(conn: Connection, token_id: int) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def revoke_api_token(conn: Connection, token_id: int, at: datetime) -> bool:
+    statement = (sa.update(api_tokens)
+                 .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+                 .values(revoked_at=at))
+    return conn.execute(statement).rowcount == 1
+
+
+def insert_web_session(conn: Connection, row: Mapping[str, Any]) -> None:
+    conn.execute(sa.insert(web_sessions).values(**row))
+
+
+def web_session_user(conn: Connection, token_hash: str, *, now: datetime) -> dict[str, Any] | None:
+    """The live session with this hash and its user."""
+    query = (
+        sa.select(web_sessions.c.id.label("session_id"), users)
+        .select_from(web_sessions.join(users, users.c.id == web_sessions.c.user_id))
+        .where(web_sessions.c.token_hash == token_hash, web_sessions.c.revoked_at.is_(None),
+               web_sessions.c.expires_at > now)
+    )
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def revoke_web_sessions(conn: Connection, *, at: datetime, token_hash: str | None = None,
+                        user_id: int | None = None) -> int:
+    statement = sa.update(web_sessions).where(web_sessions.c.revoked_at.is_(None))
+    if token_hash is not None:
+        statement = statement.where(web_sessions.c.token_hash == token_hash)
+    if user_id is not None:
+        statement = statement.where(web_sessions.c.user_id == user_id)
+    return int(conn.execute(statement.values(revoked_at=at)).rowcount)
+
+
+def record(conn: Connection, row: Mapping[str, Any]) -> None:
+    """One audit record (a read, an administrative change, a delivery receipt)."""
+    conn.execute(sa.insert(audit).values(**row))
+
+
+def case_visible(conn: Connection, case_id: int, *, teams: Sequence[str] | None,
+                 email: str | None) -> bool | None:
+    """None when the case does not exist; otherwise whether this person may see it."""
+    query = sa.select(cases.c.id, _visible(teams, email).label("visible")).where(
+        cases.c.id == case_id)
+    row = conn.execute(query).mappings().first()
+    return None if row is None else bool(row["visible"])
+
+
+def _open_due(now: datetime) -> Any:
+    return sa.and_(deadlines.c.kind == "due", deadlines.c.closed_at.is_(None),
+                   deadlines.c.status.in_(("open", "fired")), deadlines.c.due_at <= now)
+
+
+def search_cases(
+    conn: Connection,
+    *,
+    now: datetime,
+    teams: Sequence[str] | None,
+    email: str | None,
+    processes: Sequence[str] | None = None,
+    state: str | None = None,
+    team: str | None = None,
+    worker: str | None = None,
+    overdue: bool | None = None,
+    due_within: datetime | None = None,
+    id_like: str | None = None,
+    open_only: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Cases matching every filter given, newest first, and how many match in all."""
+    where = [_visible(teams, email)]
+    if processes is not None:
+        where.append(cases.c.process.in_(list(processes)))
+    if state is not None:
+        where.append(cases.c.state == state)
+    if team is not None:
+        where.append(cases.c.team == team)
+    if worker is not None:
+        where.append(sa.exists().where(contacts.c.case_id == cases.c.id,
+                                       sa.func.lower(contacts.c.email) == worker.lower()))
+    overdue_exists = sa.exists().where(deadlines.c.case_id == cases.c.id, _open_due(now))
+    if overdue is True:
+        where.append(overdue_exists)
+    elif overdue is False:
+        where.append(~overdue_exists)
+    if due_within is not None:
+        where.append(sa.exists().where(
+            deadlines.c.case_id == cases.c.id, deadlines.c.kind == "due",
+            deadlines.c.status == "open", deadlines.c.due_at > now,
+            deadlines.c.due_at <= due_within))
+    if id_like is not None:
+        where.append(sa.cast(cases.c.id, sa.String).like(f"%{id_like}%"))
+    if open_only is True:
+        where.append(cases.c.closed_at.is_(None))
+    elif open_only is False:
+        where.append(cases.c.closed_at.is_not(None))
+    total = int(conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where))
+                .scalar_one())
+    next_due = (sa.select(sa.func.min(deadlines.c.due_at))
+                .where(deadlines.c.case_id == cases.c.id, deadlines.c.kind == "due",
+                       deadlines.c.closed_at.is_(None), deadlines.c.status == "open")
+                .scalar_subquery())
+    query = (sa.select(cases.c.id, cases.c.process, cases.c.state, cases.c.team,
+                       cases.c.version, cases.c.received_at, cases.c.closed_at,
+                       overdue_exists.label("overdue"), next_due.label("next_due_at"))
+             .where(*where).order_by(cases.c.id.desc()).limit(limit).offset(offset))
+    return [dict(row) for row in conn.execute(query).mappings()], total
+
+
+def deadlines_across_cases(
+    conn: Connection,
+    *,
+    now: datetime,
+    teams: Sequence[str] | None,
+    email: str | None,
+    until: datetime | None,
+    overdue_only: bool = False,
+    process: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Unmet due deadlines, overdue first then by due instant."""
+    where = [deadlines.c.kind == "due", deadlines.c.closed_at.is_(None),
+             deadlines.c.status.in_(("open", "fired")), _visible(teams, email)]
+    if overdue_only:
+        where.append(deadlines.c.due_at <= now)
+    elif until is not None:
+        where.append(deadlines.c.due_at <= until)
+    if process is not None:
+        where.append(deadlines.c.process == process)
+    query = (
+        sa.select(deadlines.c.id, deadlines.c.case_id, deadlines.c.process,
+                  deadlines.c.timescale, deadlines.c.rule, deadlines.c.status,
+                  deadlines.c.due_at, cases.c.team, cases.c.state)
+        .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
+        .where(*where).order_by(deadlines.c.due_at, deadlines.c.id).limit(limit)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def search_messages(
+    conn: Connection,
+    *,
+    teams: Sequence[str] | None,
+    email: str | None,
+    status: str | None = None,
+    case_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Messages newest first; those about no case (agendas) only when teams is None."""
+    query = sa.select(outbox).select_from(outbox.outerjoin(cases, cases.c.id == outbox.c.case_id))
+    if teams is not None:
+        query = query.where(outbox.c.case_id.is_not(None), _visible(teams, email))
+    if status is not None:
+        query = query.where(outbox.c.status == status)
+    if case_id is not None:
+        query = query.where(outbox.c.case_id == case_id)
+    query = query.order_by(outbox.c.id.desc()).limit(limit).offset(offset)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def message(conn: Connection, message_id: int) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(outbox).where(outbox.c.id == message_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def retry_message(conn: Connection, message_id: int, *, now: datetime) -> bool:
+    """Queue a failed message again, with a fresh set of attempts."""
+    statement = (sa.update(outbox).where(outbox.c.id == message_id, outbox.c.status == "failed")
+                 .values(status="queued", attempts=0, next_attempt_at=now, claimed_until=None,
+                         delivery_status=None))
+    return conn.execute(statement).rowcount == 1
+
+
+def record_delivery(conn: Connection, message_id: int, *, status: str,
+                    delivery_status: str, error: str | None) -> None:
+    values: dict[str, Any] = {"status": status, "delivery_status": delivery_status}
+    if error is not None:
+        values["last_error"] = error
+    conn.execute(sa.update(outbox).where(outbox.c.id == message_id).values(**values))
+
+
+def flag_contacts(conn: Connection, *, case_id: int, address: str, reason: str) -> int:
+    """Mark the case's contacts with this email or mobile as undeliverable."""
+    statement = (sa.update(contacts)
+                 .where(contacts.c.case_id == case_id,
+                        sa.or_(contacts.c.email == address, contacts.c.mobile == address))
+                 .values(flagged=reason))
+    return int(conn.execute(statement).rowcount)
+
+
+def flagged_contacts(conn: Connection, *, teams: Sequence[str] | None,
+                     email: str | None) -> list[dict[str, Any]]:
+    query = (
+        sa.select(contacts.c.id, contacts.c.case_id, contacts.c.role, contacts.c.name,
+                  contacts.c.email, contacts.c.mobile, contacts.c.flagged, cases.c.process)
+        .select_from(contacts.join(cases, cases.c.id == contacts.c.case_id))
+        .where(contacts.c.flagged.is_not(None), _visible(teams, email))
+        .order_by(contacts.c.case_id, contacts.c.id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def closure_day_rows(conn: Connection) -> list[dict[str, Any]]:
+    query = sa.select(closure_days).order_by(closure_days.c.day)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def add_closure_day(conn: Connection, *, day: date, description: str) -> bool:
+    """False when the day is already a closure day."""
+    if conn.execute(sa.select(closure_days.c.day).where(closure_days.c.day == day)).first():
+        return False
+    conn.execute(sa.insert(closure_days).values(day=day, description=description))
+    return True
+
+
+def remove_closure_day(conn: Connection, *, day: date) -> bool:
+    return conn.execute(sa.delete(closure_days).where(closure_days.c.day == day)).rowcount == 1
+
+
+def audit_trail(conn: Connection, *, case_id: int | None = None, kind: str | None = None,
+                actor: str | None = None, limit: int = 200,
+                offset: int = 0) -> list[dict[str, Any]]:
+    """Every audit record, reads included, newest first."""
+    query = sa.select(audit).order_by(audit.c.id.desc()).limit(limit).offset(offset)
+    if case_id is not None:
+        query = query.where(audit.c.case_id == case_id)
+    if kind is not None:
+        query = query.where(audit.c.kind == kind)
+    if actor is not None:
+        query = query.where(audit.c.actor == actor)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def resolved_deadlines(conn: Connection, *, teams: Sequence[str] | None,
+                       email: str | None) -> list[dict[str, Any]]:
+    """Due deadlines that were met in time ('met') or fell due first ('fired')."""
+    query = (
+        sa.select(deadlines.c.process, deadlines.c.timescale, deadlines.c.rule,
+                  deadlines.c.status, deadlines.c.due_at)
+        .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
+        .where(deadlines.c.kind == "due", deadlines.c.status.in_(("met", "fired")),
+               _visible(teams, email))
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def open_cases_received(conn: Connection, *, teams: Sequence[str] | None,
+                        email: str | None) -> list[dict[str, Any]]:
+    query = (sa.select(cases.c.id, cases.c.process, cases.c.team, cases.c.received_at)
+             .where(cases.c.closed_at.is_(None), _visible(teams, email))
+             .order_by(cases.c.received_at))
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def open_caseloads(conn: Connection, *, roles: Sequence[str]) -> dict[str, int]:
+    """Open cases per contact email (lower case) in any of these roles."""
+    query = (
+        sa.select(sa.func.lower(contacts.c.email).label("email"),
+                  sa.func.count(sa.distinct(cases.c.id)).label("open_cases"))
+        .select_from(cases.join(contacts, contacts.c.case_id == cases.c.id))
+        .where(cases.c.closed_at.is_(None), contacts.c.email.is_not(None),
+               contacts.c.role.in_(list(roles)))
+        .group_by(sa.func.lower(contacts.c.email))
+    )
+    return {row["email"]: int(row["open_cases"]) for row in conn.execute(query).mappings()}
+
+
+def recorded_sessions(conn: Connection, *, teams: Sequence[str] | None,
+                      email: str | None) -> list[dict[str, Any]]:
+    """Every session recorded as attended or missed, with its case's data."""
+    query = (
+        sa.select(audit.c.case_id, audit.c.detail, cases.c.process, cases.c.team, cases.c.data)
+        .select_from(audit.join(cases, cases.c.id == audit.c.case_id))
+        .where(audit.c.kind == "transition", audit.c.trigger == "record_session",
+               _visible(teams, email))
+        .order_by(audit.c.id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+# -- the web pages: work lists --------------------------------------------------
+
+
+def unmet_deadlines(conn: Connection, *, case_ids: Sequence[int] | None = None,
+                    contact_email: str | None = None,
+                    teams: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Due deadlines not met yet (open, or fired and still unmet) on open cases, with
+    when each started, in due order: of these cases, or (given contact_email or teams)
+    of the cases where that email is a contact or whose team is one of those teams."""
+    where = [deadlines.c.kind == "due", deadlines.c.closed_at.is_(None),
+             deadlines.c.status.in_(("open", "fired")), cases.c.closed_at.is_(None)]
+    if case_ids is not None:
+        where.append(deadlines.c.case_id.in_(list(case_ids)))
+    if contact_email is not None or teams is not None:
+        named = contacts.alias("named")
+        mine = []
+        if contact_email is not None:
+            mine.append(sa.exists().where(named.c.case_id == cases.c.id,
+                                          sa.func.lower(named.c.email) == contact_email.lower()))
+        if teams:
+            mine.append(cases.c.team.in_(list(teams)))
+        where.append(sa.or_(*mine) if mine else sa.false())
+    query = (
+        sa.select(deadlines.c.id, deadlines.c.case_id, deadlines.c.process,
+                  deadlines.c.timescale, deadlines.c.rule, deadlines.c.status,
+                  deadlines.c.due_at, deadlines.c.started_at, cases.c.state, cases.c.team)
+        .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
+        .where(*where).order_by(deadlines.c.due_at, deadlines.c.id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
