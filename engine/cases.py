@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -85,7 +85,7 @@ def validate_data(model: type[BaseModel] | None, data: Mapping[str, Any]) -> dic
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
@@ -223,6 +223,8 @@ class CaseWork:
         self._audit(case, kind="note", actor=actor, at=at, rule=None, reason=text,
                     detail={"note_kind": kind})
         self._close_timescales(case, process, f"note:{kind}", at)
+        if case.state not in process.final_states:  # a note may restart a recurring clock
+            self._timescales(case, trigger=f"note:{kind}", actor=actor, at=at)
 
     # -- deadlines -----------------------------------------------------------
 
@@ -234,7 +236,7 @@ class CaseWork:
         reminder = row["kind"] == "reminder"
         effects = timescale.on_reminder if reminder else timescale.on_due
         # A reminder's row is due early; the message speaks of the timescale's due.
-        due = self.calendar.due_at(row["started_at"], timescale.within) if reminder else row["due_at"]
+        due = store.reminded_due_at(self.conn, row) if reminder else row["due_at"]
         context = {"deadline": {"due_at": due, "description": timescale.description,
                                 "rule": timescale.rule, "late": late}}
         if not reminder:
@@ -292,7 +294,7 @@ class CaseWork:
         if case.state in process.final_states:
             self._close_deadlines( case_id=case.id, at=at, status="cancelled",
                                   timescales=None)
-        for row in closed:
+        for row in sorted(closed, key=lambda r: (r["due_at"], r["id"])):
             if row["kind"] != "due":
                 continue
             on_time = row["fired_at"] is None and at <= row["due_at"]
@@ -350,28 +352,33 @@ class CaseWork:
 
     def _queue(self, case: CaseRow, message: Message, *, context: Mapping[str, Any],
                key: str, at: datetime, automatic: bool) -> None:
-        contacts = case.contacts_by_role()
-        recipient = contacts.get(message.to)
         address_field = "mobile" if message.medium == "sms" else "email"
-        if recipient is None or not recipient.get(address_field):
+        in_role = [c for c in case.contacts if c["role"] == message.to]
+        recipients = in_role if message.to_each else in_role[:1]
+        if not recipients or not all(r.get(address_field) for r in recipients):
             raise InputError(
                 field=f"contacts.{message.to}",
-                reason=f"{'needs a' if recipient else 'is missing; one with a'} {address_field} "
-                f"{'' if recipient else 'is needed '}for {message.template} ({message.rule})",
+                reason=f"{'needs a' if recipients else 'is missing; one with a'} {address_field} "
+                f"{'' if recipients else 'is needed '}for {message.template} ({message.rule})",
             )
-        cc = [contacts[r]["email"] for r in message.cc if r in contacts and contacts[r]["email"]]
-        full = self._template_context(case, recipient, message.rule, context)
-        rendered = self.services.renderer.render(template=message.template,
-                                                 medium=message.medium, context=full)
-        dedupe_key = f"{key}:{message.template}:{message.to}"
-        self.outbox_rows.append(outbox_row(
-            case_id=case.id, dedupe_key=dedupe_key, medium=message.medium,
-            template=message.template, rule=message.rule, recipient=recipient, cc=cc,
-            rendered=rendered, now=self.now, policy=self.services.policy, automatic=automatic,
-        ))
-        self._audit(case, kind="message", actor=Actor(), at=at, rule=message.rule,
-                    reason=f"{message.medium} to {message.to}",
-                    detail={"dedupe_key": dedupe_key, "template": message.template})
+        cc = list(dict.fromkeys(c["email"] for role in message.cc for c in case.contacts
+                                if c["role"] == role and c.get("email")))
+        for number, recipient in enumerate(recipients):
+            full = self._template_context(case, recipient, message.rule, context)
+            rendered = self.services.renderer.render(template=message.template,
+                                                     medium=message.medium, context=full)
+            # The first recipient keeps the plain key, so adding to_each changes no old key.
+            suffix = f":{number}" if number else ""
+            dedupe_key = f"{key}:{message.template}:{message.to}{suffix}"
+            self.outbox_rows.append(outbox_row(
+                case_id=case.id, dedupe_key=dedupe_key, medium=message.medium,
+                template=message.template, rule=message.rule, recipient=recipient, cc=cc,
+                rendered=rendered, now=self.now, policy=self.services.policy,
+                automatic=automatic,
+            ))
+            self._audit(case, kind="message", actor=Actor(), at=at, rule=message.rule,
+                        reason=f"{message.medium} to {message.to}",
+                        detail={"dedupe_key": dedupe_key, "template": message.template})
 
     def _template_context(self, case: CaseRow, recipient: Mapping[str, Any], rule: str,
                           extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -967,3 +967,17 @@ def unmet_deadlines(conn: Connection, *, case_ids: Sequence[int] | None = None,
         .where(*where).order_by(deadlines.c.due_at, deadlines.c.id)
     )
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def reminded_due_at(conn: Connection, reminder: Mapping[str, Any]) -> datetime:
+    """The due instant a reminder row is about: its sibling due row's."""
+    query = (
+        sa.select(deadlines.c.due_at)
+        .where(deadlines.c.case_id == reminder["case_id"],
+               deadlines.c.timescale == reminder["timescale"], deadlines.c.kind == "due",
+               deadlines.c.started_at == reminder["started_at"])
+        .order_by(deadlines.c.id.desc())
+        .limit(1)
+    )
+    found: datetime | None = conn.execute(query).scalar()
+    return found if found is not None else reminder["due_at"]

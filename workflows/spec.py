@@ -34,13 +34,16 @@ CREATED = "__created__"  # pseudo-trigger: the case was created
 
 @dataclass(frozen=True, kw_only=True)
 class Message:
-    """One message to queue. `to` and `cc` are contact roles on the case."""
+    """One message to queue. `to` and `cc` are contact roles on the case; every
+    contact in a cc role is copied, and `to_each` sends one to every contact in `to`
+    (several officers) instead of the first."""
 
     template: str
     to: str
     rule: str
     medium: Medium = "email"
     cc: tuple[str, ...] = ()
+    to_each: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

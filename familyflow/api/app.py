@@ -58,4 +58,7 @@ def create_app(*, flow: FamilyFlow, settings: Settings) -> FastAPI:
     for module in (cases, processes, deadlines, messages, people, calendar, reports, notify):
         app.include_router(module.router(), prefix=API_PREFIX)
     app.include_router(session.router())
+    from familyflow import web  # the web pages at / (familyflow/web)
+
+    web.install(app)
     return app

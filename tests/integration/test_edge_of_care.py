@@ -225,7 +225,7 @@ def test_EOC_03_contact_within_3_days_writes_both_notes_and_emails_the_sw(make_a
         "Email sent to Sam Jones on 25/03/2027 to arrange a planning meeting.",
     ]
     [email] = outbox_rows(flow, case_id=case_id, template="edge_of_care/planning_request")
-    assert (email["to_address"], email["cc"]) == (SW, [LEAD])
+    assert (email["to_address"], email["cc"]) == (SW, [LEAD, CO])  # every officer on the case is copied
     assert "Lee Harper is the allocated Families Together Officer" in email["body"]
     assert "Other services involved: parenting" in email["body"]
     met = [e for e in history(flow, case_id) if e["kind"] == "deadline_met"]
@@ -585,7 +585,7 @@ def test_EOC_01_to_EOC_07_scenario_easter_clock_change_replays_to_the_minute():
             "EOC-03",
             "edge_of_care/planning_request",
             SW,
-            [LEAD],
+            [LEAD, CO],
             "2027-03-25T15:00:00+00:00",
         ),
         (

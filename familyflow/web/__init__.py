@@ -1,0 +1,28 @@
+"""The web pages: server-rendered GOV.UK Design System pages over the same engine,
+sign-in and role checks as the API. `install(app)` mounts them on the app that
+`familyflow.api.create_app` builds."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from familyflow.web import (
+    admin,
+    cases,
+    messages,
+    processes,
+    register,
+    reports,
+    tracker,
+    work,
+)
+from familyflow.web.core import STATIC, PageError, SignInRequired, page_error, sign_in_required
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_exception_handler(SignInRequired, sign_in_required)
+    app.add_exception_handler(PageError, page_error)
+    for module in (work, cases, tracker, register, messages, processes, reports, admin):
+        app.include_router(module.router())

@@ -1,0 +1,150 @@
+"""Cases as the pages show them: who the case is about, what this person may do
+on it, the RAG status of each open timescale and the link that acts on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.service import FamilyFlow
+from engine.store import CaseRow
+from familyflow.api.auth import CurrentUser
+from familyflow.web.core import Rag, humanise, rag
+from workflows.spec import ANY_STATE, Process, Transition
+
+PEOPLE_ROLES = ("parent", "child", "young_person", "carer")
+
+
+def reference(process: Process, case_id: int) -> str:
+    return f"{process.code}-{case_id:06d}"
+
+
+def about(contacts: Iterable[Mapping[str, Any]]) -> str:
+    """The family member a case is about (its first parent, child or carer)."""
+    listed = list(contacts)
+    for role in PEOPLE_ROLES:
+        for contact in listed:
+            if contact.get("role") == role and contact.get("name"):
+                return str(contact["name"])
+    return ""
+
+
+def roles_on(case: CaseRow, user: CurrentUser) -> set[str]:
+    """The roles the engine will count for this person on this case."""
+    email = user.email.lower()
+    named = {c["role"] for c in case.contacts if (c.get("email") or "").lower() == email}
+    return {user.role, *named}
+
+
+@dataclass(frozen=True)
+class Action:
+    trigger: str
+    label: str
+    description: str
+    rule: str
+    roles: tuple[str, ...]
+    needs_data: bool
+
+    @property
+    def who(self) -> str:
+        return ", ".join(humanise(r).lower() for r in self.roles)
+
+
+def _applies(t: Transition, process: Process, state: str) -> bool:
+    return state in t.source or (ANY_STATE in t.source and state not in process.final_states)
+
+
+def actions(process: Process, state: str) -> list[Action]:
+    """Each trigger possible in this state once (its first transition describes it)."""
+    seen: dict[str, list[Transition]] = {}
+    for t in process.transitions:
+        if _applies(t, process, state):
+            seen.setdefault(t.trigger, []).append(t)
+    found = []
+    for trigger, options in seen.items():
+        first = options[-1] if len(options) > 1 else options[0]  # the general case last
+        roles = sorted({r for t in options for r in t.roles})
+        found.append(Action(trigger=trigger, label=humanise(trigger), description=first.description,
+                            rule=first.rule, roles=tuple(roles),
+                            needs_data=any(t.data_model is not None and t.data_model.model_fields
+                                           for t in options)))
+    return found
+
+
+def split_actions(process: Process, state: str, roles: set[str]) -> tuple[list[Action],
+                                                                          list[Action]]:
+    """(what this person may do, what needs someone else) in this state."""
+    mine, others = [], []
+    for action in actions(process, state):
+        (mine if roles & set(action.roles) else others).append(action)
+    return mine, others
+
+
+def transition(process: Process, trigger: str) -> Transition | None:
+    found = process.transitions_for(trigger)
+    if not found:
+        return None
+    with_data = [t for t in found if t.data_model is not None]
+    return with_data[-1] if with_data else found[-1]
+
+
+def note_kinds(process: Process) -> list[str]:
+    kinds = ["general"]
+    for timescale in process.timescales:
+        for met in timescale.met_by:
+            if met.startswith("note:") and met[5:] not in kinds:
+                kinds.append(met[5:])
+    return kinds
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    deadline_id: int
+    case_id: int
+    reference: str
+    process: str
+    process_title: str
+    state: str
+    person: str
+    timescale: str
+    rule: str
+    description: str
+    due_at: datetime
+    rag: Rag
+    act_href: str
+    act_label: str
+
+
+def work_items(flow: FamilyFlow, rows: list[dict[str, Any]], cases: Mapping[int, CaseRow],
+               now: datetime) -> list[WorkItem]:
+    items = []
+    for row in rows:
+        process = flow.services.processes.get(row["process"])
+        case = cases.get(row["case_id"])
+        if process is None or case is None:
+            continue
+        try:
+            timescale = process.timescale(row["timescale"])
+        except (KeyError, ValueError):
+            continue
+        href, label = f"/cases/{case.id}", "Open the case"
+        possible = {a.trigger for a in actions(process, case.state)}
+        for met in timescale.met_by:
+            if met.startswith("note:"):
+                href = f"/cases/{case.id}?note_kind={met[5:]}#add-note"
+                label = f"Add a {humanise(met[5:]).lower()} note"
+                break
+            if met in possible:
+                href, label = f"/cases/{case.id}/act/{met}", humanise(met)
+                break
+        items.append(WorkItem(
+            deadline_id=row["id"], case_id=case.id, reference=reference(process, case.id),
+            process=process.name, process_title=process.title, state=case.state,
+            person=about(case.contacts), timescale=timescale.key, rule=timescale.rule,
+            description=timescale.description, due_at=row["due_at"],
+            rag=rag(started_at=row["started_at"], due_at=row["due_at"], now=now),
+            act_href=href, act_label=label,
+        ))
+    return items
