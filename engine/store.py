@@ -981,3 +981,7 @@ def reminded_due_at(conn: Connection, reminder: Mapping[str, Any]) -> datetime:
     )
     found: datetime | None = conn.execute(query).scalar()
     return found if found is not None else reminder["due_at"]
+
+
+def processes_with_cases(conn: Connection) -> list[str]:
+    return list(conn.execute(sa.select(cases.c.process).distinct()).scalars())

@@ -101,7 +101,12 @@ def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, An
         with app.db.connect() as conn:
             entries = timeline(conn, case_id=None)
             state = store.load_cases(conn, [case_id])[case_id].state
+            involved = set(store.processes_with_cases(conn))
         app.db.dispose()
+    # Agendas of processes this scenario never touched only add noise to its timeline.
+    agendas = {a.key for name in involved for a in app.services.processes[name].agendas}
+    entries = [e for e in entries
+               if e["kind"] != "job" or e.get("reason", "").split(":")[0] in agendas]
     return {"final_state": state, "timeline": entries}
 
 

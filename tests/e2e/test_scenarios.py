@@ -128,9 +128,10 @@ EVERY_SCENARIO = sorted(path.stem for path in SCENARIOS.glob("*.yaml"))
 # -- every scenario -----------------------------------------------------------
 
 
-def test_the_five_parenting_scenarios_are_documented() -> None:
+def test_the_parenting_scenarios_are_documented() -> None:
     assert SCENARIO_NAMES == [
         "parenting-christmas-planning",
+        "parenting-completed",
         "parenting-no-response",
         "parenting-quiet-hours",
         "parenting-three-misses",
@@ -619,3 +620,21 @@ def test_PAR_13_one_miss_is_not_enough_for_the_tuesday_agenda(simulate: Run) -> 
     assert run.find(kind="message", template=AGENDA, at="2027-01-19T08:00:00+00:00") == []
     agendas = [e["at"] for e in run.messages(AGENDA)]
     assert agendas == ["2026-12-15T08:00:00+00:00", "2027-01-26T08:00:00+00:00"]
+
+
+# -- parenting-completed: PAR-19, PAR-15 met -----------------------------------
+
+
+def test_PAR_19_completing_the_course_asks_business_support_for_the_certificate(
+    simulate: Run,
+) -> None:
+    run = simulate("parenting-completed")
+
+    assert run.final_state == "completed"
+    [done] = run.messages("parenting/completed")
+    assert_has(done, email("2027-01-13T10:00:00+00:00", BS, "PAR-19", cc=[TM],
+                           subject="Course completed: PAR-000001"))
+    assert "prepare the certificate and the closure form" in done["body"]
+    assert run.messages("parenting/session_note_missing") == []  # PAR-15 met each week
+    assert [e["reason"] for e in run.find(kind="deadline_met", rule="PAR-15")] == [
+        "met on time", "met on time"]
