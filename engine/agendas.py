@@ -18,8 +18,13 @@ from workflows.spec import Agenda, AgendaSection, CaseView, Process
 
 def cron(agenda: Agenda) -> CronTrigger:
     hour, minute = agenda.time.split(":")
-    return CronTrigger(day=agenda.day, day_of_week=agenda.day_of_week, hour=int(hour),
-                       minute=int(minute), timezone=LONDON)
+    return CronTrigger(
+        day=agenda.day,
+        day_of_week=agenda.day_of_week,
+        hour=int(hour),
+        minute=int(minute),
+        timezone=LONDON,
+    )
 
 
 def next_slot(agenda: Agenda, after: datetime) -> datetime:
@@ -38,8 +43,9 @@ def latest_slot(agenda: Agenda, after: datetime, now: datetime) -> datetime | No
     return found
 
 
-def _matches(section: AgendaSection, view: CaseView, case: CaseRow, since: datetime,
-             until: datetime) -> bool:
+def _matches(
+    section: AgendaSection, view: CaseView, case: CaseRow, since: datetime, until: datetime
+) -> bool:
     if section.state_in and case.state not in section.state_in:
         return False
     if section.created_since_last_run and not since <= case.received_at <= until:
@@ -53,18 +59,18 @@ def _matches(section: AgendaSection, view: CaseView, case: CaseRow, since: datet
     return all(case.data.get(k) == v for k, v in section.data_equals.items())
 
 
-def run_agenda(work: CaseWork, process: Process, agenda: Agenda, *, since: datetime,
-               slot: datetime) -> int:
+def run_agenda(
+    work: CaseWork, process: Process, agenda: Agenda, *, since: datetime, slot: datetime
+) -> int:
     """Queue one agenda per manager; returns how many were queued."""
     conn = work.conn
     ids = store.open_case_ids_for_process(conn, process.name)
-    ids += store.cases_created_or_closed_between(conn, process=process.name, start=since,
-                                                 end=slot)
+    ids += store.cases_created_or_closed_between(conn, process=process.name, start=since, end=slot)
     work.preload(ids)
     mailing_list = work.services.mailing_lists.get(agenda.key, ()) if agenda.mailing_list else ()
     by_recipient: dict[str, dict[str, Any]] = {
-        email: {"name": email, "email": email} for email in mailing_list
-        if agenda.send_when_empty}
+        email: {"name": email, "email": email} for email in mailing_list if agenda.send_when_empty
+    }
     listed: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for case_id in dict.fromkeys(ids):
         case = work.cases[case_id]
@@ -79,31 +85,65 @@ def run_agenda(work: CaseWork, process: Process, agenda: Agenda, *, since: datet
                 continue
             for recipient in recipients:
                 by_recipient[recipient["email"]] = recipient
-                listed[recipient["email"]][section.key].append({
-                    "reference": f"{process.code}-{case.id:06d}", "state": case.state,
-                    "received_at": case.received_at, "closed_at": case.closed_at,
-                    "data": case.data, "contacts": case.contacts_by_role()})
+                listed[recipient["email"]][section.key].append(
+                    {
+                        "reference": f"{process.code}-{case.id:06d}",
+                        "state": case.state,
+                        "received_at": case.received_at,
+                        "closed_at": case.closed_at,
+                        "data": case.data,
+                        "contacts": case.contacts_by_role(),
+                    }
+                )
     dedupe_keys: list[str] = []
     for email, recipient in by_recipient.items():
-        sections = [{"key": s.key, "title": s.title, "cases": listed[email][s.key]}
-                    for s in agenda.sections]
-        context = {"recipient": recipient, "sections": sections, "slot": slot, "since": since,
-                   "rule": ", ".join(agenda.rules), "service_name": work.services.service_name}
-        rendered = work.services.renderer.render(template=agenda.template, medium="email",
-                                                 context=context)
+        sections = [
+            {"key": s.key, "title": s.title, "cases": listed[email][s.key]} for s in agenda.sections
+        ]
+        context = {
+            "recipient": recipient,
+            "sections": sections,
+            "slot": slot,
+            "since": since,
+            "rule": ", ".join(agenda.rules),
+            "service_name": work.services.service_name,
+        }
+        rendered = work.services.renderer.render(
+            template=agenda.template, medium="email", context=context
+        )
         dedupe_key = f"job:{agenda.key}:{slot.isoformat()}:{email}"
         dedupe_keys.append(dedupe_key)
-        work.outbox_rows.append(outbox_row(
-            case_id=None, dedupe_key=dedupe_key,
-            medium="email", template=agenda.template, rule=", ".join(agenda.rules),
-            recipient={**recipient, "role": agenda.to}, cc=[], rendered=rendered, now=work.now,
-            policy=work.services.policy))
-    work._audit(None, kind="job", actor=Actor(), at=slot, rule=", ".join(agenda.rules),
-                reason=f"{agenda.key}: {len(by_recipient)} agenda(s) queued",
-                detail={"job": agenda.key, "slot": slot.isoformat(),
-                        "recipients": len(by_recipient)})
+        work.outbox_rows.append(
+            outbox_row(
+                case_id=None,
+                dedupe_key=dedupe_key,
+                medium="email",
+                template=agenda.template,
+                rule=", ".join(agenda.rules),
+                recipient={**recipient, "role": agenda.to},
+                cc=[],
+                rendered=rendered,
+                now=work.now,
+                policy=work.services.policy,
+            )
+        )
+    work._audit(
+        None,
+        kind="job",
+        actor=Actor(),
+        at=slot,
+        rule=", ".join(agenda.rules),
+        reason=f"{agenda.key}: {len(by_recipient)} agenda(s) queued",
+        detail={"job": agenda.key, "slot": slot.isoformat(), "recipients": len(by_recipient)},
+    )
     for dedupe_key in dedupe_keys:  # each agenda email on the timeline, like any message
-        work._audit(None, kind="message", actor=Actor(), at=slot, rule=", ".join(agenda.rules),
-                    reason=f"email to {agenda.to}",
-                    detail={"dedupe_key": dedupe_key, "template": agenda.template})
+        work._audit(
+            None,
+            kind="message",
+            actor=Actor(),
+            at=slot,
+            rule=", ".join(agenda.rules),
+            reason=f"email to {agenda.to}",
+            detail={"dedupe_key": dedupe_key, "template": agenda.template},
+        )
     return len(by_recipient)

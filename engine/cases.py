@@ -143,8 +143,13 @@ class CaseWork:
     ) -> CaseRow:
         received_at = self._occurred(received_at, field_name="received_at")
         row = {
-            "process": process.name, "state": process.initial, "data": _jsonable(dict(data)),
-            "version": 1, "team": team, "received_at": received_at, "created_at": self.now,
+            "process": process.name,
+            "state": process.initial,
+            "data": _jsonable(dict(data)),
+            "version": 1,
+            "team": team,
+            "received_at": received_at,
+            "created_at": self.now,
             "closed_at": None,
         }
         case_id = store.insert_case(self.conn, row)
@@ -155,11 +160,24 @@ class CaseWork:
         store.insert_contacts(self.conn, contact_rows)
         case = CaseRow(id=case_id, contacts=contact_rows, loaded_version=1, **row)
         self.cases[case_id] = case
-        self._audit(case, kind="transition", actor=actor, at=received_at, rule=None,
-                    trigger="create", reason=f"referral received ({process.title})",
-                    to_state=process.initial)
-        self._apply_effects(case, process.on_create, context={}, actor=actor, at=received_at,
-                            key=f"case:{case_id}:v1")
+        self._audit(
+            case,
+            kind="transition",
+            actor=actor,
+            at=received_at,
+            rule=None,
+            trigger="create",
+            reason=f"referral received ({process.title})",
+            to_state=process.initial,
+        )
+        self._apply_effects(
+            case,
+            process.on_create,
+            context={},
+            actor=actor,
+            at=received_at,
+            key=f"case:{case_id}:v1",
+        )
         self._timescales(case, trigger="__created__", actor=actor, at=received_at)
         return case
 
@@ -201,27 +219,50 @@ class CaseWork:
             case.closed_at = at
         if not store.update_case(self.conn, case):
             raise ConflictError(case_id=case_id, expected=case.loaded_version)
-        self._audit(case, kind="transition", actor=Actor(actor.email, role), at=at,
-                    rule=spec.rule, trigger=trigger, reason=spec.description,
-                    from_state=from_state, to_state=case.state, detail={"data": _jsonable(clean)})
+        self._audit(
+            case,
+            kind="transition",
+            actor=Actor(actor.email, role),
+            at=at,
+            rule=spec.rule,
+            trigger=trigger,
+            reason=spec.description,
+            from_state=from_state,
+            to_state=case.state,
+            detail={"data": _jsonable(clean)},
+        )
         effects = (*spec.effects, *(outcome.effects if outcome else ()))
         context = dict(outcome.context) if outcome else {}
         self._close_timescales(case, process, trigger, at)
-        self._apply_effects(case, effects, context=context, actor=actor, at=at,
-                            key=f"case:{case.id}:v{case.version}")
+        self._apply_effects(
+            case,
+            effects,
+            context=context,
+            actor=actor,
+            at=at,
+            key=f"case:{case.id}:v{case.version}",
+        )
         if case.state not in process.final_states:
             self._timescales(case, trigger=trigger, actor=actor, at=at)
         return case
 
-    def add_note(self, case_id: int, *, text: str, kind: str, actor: Actor,
-                 at: datetime | None = None) -> None:
+    def add_note(
+        self, case_id: int, *, text: str, kind: str, actor: Actor, at: datetime | None = None
+    ) -> None:
         if not text.strip():
             raise InputError(field="text", reason="a case note needs some text")
         case = self.case(case_id)
         at = self._occurred(at or self.now, field_name="at")
         process = self.process(case.process)
-        self._audit(case, kind="note", actor=actor, at=at, rule=None, reason=text,
-                    detail={"note_kind": kind})
+        self._audit(
+            case,
+            kind="note",
+            actor=actor,
+            at=at,
+            rule=None,
+            reason=text,
+            detail={"note_kind": kind},
+        )
         self._close_timescales(case, process, f"note:{kind}", at)
         if case.state not in process.final_states:  # a note may restart a recurring clock
             self._timescales(case, trigger=f"note:{kind}", actor=actor, at=at)
@@ -237,36 +278,67 @@ class CaseWork:
         effects = timescale.on_reminder if reminder else timescale.on_due
         # A reminder's row is due early; the message speaks of the timescale's due.
         due = store.reminded_due_at(self.conn, row) if reminder else row["due_at"]
-        context = {"deadline": {"due_at": due, "description": timescale.description,
-                                "rule": timescale.rule, "late": late}}
+        context = {
+            "deadline": {
+                "due_at": due,
+                "description": timescale.description,
+                "rule": timescale.rule,
+                "late": late,
+            }
+        }
         if not reminder:
-            self._audit(case, kind="deadline_missed", actor=Actor(), at=row["due_at"],
-                        rule=timescale.rule, reason=timescale.description,
-                        detail={"timescale": timescale.key, "due_at": row["due_at"].isoformat(),
-                                "deadline_id": row["id"], "late": late})
-        self._apply_effects(case, effects, context=context, actor=Actor(), at=row["due_at"],
-                            key=f"deadline:{row['id']}")
+            self._audit(
+                case,
+                kind="deadline_missed",
+                actor=Actor(),
+                at=row["due_at"],
+                rule=timescale.rule,
+                reason=timescale.description,
+                detail={
+                    "timescale": timescale.key,
+                    "due_at": row["due_at"].isoformat(),
+                    "deadline_id": row["id"],
+                    "late": late,
+                },
+            )
+        self._apply_effects(
+            case,
+            effects,
+            context=context,
+            actor=Actor(),
+            at=row["due_at"],
+            key=f"deadline:{row['id']}",
+        )
 
     def _timescales(self, case: CaseRow, *, trigger: str, actor: Actor, at: datetime) -> None:
         process = self.process(case.process)
         rows = []
-        view = self._view(case) if any(
-            t.applies or t.within_for for t in process.timescales if trigger in t.starts_on
-        ) else None
+        view = (
+            self._view(case)
+            if any(t.applies or t.within_for for t in process.timescales if trigger in t.starts_on)
+            else None
+        )
         for timescale in process.timescales:
             if trigger not in timescale.starts_on:
                 continue
-            self._close_deadlines(case_id=case.id, at=at, status="cancelled",
-                                  timescales=[timescale.key])
+            self._close_deadlines(
+                case_id=case.id, at=at, status="cancelled", timescales=[timescale.key]
+            )
             if view is not None and timescale.applies and not timescale.applies(view):
                 continue
             if view is not None and timescale.within_for:
                 timescale = timescale.with_within(timescale.within_for(view) or timescale.within)
             rows.extend(self._deadline_rows(case, timescale, at))
             due = rows[-1]["due_at"]
-            self._audit(case, kind="deadline_set", actor=actor, at=at, rule=timescale.rule,
-                        reason=timescale.description,
-                        detail={"timescale": timescale.key, "due_at": due.isoformat()})
+            self._audit(
+                case,
+                kind="deadline_set",
+                actor=actor,
+                at=at,
+                rule=timescale.rule,
+                reason=timescale.description,
+                detail={"timescale": timescale.key, "due_at": due.isoformat()},
+            )
         store.insert_deadlines(self.conn, rows)
 
     def _deadline_rows(self, case: CaseRow, timescale: Timescale, at: datetime) -> list[dict]:
@@ -274,59 +346,100 @@ class CaseWork:
         if timescale.anchor_field and case.data.get(timescale.anchor_field):
             start = aware(datetime.fromisoformat(case.data[timescale.anchor_field]))
         due = self.calendar.due_at(start, timescale.within)
-        base = {"case_id": case.id, "process": case.process, "timescale": timescale.key,
-                "rule": timescale.rule, "status": "open", "started_at": start,
-                "created_at": self.now, "closed_at": None, "fired_at": None, "late": False}
+        base = {
+            "case_id": case.id,
+            "process": case.process,
+            "timescale": timescale.key,
+            "rule": timescale.rule,
+            "status": "open",
+            "started_at": start,
+            "created_at": self.now,
+            "closed_at": None,
+            "fired_at": None,
+            "late": False,
+        }
         rows = []
         if timescale.remind_before is not None:
-            remind = self.calendar.reminder_at(due, timescale.remind_before,
-                                               day_starts=self.services.day_starts)
+            remind = self.calendar.reminder_at(
+                due, timescale.remind_before, day_starts=self.services.day_starts
+            )
             if start < remind < due:
                 rows.append({**base, "kind": "reminder", "due_at": remind})
         rows.append({**base, "kind": "due", "due_at": due})
         return rows
 
-    def _close_timescales(self, case: CaseRow, process: Process, trigger: str,
-                          at: datetime) -> None:
+    def _close_timescales(
+        self, case: CaseRow, process: Process, trigger: str, at: datetime
+    ) -> None:
         keys = [t.key for t in process.timescales if trigger in t.met_by]
-        closed = self._close_deadlines( case_id=case.id, at=at, status="met",
-                                       timescales=keys) if keys else []
+        closed = (
+            self._close_deadlines(case_id=case.id, at=at, status="met", timescales=keys)
+            if keys
+            else []
+        )
         if case.state in process.final_states:
-            self._close_deadlines( case_id=case.id, at=at, status="cancelled",
-                                  timescales=None)
+            self._close_deadlines(case_id=case.id, at=at, status="cancelled", timescales=None)
         for row in sorted(closed, key=lambda r: (r["due_at"], r["id"])):
             if row["kind"] != "due":
                 continue
             on_time = row["fired_at"] is None and at <= row["due_at"]
-            self._audit(case, kind="deadline_met", actor=Actor(), at=at, rule=row["rule"],
-                        reason="met on time" if on_time else "met late",
-                        detail={"timescale": row["timescale"], "on_time": on_time,
-                                "due_at": row["due_at"].isoformat()})
+            self._audit(
+                case,
+                kind="deadline_met",
+                actor=Actor(),
+                at=at,
+                rule=row["rule"],
+                reason="met on time" if on_time else "met late",
+                detail={
+                    "timescale": row["timescale"],
+                    "on_time": on_time,
+                    "due_at": row["due_at"].isoformat(),
+                },
+            )
 
-    def _close_deadlines(self, *, case_id: int, at: datetime, status: str,
-                         timescales: list[str] | None) -> list[dict[str, Any]]:
-        closed = store.close_deadlines(self.conn, case_id=case_id, at=at, status=status,
-                                       timescales=timescales)
+    def _close_deadlines(
+        self, *, case_id: int, at: datetime, status: str, timescales: list[str] | None
+    ) -> list[dict[str, Any]]:
+        closed = store.close_deadlines(
+            self.conn, case_id=case_id, at=at, status=status, timescales=timescales
+        )
         self.closed_ids.update(row["id"] for row in closed)
         return closed
 
     # -- effects -------------------------------------------------------------
 
-    def _apply_effects(self, case: CaseRow, effects: tuple[Effect, ...], *,
-                       context: Mapping[str, Any], actor: Actor, at: datetime, key: str) -> None:
+    def _apply_effects(
+        self,
+        case: CaseRow,
+        effects: tuple[Effect, ...],
+        *,
+        context: Mapping[str, Any],
+        actor: Actor,
+        at: datetime,
+        key: str,
+    ) -> None:
         for effect in effects:
             if isinstance(effect, Message):
-                self._queue(case, effect, context=context, key=key, at=at,
-                            automatic=actor.email == SYSTEM)
+                self._queue(
+                    case, effect, context=context, key=key, at=at, automatic=actor.email == SYSTEM
+                )
             elif isinstance(effect, Note):
-                self._audit(case, kind="note", actor=Actor(), at=at, rule=effect.rule,
-                            reason=effect.text, detail={"note_kind": effect.kind})
+                self._audit(
+                    case,
+                    kind="note",
+                    actor=Actor(),
+                    at=at,
+                    rule=effect.rule,
+                    reason=effect.text,
+                    detail={"note_kind": effect.kind},
+                )
             elif isinstance(effect, Link):
                 self._link(case, effect, actor=actor, at=at)
         for effect in effects:
-            if isinstance(effect, Fire) and case.state not in self.process(
-                case.process
-            ).final_states:
+            if (
+                isinstance(effect, Fire)
+                and case.state not in self.process(case.process).final_states
+            ):
                 self.fire(case.id, effect.trigger, effect.data, actor=Actor(), at=at)
 
     def _link(self, case: CaseRow, link: Link, *, actor: Actor, at: datetime) -> None:
@@ -336,22 +449,44 @@ class CaseWork:
         by_role = case.contacts_by_role()
         contacts = {
             new: Contact.model_validate({k: by_role[old][k] for k in ("name", "email", "mobile")})
-            for old, new in link.contacts.items() if old in by_role
+            for old, new in link.contacts.items()
+            if old in by_role
         }
         reference = f"{source.code}-{case.id:06d}"
-        data = {**{k: case.data[k] for k in link.data if k in case.data},
-                "linked_from": reference}
-        new = self.create(process=target, received_at=at, data=data, contacts=contacts,
-                          actor=actor, team=case.team)
-        store.insert_rows(self.conn, store.links, [{"from_case_id": case.id,
-                                                    "to_case_id": new.id, "kind": link.kind,
-                                                    "rule": link.rule}])
-        self._audit(case, kind="note", actor=Actor(), at=at, rule=link.rule,
-                    reason=f"linked case {target.code}-{new.id:06d} opened ({link.kind})",
-                    detail={"linked_case_id": new.id, "link": link.kind})
+        data = {**{k: case.data[k] for k in link.data if k in case.data}, "linked_from": reference}
+        new = self.create(
+            process=target,
+            received_at=at,
+            data=data,
+            contacts=contacts,
+            actor=actor,
+            team=case.team,
+        )
+        store.insert_rows(
+            self.conn,
+            store.links,
+            [{"from_case_id": case.id, "to_case_id": new.id, "kind": link.kind, "rule": link.rule}],
+        )
+        self._audit(
+            case,
+            kind="note",
+            actor=Actor(),
+            at=at,
+            rule=link.rule,
+            reason=f"linked case {target.code}-{new.id:06d} opened ({link.kind})",
+            detail={"linked_case_id": new.id, "link": link.kind},
+        )
 
-    def _queue(self, case: CaseRow, message: Message, *, context: Mapping[str, Any],
-               key: str, at: datetime, automatic: bool) -> None:
+    def _queue(
+        self,
+        case: CaseRow,
+        message: Message,
+        *,
+        context: Mapping[str, Any],
+        key: str,
+        at: datetime,
+        automatic: bool,
+    ) -> None:
         address_field = "mobile" if message.medium == "sms" else "email"
         in_role = [c for c in case.contacts if c["role"] == message.to]
         recipients = in_role if message.to_each else in_role[:1]
@@ -361,32 +496,61 @@ class CaseWork:
                 reason=f"{'needs a' if recipients else 'is missing; one with a'} {address_field} "
                 f"{'' if recipients else 'is needed '}for {message.template} ({message.rule})",
             )
-        cc = list(dict.fromkeys(c["email"] for role in message.cc for c in case.contacts
-                                if c["role"] == role and c.get("email")))
+        cc = list(
+            dict.fromkeys(
+                c["email"]
+                for role in message.cc
+                for c in case.contacts
+                if c["role"] == role and c.get("email")
+            )
+        )
         for number, recipient in enumerate(recipients):
             full = self._template_context(case, recipient, message.rule, context)
-            rendered = self.services.renderer.render(template=message.template,
-                                                     medium=message.medium, context=full)
+            rendered = self.services.renderer.render(
+                template=message.template, medium=message.medium, context=full
+            )
             # The first recipient keeps the plain key, so adding to_each changes no old key.
             suffix = f":{number}" if number else ""
             dedupe_key = f"{key}:{message.template}:{message.to}{suffix}"
-            self.outbox_rows.append(outbox_row(
-                case_id=case.id, dedupe_key=dedupe_key, medium=message.medium,
-                template=message.template, rule=message.rule, recipient=recipient, cc=cc,
-                rendered=rendered, now=self.now, policy=self.services.policy,
-                automatic=automatic,
-            ))
-            self._audit(case, kind="message", actor=Actor(), at=at, rule=message.rule,
-                        reason=f"{message.medium} to {message.to}",
-                        detail={"dedupe_key": dedupe_key, "template": message.template})
+            self.outbox_rows.append(
+                outbox_row(
+                    case_id=case.id,
+                    dedupe_key=dedupe_key,
+                    medium=message.medium,
+                    template=message.template,
+                    rule=message.rule,
+                    recipient=recipient,
+                    cc=cc,
+                    rendered=rendered,
+                    now=self.now,
+                    policy=self.services.policy,
+                    automatic=automatic,
+                )
+            )
+            self._audit(
+                case,
+                kind="message",
+                actor=Actor(),
+                at=at,
+                rule=message.rule,
+                reason=f"{message.medium} to {message.to}",
+                detail={"dedupe_key": dedupe_key, "template": message.template},
+            )
 
-    def _template_context(self, case: CaseRow, recipient: Mapping[str, Any], rule: str,
-                          extra: Mapping[str, Any]) -> dict[str, Any]:
+    def _template_context(
+        self, case: CaseRow, recipient: Mapping[str, Any], rule: str, extra: Mapping[str, Any]
+    ) -> dict[str, Any]:
         process = self.process(case.process)
         return {
-            "case": {"id": case.id, "reference": f"{process.code}-{case.id:06d}",
-                     "process": process.name, "process_title": process.title,
-                     "state": case.state, "data": case.data, "received_at": case.received_at},
+            "case": {
+                "id": case.id,
+                "reference": f"{process.code}-{case.id:06d}",
+                "process": process.name,
+                "process_title": process.title,
+                "state": case.state,
+                "data": case.data,
+                "received_at": case.received_at,
+            },
             "contacts": case.contacts_by_role(),
             "recipient": recipient,
             "rule": rule,
@@ -401,16 +565,29 @@ class CaseWork:
         every = process.transitions_for(trigger)
         if not every:
             return []  # the Machine reports the unknown trigger
-        here = [t for t in every if case.state in t.source or (
-            ANY_STATE in t.source and case.state not in process.final_states)]
+        here = [
+            t
+            for t in every
+            if case.state in t.source
+            or (ANY_STATE in t.source and case.state not in process.final_states)
+        ]
         if not here:
-            raise TriggerNotAllowed(trigger=trigger, state=case.state,
-                                    allowed=", ".join(process.allowed_triggers(case.state))
-                                    or "none (the case is closed)")
+            raise TriggerNotAllowed(
+                trigger=trigger,
+                state=case.state,
+                allowed=", ".join(process.allowed_triggers(case.state))
+                or "none (the case is closed)",
+            )
         return here
 
-    def _authorise(self, process: Process, case: CaseRow, candidates: list[Transition],
-                   trigger: str, actor: Actor) -> str | None:
+    def _authorise(
+        self,
+        process: Process,
+        case: CaseRow,
+        candidates: list[Transition],
+        trigger: str,
+        actor: Actor,
+    ) -> str | None:
         if not candidates:
             self.services.machines[process.name].fire(self._view(case), trigger, {})
         allowed = frozenset().union(*(t.roles for t in candidates))
@@ -425,8 +602,12 @@ class CaseWork:
         if user_role:
             roles.add(user_role)
         if not roles & allowed:
-            raise RoleNotAllowed(actor=actor.email, role="/".join(sorted(roles)) or "unknown",
-                                 trigger=trigger, allowed=", ".join(sorted(allowed)))
+            raise RoleNotAllowed(
+                actor=actor.email,
+                role="/".join(sorted(roles)) or "unknown",
+                trigger=trigger,
+                allowed=", ".join(sorted(allowed)),
+            )
         return sorted(roles & allowed)[0]
 
     def _update_contacts(self, case: CaseRow, clean: Mapping[str, Any]) -> None:
@@ -444,8 +625,11 @@ class CaseWork:
 
     def _plain_data(self, clean: Mapping[str, Any]) -> dict[str, Any]:
         roles = self.process_roles
-        return {k: _jsonable(v) for k, v in clean.items()
-                if v is not None and k not in roles and not k.startswith("_")}
+        return {
+            k: _jsonable(v)
+            for k, v in clean.items()
+            if v is not None and k not in roles and not k.startswith("_")
+        }
 
     def _caseload(self, process: Process, clean: Mapping[str, Any]) -> dict[str, Any]:
         """EH-11.3: tell the workflow how many families the person allocated already holds."""
@@ -455,10 +639,14 @@ class CaseWork:
             return {}
         email = normalise_email(person["email"])
         part_time = store.user_part_time(self.conn, email)
-        return {"_caseload": {"email": email, "part_time": part_time,
-                              "open_cases": store.open_caseload(self.conn, email=email,
-                                                                roles=[role]),
-                              "limit": 10 if part_time else 20}}
+        return {
+            "_caseload": {
+                "email": email,
+                "part_time": part_time,
+                "open_cases": store.open_caseload(self.conn, email=email, roles=[role]),
+                "limit": 10 if part_time else 20,
+            }
+        }
 
     @property
     def process_roles(self) -> frozenset[str]:
@@ -469,33 +657,63 @@ class CaseWork:
 
     def _view(self, case: CaseRow) -> CaseView:
         process = self.process(case.process)
-        breached = (store.breached_timescales(self.conn, case_id=case.id)
-                    if process.tracks_breaches else frozenset())
+        breached = (
+            store.breached_timescales(self.conn, case_id=case.id)
+            if process.tracks_breaches
+            else frozenset()
+        )
         lists: dict[str, list[dict[str, Any]]] = {}
         for contact in case.contacts:
             lists.setdefault(contact["role"], []).append(contact)
-        return CaseView(case_id=case.id, process=case.process, state=case.state,
-                        data=case.data, contacts=case.contacts_by_role(),
-                        received_at=case.received_at, breached=breached,
-                        contact_lists={r: tuple(c) for r, c in lists.items()})
+        return CaseView(
+            case_id=case.id,
+            process=case.process,
+            state=case.state,
+            data=case.data,
+            contacts=case.contacts_by_role(),
+            received_at=case.received_at,
+            breached=breached,
+            contact_lists={r: tuple(c) for r, c in lists.items()},
+        )
 
     def _occurred(self, at: datetime, *, field_name: str) -> datetime:
         at = aware(at, field=field_name)
         if at > self.now + FUTURE_TOLERANCE:
-            raise InputError(field=field_name,
-                             reason=f"{at.isoformat()} is in the future; record what happened")
+            raise InputError(
+                field=field_name, reason=f"{at.isoformat()} is in the future; record what happened"
+            )
         return at
 
-    def _audit(self, case: CaseRow | None, *, kind: str, actor: Actor, at: datetime,
-               rule: str | None, reason: str | None = None, trigger: str | None = None,
-               from_state: str | None = None, to_state: str | None = None,
-               detail: dict[str, Any] | None = None) -> None:
-        self.audit_rows.append({
-            "case_id": case.id if case else None, "kind": kind, "actor": actor.email,
-            "actor_role": actor.role, "occurred_at": at, "recorded_at": self.now,
-            "rule": rule, "reason": reason, "trigger": trigger, "from_state": from_state,
-            "to_state": to_state, "detail": detail or {},
-        })
+    def _audit(
+        self,
+        case: CaseRow | None,
+        *,
+        kind: str,
+        actor: Actor,
+        at: datetime,
+        rule: str | None,
+        reason: str | None = None,
+        trigger: str | None = None,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        self.audit_rows.append(
+            {
+                "case_id": case.id if case else None,
+                "kind": kind,
+                "actor": actor.email,
+                "actor_role": actor.role,
+                "occurred_at": at,
+                "recorded_at": self.now,
+                "rule": rule,
+                "reason": reason,
+                "trigger": trigger,
+                "from_state": from_state,
+                "to_state": to_state,
+                "detail": detail or {},
+            }
+        )
 
     def flush(self) -> None:
         store.insert_rows(self.conn, store.audit, self.audit_rows)

@@ -30,23 +30,33 @@ def timeline(conn: Connection, *, case_id: int | None) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"at": _iso(event["occurred_at"]), "kind": event["kind"]}
         detail = event["detail"]
         optional = {
-            "case_id": event["case_id"], "rule": event["rule"], "trigger": event["trigger"],
-            "from": event["from_state"], "to": event["to_state"],
+            "case_id": event["case_id"],
+            "rule": event["rule"],
+            "trigger": event["trigger"],
+            "from": event["from_state"],
+            "to": event["to_state"],
             "due_at": _iso(datetime.fromisoformat(detail["due_at"]))
-            if "due_at" in detail else None,
-            "reason": event["reason"], "actor": event["actor"],
+            if "due_at" in detail
+            else None,
+            "reason": event["reason"],
+            "actor": event["actor"],
             "recorded_at": _iso(event["recorded_at"]),
             "late": detail.get("late"),
         }
         message = sent.get(detail.get("dedupe_key", ""))
         if message is not None:
-            optional.update({
-                "channel": message["medium"], "template": message["template"],
-                "to_address": message["to_address"], "cc": message["cc"] or None,
-                "subject": message["subject"], "body": message["body"],
-                "status": message["status"],
-                "sent_at": _iso(message["sent_at"] or message["not_before"]),
-            })
+            optional.update(
+                {
+                    "channel": message["medium"],
+                    "template": message["template"],
+                    "to_address": message["to_address"],
+                    "cc": message["cc"] or None,
+                    "subject": message["subject"],
+                    "body": message["body"],
+                    "status": message["status"],
+                    "sent_at": _iso(message["sent_at"] or message["not_before"]),
+                }
+            )
         entry.update({k: v for k, v in optional.items() if v is not None})
         entries.append(entry)
     return entries

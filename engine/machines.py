@@ -72,8 +72,9 @@ class ProcessMachine:
     def fire(self, view: CaseView, trigger: str, data: Mapping[str, Any]) -> CaseModel:
         """Move a copy of the case; raise if the trigger may not fire from here."""
         if trigger not in self.process.triggers:
-            raise UnknownTrigger(trigger=trigger, process=self.process.name,
-                                 known=", ".join(self.process.triggers))
+            raise UnknownTrigger(
+                trigger=trigger, process=self.process.name, known=", ".join(self.process.triggers)
+            )
         model = CaseModel(view)
         with self._lock:  # add/remove_model mutate the shared Machine
             self.machine.add_model(model, initial=view.state)
@@ -84,8 +85,11 @@ class ProcessMachine:
             finally:
                 self.machine.remove_model(model)
         if moved is None:
-            raise TriggerNotAllowed(trigger=trigger, state=view.state,
-                                    allowed=", ".join(self.allowed(view.state)) or "none")
+            raise TriggerNotAllowed(
+                trigger=trigger,
+                state=view.state,
+                allowed=", ".join(self.allowed(view.state)) or "none",
+            )
         if not moved:
             # Several transitions may share a trigger; the last one tried is the general case.
             raise GuardFailed(trigger=trigger, reason=model.refusals[-1])

@@ -29,30 +29,43 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
-def add_jobs(scheduler: BaseScheduler, flow: FamilyFlow, *, tick_seconds: int,
-             outbox_seconds: int) -> None:
+def add_jobs(
+    scheduler: BaseScheduler, flow: FamilyFlow, *, tick_seconds: int, outbox_seconds: int
+) -> None:
     start = datetime.now(LONDON)
-    scheduler.add_job(_guarded("fire_due", flow.fire_due), IntervalTrigger(seconds=tick_seconds),
-                      id="fire_due", next_run_time=start)
-    scheduler.add_job(_guarded("deliver_outbox", flow.outbox.deliver_due),
-                      IntervalTrigger(seconds=outbox_seconds), id="deliver_outbox",
-                      next_run_time=start)
+    scheduler.add_job(
+        _guarded("fire_due", flow.fire_due),
+        IntervalTrigger(seconds=tick_seconds),
+        id="fire_due",
+        next_run_time=start,
+    )
+    scheduler.add_job(
+        _guarded("deliver_outbox", flow.outbox.deliver_due),
+        IntervalTrigger(seconds=outbox_seconds),
+        id="deliver_outbox",
+        next_run_time=start,
+    )
     # Agendas missed while stopped run once now; after that, on their cron.
-    scheduler.add_job(_guarded("agendas", flow.run_agendas), id="agendas_catch_up",
-                      next_run_time=start)
+    scheduler.add_job(
+        _guarded("agendas", flow.run_agendas), id="agendas_catch_up", next_run_time=start
+    )
     for process in flow.services.processes.values():
         for agenda in process.agendas:
-            scheduler.add_job(_guarded(agenda.key, flow.run_agendas), cron(agenda),
-                              id=f"agenda:{agenda.key}")
+            scheduler.add_job(
+                _guarded(agenda.key, flow.run_agendas), cron(agenda), id=f"agenda:{agenda.key}"
+            )
 
 
-def build_scheduler(flow: FamilyFlow, *, tick_seconds: int, outbox_seconds: int,
-                    blocking: bool = True) -> BaseScheduler:
+def build_scheduler(
+    flow: FamilyFlow, *, tick_seconds: int, outbox_seconds: int, blocking: bool = True
+) -> BaseScheduler:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     kind = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = kind(timezone=LONDON, job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+    scheduler = kind(
+        timezone=LONDON,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
     add_jobs(scheduler, flow, tick_seconds=tick_seconds, outbox_seconds=outbox_seconds)
     return scheduler
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import structlog
@@ -29,8 +29,9 @@ def parse_contacts(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Contact]:
     contacts = {}
     for role, fields in raw.items():
         if role not in ROLES:
-            raise InputError(field=f"contacts.{role}",
-                             reason=f"unknown role; roles are {', '.join(ROLES)}")
+            raise InputError(
+                field=f"contacts.{role}", reason=f"unknown role; roles are {', '.join(ROLES)}"
+            )
         try:
             contacts[role] = Contact.model_validate(dict(fields))
         except ValidationError as error:
@@ -59,29 +60,60 @@ class FamilyFlow:
 
     # -- events --------------------------------------------------------------
 
-    def create_case(self, *, process: str, received_at: datetime, data: Mapping[str, Any],
-                    contacts: Mapping[str, Mapping[str, Any]], actor: Actor = Actor(),
-                    team: str | None = None) -> int:
+    def create_case(
+        self,
+        *,
+        process: str,
+        received_at: datetime,
+        data: Mapping[str, Any],
+        contacts: Mapping[str, Mapping[str, Any]],
+        actor: Actor = Actor(),
+        team: str | None = None,
+    ) -> int:
         if process not in self.services.processes:
             raise UnknownProcess(key=process, known=", ".join(self.services.processes))
         definition = self.services.processes[process]
         parsed = parse_contacts(contacts)
-        case = self._work(lambda w: w.create(process=definition, received_at=received_at,
-                                             data=data, contacts=parsed, actor=actor,
-                                             team=team))
+        case = self._work(
+            lambda w: w.create(
+                process=definition,
+                received_at=received_at,
+                data=data,
+                contacts=parsed,
+                actor=actor,
+                team=team,
+            )
+        )
         log.info("case_created", case_id=case.id, process=process)
         return case.id
 
-    def fire(self, case_id: int, trigger: str, data: Mapping[str, Any] | None = None, *,
-             actor: Actor = Actor(), at: datetime | None = None,
-             expected_version: int | None = None) -> store.CaseRow:
-        case = self._work(lambda w: w.fire(case_id, trigger, data or {}, actor=actor, at=at,
-                                           expected_version=expected_version))
+    def fire(
+        self,
+        case_id: int,
+        trigger: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        actor: Actor = Actor(),
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> store.CaseRow:
+        case = self._work(
+            lambda w: w.fire(
+                case_id, trigger, data or {}, actor=actor, at=at, expected_version=expected_version
+            )
+        )
         log.info("case_event", case_id=case_id, trigger=trigger, state=case.state)
         return case
 
-    def add_note(self, case_id: int, *, text: str, kind: str = "general",
-                 actor: Actor = Actor(), at: datetime | None = None) -> None:
+    def add_note(
+        self,
+        case_id: int,
+        *,
+        text: str,
+        kind: str = "general",
+        actor: Actor = Actor(),
+        at: datetime | None = None,
+    ) -> None:
         self._work(lambda w: w.add_note(case_id, text=text, kind=kind, actor=actor, at=at))
         log.info("case_note", case_id=case_id, note_kind=kind)
 
@@ -101,13 +133,15 @@ class FamilyFlow:
             if fired < self.batch_size:
                 return total
 
-    def _fire_batch(self, *, limit: int, up_to: datetime | None = None,
-                    only: int | None = None) -> int:
+    def _fire_batch(
+        self, *, limit: int, up_to: datetime | None = None, only: int | None = None
+    ) -> int:
         with self.db.begin() as conn:
             now = self.clock.now()
             work = CaseWork(conn=conn, services=self.services, now=now)
-            rows = store.claim_due_deadlines(conn, now=min(up_to or now, now), limit=limit,
-                                             only=only)
+            rows = store.claim_due_deadlines(
+                conn, now=min(up_to or now, now), limit=limit, only=only
+            )
             work.preload([row["case_id"] for row in rows])
             for row in rows:
                 if row["id"] in work.closed_ids:
@@ -117,8 +151,14 @@ class FamilyFlow:
                 # closes the case's open deadlines, and this one fired, not cancelled.
                 store.mark_fired(conn, [{"b_id": row["id"], "b_fired_at": now, "b_late": late}])
                 work.fire_deadline(row, late=late)
-                log.info("deadline_fired", case_id=row["case_id"], rule=row["rule"],
-                         timescale=row["timescale"], kind=row["kind"], late=late)
+                log.info(
+                    "deadline_fired",
+                    case_id=row["case_id"],
+                    rule=row["rule"],
+                    timescale=row["timescale"],
+                    kind=row["kind"],
+                    late=late,
+                )
             work.flush()
             return len(rows)
 
@@ -127,8 +167,10 @@ class FamilyFlow:
         hold up the rest. A deadline that cannot act is recorded and closed."""
         now = self.clock.now()
         with self.db.connect() as conn:
-            ids = [r["id"] for r in store.due_deadline_ids(conn, now=min(up_to or now, now),
-                                                           limit=limit)]
+            ids = [
+                r["id"]
+                for r in store.due_deadline_ids(conn, now=min(up_to or now, now), limit=limit)
+            ]
         for deadline_id in ids:
             try:
                 self._fire_batch(limit=1, only=deadline_id)
@@ -142,11 +184,18 @@ class FamilyFlow:
         def record(work: CaseWork) -> None:
             row = store.deadline(work.conn, deadline_id)
             case = work.case(row["case_id"])
-            work._audit(case, kind="note", actor=Actor(), at=work.now, rule=row["rule"],
-                        reason=f"deadline {row['timescale']} could not act: {reason}",
-                        detail={"deadline_id": deadline_id, "problem": True})
-            store.mark_fired(work.conn, [{"b_id": deadline_id, "b_fired_at": work.now,
-                                          "b_late": False}])
+            work._audit(
+                case,
+                kind="note",
+                actor=Actor(),
+                at=work.now,
+                rule=row["rule"],
+                reason=f"deadline {row['timescale']} could not act: {reason}",
+                detail={"deadline_id": deadline_id, "problem": True},
+            )
+            store.mark_fired(
+                work.conn, [{"b_id": deadline_id, "b_fired_at": work.now, "b_late": False}]
+            )
 
         self._work(record)
         log.error("deadline_failed", deadline_id=deadline_id)
@@ -158,19 +207,22 @@ class FamilyFlow:
             for agenda in process.agendas
         )
 
-    def _agenda(self, work: CaseWork, *, process: Process, agenda: Agenda,
-                up_to: datetime | None = None) -> int:
+    def _agenda(
+        self, work: CaseWork, *, process: Process, agenda: Agenda, up_to: datetime | None = None
+    ) -> int:
         last = store.last_job_slot(work.conn, agenda.key)
         if last is None:  # first start: runs begin from now, nothing to catch up
-            store.record_job_run(work.conn, {"job": agenda.key, "slot": work.now,
-                                             "ran_at": work.now, "late": False})
+            store.record_job_run(
+                work.conn, {"job": agenda.key, "slot": work.now, "ran_at": work.now, "late": False}
+            )
             return 0
         slot = agendas.latest_slot(agenda, last, min(up_to or work.now, work.now))
         if slot is None:
             return 0
         late = work.now - slot > self.late_after
-        if not store.record_job_run(work.conn, {"job": agenda.key, "slot": slot,
-                                                "ran_at": work.now, "late": late}):
+        if not store.record_job_run(
+            work.conn, {"job": agenda.key, "slot": slot, "ran_at": work.now, "late": late}
+        ):
             return 0  # another instance ran it
         log.info("agenda_run", job=agenda.key, late=late)
         return agendas.run_agenda(work, process, agenda, since=last, slot=slot)

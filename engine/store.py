@@ -97,10 +97,16 @@ class _Plan:
 
     def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         if not self.expanding:
-            return tuple([
-                constant if name is None else params[name] if proc is None else proc(params[name])
-                for name, constant, proc in self.binds
-            ])
+            return tuple(
+                [
+                    constant
+                    if name is None
+                    else params[name]
+                    if proc is None
+                    else proc(params[name])
+                    for name, constant, proc in self.binds
+                ]
+            )
         values: list[Any] = []
         for name, constant, proc in self.binds:
             if name is None:
@@ -139,8 +145,7 @@ _PLANS: weakref.WeakKeyDictionary[Dialect, dict[_PlanKey, tuple[Any, _Plan | Non
 
 def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
     compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
-    if (compiled.positiontup is None or compiled.insert_prefetch
-            or compiled.update_prefetch):
+    if compiled.positiontup is None or compiled.insert_prefetch or compiled.update_prefetch:
         return None
     binds = []
     expanding = set()
@@ -165,12 +170,15 @@ def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan |
     else:
         returned = [(d["name"], d["type"]) for d in statement.returning_column_descriptions]
     columns = tuple(
-        (key, _same_instant_memo(type_.dialect_impl(dialect).result_processor(dialect, None),
-                                 type_))
+        (
+            key,
+            _same_instant_memo(type_.dialect_impl(dialect).result_processor(dialect, None), type_),
+        )
         for key, type_ in returned
     )
-    return _Plan(sql=compiled.string, binds=tuple(binds), columns=columns,
-                 expanding=frozenset(expanding))
+    return _Plan(
+        sql=compiled.string, binds=tuple(binds), columns=columns, expanding=frozenset(expanding)
+    )
 
 
 _PLAIN: weakref.WeakKeyDictionary[Connection, bool] = weakref.WeakKeyDictionary()
@@ -180,9 +188,17 @@ def _plain(conn: Connection) -> bool:
     """May this connection's statements skip Connection.execute? (Asked once per
     Connection: for the service, once per transaction.)"""
     dialect, dispatch = conn.dialect, conn.dispatch
-    return (dialect.name == "sqlite" and dialect.paramstyle == "qmark" and not conn.engine.echo
-            and not (dispatch.before_execute or dispatch.after_execute
-                     or dispatch.before_cursor_execute or dispatch.after_cursor_execute))
+    return (
+        dialect.name == "sqlite"
+        and dialect.paramstyle == "qmark"
+        and not conn.engine.echo
+        and not (
+            dispatch.before_execute
+            or dispatch.after_execute
+            or dispatch.before_cursor_execute
+            or dispatch.after_cursor_execute
+        )
+    )
 
 
 def _plan(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Plan | None:
@@ -218,8 +234,12 @@ def _run(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> Any:
             cursor.executemany(sql, values)
     except error_class as error:
         raise sa.exc.DBAPIError.instance(
-            sql, values[0] if len(values) == 1 else values, error, error_class,
-            dialect=conn.dialect, ismulti=len(values) > 1,
+            sql,
+            values[0] if len(values) == 1 else values,
+            error,
+            error_class,
+            dialect=conn.dialect,
+            ismulti=len(values) > 1,
         ) from error
     return cursor
 
@@ -239,16 +259,19 @@ def _fetch(conn: Connection, statement: Any, params: Mapping[str, Any]) -> list[
     cursor = _run(conn, sql, [values])
     columns = plan.columns
     rows = [
-        {key: value if proc is None else proc(value)
-         for (key, proc), value in zip(columns, row, strict=True)}
+        {
+            key: value if proc is None else proc(value)
+            for (key, proc), value in zip(columns, row, strict=True)
+        }
         for row in cursor.fetchall()
     ]
     cursor.close()
     return rows
 
 
-def _write(conn: Connection, statement: Any,
-           params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
+def _write(
+    conn: Connection, statement: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+) -> int:
     """Run an INSERT, UPDATE or DELETE for one row or many; the rows it touched."""
     rows = [params] if isinstance(params, Mapping) else params
     plan = _plan(conn, statement, tuple(rows[0]))
@@ -269,8 +292,9 @@ def _write(conn: Connection, statement: Any,
 
 _INSERT = {table: sa.insert(table) for table in (cases, contacts, deadlines, audit, outbox)}
 _INSERT_CASE = sa.insert(cases).returning(cases.c.id)
-_DELETE_CONTACT = sa.delete(contacts).where(contacts.c.case_id == sa.bindparam("b_case_id"),
-                                            contacts.c.role == sa.bindparam("b_role"))
+_DELETE_CONTACT = sa.delete(contacts).where(
+    contacts.c.case_id == sa.bindparam("b_case_id"), contacts.c.role == sa.bindparam("b_role")
+)
 _SELECT_CASES = sa.select(cases).where(cases.c.id.in_(sa.bindparam("b_ids", expanding=True)))
 _SELECT_CONTACTS = (
     sa.select(contacts)
@@ -284,8 +308,12 @@ _SELECT_CONTACTS_OF = (
 _UPDATE_CASE = (
     sa.update(cases)
     .where(cases.c.id == sa.bindparam("b_id"), cases.c.version == sa.bindparam("b_loaded"))
-    .values(state=sa.bindparam("b_state"), data=sa.bindparam("b_data"),
-            version=sa.bindparam("b_version"), closed_at=sa.bindparam("b_closed_at"))
+    .values(
+        state=sa.bindparam("b_state"),
+        data=sa.bindparam("b_data"),
+        version=sa.bindparam("b_version"),
+        closed_at=sa.bindparam("b_closed_at"),
+    )
 )
 
 
@@ -298,8 +326,7 @@ def insert_contacts(conn: Connection, rows: list[dict[str, Any]]) -> None:
         _write(conn, _INSERT[contacts], rows)
 
 
-def replace_contact(conn: Connection, *, case_id: int, role: str,
-                    contact: dict[str, Any]) -> None:
+def replace_contact(conn: Connection, *, case_id: int, role: str, contact: dict[str, Any]) -> None:
     _write(conn, _DELETE_CONTACT, {"b_case_id": case_id, "b_role": role})
     _write(conn, _INSERT[contacts], {"case_id": case_id, "role": role, **contact})
 
@@ -324,10 +351,18 @@ def load_cases(conn: Connection, ids: Sequence[int]) -> dict[int, CaseRow]:
 
 def update_case(conn: Connection, case: CaseRow) -> bool:
     """Write the case if nobody else has since it was read (optimistic lock)."""
-    updated = _write(conn, _UPDATE_CASE, {
-        "b_id": case.id, "b_loaded": case.loaded_version, "b_state": case.state,
-        "b_data": case.data, "b_version": case.version, "b_closed_at": case.closed_at,
-    })
+    updated = _write(
+        conn,
+        _UPDATE_CASE,
+        {
+            "b_id": case.id,
+            "b_loaded": case.loaded_version,
+            "b_state": case.state,
+            "b_data": case.data,
+            "b_version": case.version,
+            "b_closed_at": case.closed_at,
+        },
+    )
     if updated == 1:
         case.loaded_version = case.version
         return True
@@ -367,16 +402,27 @@ def _close_statement(timescales: int | None) -> sa.Update:
     """Close a case's unclosed deadlines: all of them, or those of n timescales."""
     where = [deadlines.c.case_id == sa.bindparam("b_case_id"), deadlines.c.closed_at.is_(None)]
     if timescales is not None:
-        where.append(deadlines.c.timescale.in_(
-            [sa.bindparam(f"b_t{i}", type_=sa.String) for i in range(timescales)]))
-    new_status = sa.case((deadlines.c.status == "open", sa.bindparam("b_status", type_=sa.String)),
-                         else_=deadlines.c.status)
+        where.append(
+            deadlines.c.timescale.in_(
+                [sa.bindparam(f"b_t{i}", type_=sa.String) for i in range(timescales)]
+            )
+        )
+    new_status = sa.case(
+        (deadlines.c.status == "open", sa.bindparam("b_status", type_=sa.String)),
+        else_=deadlines.c.status,
+    )
     return (
         sa.update(deadlines)
         .where(*where)
         .values(status=new_status, closed_at=sa.bindparam("b_at"))
-        .returning(deadlines.c.id, deadlines.c.timescale, deadlines.c.rule, deadlines.c.kind,
-                   deadlines.c.due_at, deadlines.c.fired_at)
+        .returning(
+            deadlines.c.id,
+            deadlines.c.timescale,
+            deadlines.c.rule,
+            deadlines.c.kind,
+            deadlines.c.due_at,
+            deadlines.c.fired_at,
+        )
     )
 
 
@@ -408,8 +454,9 @@ def due_deadline_ids(conn: Connection, *, now: datetime, limit: int) -> list[dic
 
 
 def deadline(conn: Connection, deadline_id: int) -> dict[str, Any]:
-    return dict(conn.execute(sa.select(deadlines).where(deadlines.c.id == deadline_id))
-                .mappings().one())
+    return dict(
+        conn.execute(sa.select(deadlines).where(deadlines.c.id == deadline_id)).mappings().one()
+    )
 
 
 _MARK_FIRED = (
@@ -517,8 +564,9 @@ def open_deadlines(conn: Connection, *, case_id: int) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def replace_contacts(conn: Connection, *, case_id: int, role: str,
-                     people: list[dict[str, Any]]) -> None:
+def replace_contacts(
+    conn: Connection, *, case_id: int, role: str, people: list[dict[str, Any]]
+) -> None:
     """All of a case's contacts in one role (several officers, say) replaced at once."""
     _write(conn, _DELETE_CONTACT, {"b_case_id": case_id, "b_role": role})
     rows = [{"case_id": case_id, "role": role, **p} for p in people]
@@ -531,14 +579,20 @@ def replace_contacts(conn: Connection, *, case_id: int, role: str,
 def breached_timescales(conn: Connection, *, case_id: int) -> frozenset[str]:
     """Timescales of the case that fell due and have not been met since."""
     query = sa.select(deadlines.c.timescale).where(
-        deadlines.c.case_id == case_id, deadlines.c.kind == "due",
-        deadlines.c.status == "fired", deadlines.c.closed_at.is_(None))
+        deadlines.c.case_id == case_id,
+        deadlines.c.kind == "due",
+        deadlines.c.status == "fired",
+        deadlines.c.closed_at.is_(None),
+    )
     return frozenset(conn.execute(query).scalars())
 
 
 def case_links(conn: Connection, *, case_id: int) -> list[dict[str, Any]]:
-    query = sa.select(links).where(sa.or_(links.c.from_case_id == case_id,
-                                          links.c.to_case_id == case_id)).order_by(links.c.id)
+    query = (
+        sa.select(links)
+        .where(sa.or_(links.c.from_case_id == case_id, links.c.to_case_id == case_id))
+        .order_by(links.c.id)
+    )
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
@@ -547,8 +601,7 @@ def open_caseload(conn: Connection, *, email: str, roles: Sequence[str]) -> int:
     query = (
         sa.select(sa.func.count(sa.distinct(cases.c.id)))
         .select_from(cases.join(contacts, contacts.c.case_id == cases.c.id))
-        .where(cases.c.closed_at.is_(None), contacts.c.email == email,
-               contacts.c.role.in_(roles))
+        .where(cases.c.closed_at.is_(None), contacts.c.email == email, contacts.c.role.in_(roles))
     )
     return int(conn.execute(query).scalar() or 0)
 
@@ -563,8 +616,16 @@ def user_part_time(conn: Connection, email: str) -> bool:
 # Teams scope what a person sees: `teams=None` is everything (admins); otherwise
 # a case is visible when its team is one of `teams` or `email` is a contact on it.
 
-USER_COLUMNS = (users.c.id, users.c.email, users.c.name, users.c.role, users.c.team,
-                users.c.part_time, users.c.manager_email, users.c.active)
+USER_COLUMNS = (
+    users.c.id,
+    users.c.email,
+    users.c.name,
+    users.c.role,
+    users.c.team,
+    users.c.part_time,
+    users.c.manager_email,
+    users.c.active,
+)
 
 
 def _visible(teams: Sequence[str] | None, email: str | None) -> Any:
@@ -585,8 +646,9 @@ def user_by_id(conn: Connection, user_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def list_users(conn: Connection, *, team: str | None = None,
-               role: str | None = None) -> list[dict[str, Any]]:
+def list_users(
+    conn: Connection, *, team: str | None = None, role: str | None = None
+) -> list[dict[str, Any]]:
     query = sa.select(*USER_COLUMNS).order_by(users.c.email)
     if team is not None:
         query = query.where(users.c.team == team)
@@ -605,16 +667,22 @@ def update_user(conn: Connection, user_id: int, values: Mapping[str, Any]) -> No
 
 def managed_teams(conn: Connection, email: str) -> list[str]:
     """The teams of the people who report to this manager."""
-    query = sa.select(users.c.team).distinct().where(users.c.manager_email == email,
-                                                     users.c.team.is_not(None))
+    query = (
+        sa.select(users.c.team)
+        .distinct()
+        .where(users.c.manager_email == email, users.c.team.is_not(None))
+    )
     return [t for t in conn.execute(query).scalars() if t]
 
 
 def count_failed_sign_in(conn: Connection, user_id: int) -> int:
     """One more failed sign-in; the count so far."""
-    statement = (sa.update(users).where(users.c.id == user_id)
-                 .values(failed_logins=users.c.failed_logins + 1)
-                 .returning(users.c.failed_logins))
+    statement = (
+        sa.update(users)
+        .where(users.c.id == user_id)
+        .values(failed_logins=users.c.failed_logins + 1)
+        .returning(users.c.failed_logins)
+    )
     return int(conn.execute(statement).scalar_one())
 
 
@@ -635,14 +703,19 @@ def api_token_owner(conn: Connection, token_hash: str) -> dict[str, Any] | None:
 
 
 def touch_api_token(conn: Connection, token_id: int, at: datetime) -> None:
-    conn.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id)
-                 .values(last_used_at=at))
+    conn.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=at))
 
 
 def list_api_tokens(conn: Connection, *, user_id: int | None) -> list[dict[str, Any]]:
     query = (
-        sa.select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at,
-                  api_tokens.c.last_used_at, api_tokens.c.revoked_at, users.c.email)
+        sa.select(
+            api_tokens.c.id,
+            api_tokens.c.name,
+            api_tokens.c.created_at,
+            api_tokens.c.last_used_at,
+            api_tokens.c.revoked_at,
+            users.c.email,
+        )
         .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
         .order_by(api_tokens.c.id)
     )
@@ -657,9 +730,11 @@ def api_token(conn: Connection, token_id: int) -> dict[str, Any] | None:
 
 
 def revoke_api_token(conn: Connection, token_id: int, at: datetime) -> bool:
-    statement = (sa.update(api_tokens)
-                 .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
-                 .values(revoked_at=at))
+    statement = (
+        sa.update(api_tokens)
+        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
     return conn.execute(statement).rowcount == 1
 
 
@@ -672,15 +747,19 @@ def web_session_user(conn: Connection, token_hash: str, *, now: datetime) -> dic
     query = (
         sa.select(web_sessions.c.id.label("session_id"), users)
         .select_from(web_sessions.join(users, users.c.id == web_sessions.c.user_id))
-        .where(web_sessions.c.token_hash == token_hash, web_sessions.c.revoked_at.is_(None),
-               web_sessions.c.expires_at > now)
+        .where(
+            web_sessions.c.token_hash == token_hash,
+            web_sessions.c.revoked_at.is_(None),
+            web_sessions.c.expires_at > now,
+        )
     )
     row = conn.execute(query).mappings().first()
     return dict(row) if row else None
 
 
-def revoke_web_sessions(conn: Connection, *, at: datetime, token_hash: str | None = None,
-                        user_id: int | None = None) -> int:
+def revoke_web_sessions(
+    conn: Connection, *, at: datetime, token_hash: str | None = None, user_id: int | None = None
+) -> int:
     statement = sa.update(web_sessions).where(web_sessions.c.revoked_at.is_(None))
     if token_hash is not None:
         statement = statement.where(web_sessions.c.token_hash == token_hash)
@@ -694,18 +773,24 @@ def record(conn: Connection, row: Mapping[str, Any]) -> None:
     conn.execute(sa.insert(audit).values(**row))
 
 
-def case_visible(conn: Connection, case_id: int, *, teams: Sequence[str] | None,
-                 email: str | None) -> bool | None:
+def case_visible(
+    conn: Connection, case_id: int, *, teams: Sequence[str] | None, email: str | None
+) -> bool | None:
     """None when the case does not exist; otherwise whether this person may see it."""
     query = sa.select(cases.c.id, _visible(teams, email).label("visible")).where(
-        cases.c.id == case_id)
+        cases.c.id == case_id
+    )
     row = conn.execute(query).mappings().first()
     return None if row is None else bool(row["visible"])
 
 
 def _open_due(now: datetime) -> Any:
-    return sa.and_(deadlines.c.kind == "due", deadlines.c.closed_at.is_(None),
-                   deadlines.c.status.in_(("open", "fired")), deadlines.c.due_at <= now)
+    return sa.and_(
+        deadlines.c.kind == "due",
+        deadlines.c.closed_at.is_(None),
+        deadlines.c.status.in_(("open", "fired")),
+        deadlines.c.due_at <= now,
+    )
 
 
 def search_cases(
@@ -734,34 +819,62 @@ def search_cases(
     if team is not None:
         where.append(cases.c.team == team)
     if worker is not None:
-        where.append(sa.exists().where(contacts.c.case_id == cases.c.id,
-                                       sa.func.lower(contacts.c.email) == worker.lower()))
+        where.append(
+            sa.exists().where(
+                contacts.c.case_id == cases.c.id, sa.func.lower(contacts.c.email) == worker.lower()
+            )
+        )
     overdue_exists = sa.exists().where(deadlines.c.case_id == cases.c.id, _open_due(now))
     if overdue is True:
         where.append(overdue_exists)
     elif overdue is False:
         where.append(~overdue_exists)
     if due_within is not None:
-        where.append(sa.exists().where(
-            deadlines.c.case_id == cases.c.id, deadlines.c.kind == "due",
-            deadlines.c.status == "open", deadlines.c.due_at > now,
-            deadlines.c.due_at <= due_within))
+        where.append(
+            sa.exists().where(
+                deadlines.c.case_id == cases.c.id,
+                deadlines.c.kind == "due",
+                deadlines.c.status == "open",
+                deadlines.c.due_at > now,
+                deadlines.c.due_at <= due_within,
+            )
+        )
     if id_like is not None:
         where.append(sa.cast(cases.c.id, sa.String).like(f"%{id_like}%"))
     if open_only is True:
         where.append(cases.c.closed_at.is_(None))
     elif open_only is False:
         where.append(cases.c.closed_at.is_not(None))
-    total = int(conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where))
-                .scalar_one())
-    next_due = (sa.select(sa.func.min(deadlines.c.due_at))
-                .where(deadlines.c.case_id == cases.c.id, deadlines.c.kind == "due",
-                       deadlines.c.closed_at.is_(None), deadlines.c.status == "open")
-                .scalar_subquery())
-    query = (sa.select(cases.c.id, cases.c.process, cases.c.state, cases.c.team,
-                       cases.c.version, cases.c.received_at, cases.c.closed_at,
-                       overdue_exists.label("overdue"), next_due.label("next_due_at"))
-             .where(*where).order_by(cases.c.id.desc()).limit(limit).offset(offset))
+    total = int(
+        conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
+    )
+    next_due = (
+        sa.select(sa.func.min(deadlines.c.due_at))
+        .where(
+            deadlines.c.case_id == cases.c.id,
+            deadlines.c.kind == "due",
+            deadlines.c.closed_at.is_(None),
+            deadlines.c.status == "open",
+        )
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(
+            cases.c.id,
+            cases.c.process,
+            cases.c.state,
+            cases.c.team,
+            cases.c.version,
+            cases.c.received_at,
+            cases.c.closed_at,
+            overdue_exists.label("overdue"),
+            next_due.label("next_due_at"),
+        )
+        .where(*where)
+        .order_by(cases.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return [dict(row) for row in conn.execute(query).mappings()], total
 
 
@@ -777,8 +890,12 @@ def deadlines_across_cases(
     limit: int = 500,
 ) -> list[dict[str, Any]]:
     """Unmet due deadlines, overdue first then by due instant."""
-    where = [deadlines.c.kind == "due", deadlines.c.closed_at.is_(None),
-             deadlines.c.status.in_(("open", "fired")), _visible(teams, email)]
+    where = [
+        deadlines.c.kind == "due",
+        deadlines.c.closed_at.is_(None),
+        deadlines.c.status.in_(("open", "fired")),
+        _visible(teams, email),
+    ]
     if overdue_only:
         where.append(deadlines.c.due_at <= now)
     elif until is not None:
@@ -786,11 +903,21 @@ def deadlines_across_cases(
     if process is not None:
         where.append(deadlines.c.process == process)
     query = (
-        sa.select(deadlines.c.id, deadlines.c.case_id, deadlines.c.process,
-                  deadlines.c.timescale, deadlines.c.rule, deadlines.c.status,
-                  deadlines.c.due_at, cases.c.team, cases.c.state)
+        sa.select(
+            deadlines.c.id,
+            deadlines.c.case_id,
+            deadlines.c.process,
+            deadlines.c.timescale,
+            deadlines.c.rule,
+            deadlines.c.status,
+            deadlines.c.due_at,
+            cases.c.team,
+            cases.c.state,
+        )
         .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
-        .where(*where).order_by(deadlines.c.due_at, deadlines.c.id).limit(limit)
+        .where(*where)
+        .order_by(deadlines.c.due_at, deadlines.c.id)
+        .limit(limit)
     )
     return [dict(row) for row in conn.execute(query).mappings()]
 
@@ -824,14 +951,23 @@ def message(conn: Connection, message_id: int) -> dict[str, Any] | None:
 
 def retry_message(conn: Connection, message_id: int, *, now: datetime) -> bool:
     """Queue a failed message again, with a fresh set of attempts."""
-    statement = (sa.update(outbox).where(outbox.c.id == message_id, outbox.c.status == "failed")
-                 .values(status="queued", attempts=0, next_attempt_at=now, claimed_until=None,
-                         delivery_status=None))
+    statement = (
+        sa.update(outbox)
+        .where(outbox.c.id == message_id, outbox.c.status == "failed")
+        .values(
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            claimed_until=None,
+            delivery_status=None,
+        )
+    )
     return conn.execute(statement).rowcount == 1
 
 
-def record_delivery(conn: Connection, message_id: int, *, status: str,
-                    delivery_status: str, error: str | None) -> None:
+def record_delivery(
+    conn: Connection, message_id: int, *, status: str, delivery_status: str, error: str | None
+) -> None:
     values: dict[str, Any] = {"status": status, "delivery_status": delivery_status}
     if error is not None:
         values["last_error"] = error
@@ -840,18 +976,31 @@ def record_delivery(conn: Connection, message_id: int, *, status: str,
 
 def flag_contacts(conn: Connection, *, case_id: int, address: str, reason: str) -> int:
     """Mark the case's contacts with this email or mobile as undeliverable."""
-    statement = (sa.update(contacts)
-                 .where(contacts.c.case_id == case_id,
-                        sa.or_(contacts.c.email == address, contacts.c.mobile == address))
-                 .values(flagged=reason))
+    statement = (
+        sa.update(contacts)
+        .where(
+            contacts.c.case_id == case_id,
+            sa.or_(contacts.c.email == address, contacts.c.mobile == address),
+        )
+        .values(flagged=reason)
+    )
     return int(conn.execute(statement).rowcount)
 
 
-def flagged_contacts(conn: Connection, *, teams: Sequence[str] | None,
-                     email: str | None) -> list[dict[str, Any]]:
+def flagged_contacts(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None
+) -> list[dict[str, Any]]:
     query = (
-        sa.select(contacts.c.id, contacts.c.case_id, contacts.c.role, contacts.c.name,
-                  contacts.c.email, contacts.c.mobile, contacts.c.flagged, cases.c.process)
+        sa.select(
+            contacts.c.id,
+            contacts.c.case_id,
+            contacts.c.role,
+            contacts.c.name,
+            contacts.c.email,
+            contacts.c.mobile,
+            contacts.c.flagged,
+            cases.c.process,
+        )
         .select_from(contacts.join(cases, cases.c.id == contacts.c.case_id))
         .where(contacts.c.flagged.is_not(None), _visible(teams, email))
         .order_by(contacts.c.case_id, contacts.c.id)
@@ -876,9 +1025,15 @@ def remove_closure_day(conn: Connection, *, day: date) -> bool:
     return conn.execute(sa.delete(closure_days).where(closure_days.c.day == day)).rowcount == 1
 
 
-def audit_trail(conn: Connection, *, case_id: int | None = None, kind: str | None = None,
-                actor: str | None = None, limit: int = 200,
-                offset: int = 0) -> list[dict[str, Any]]:
+def audit_trail(
+    conn: Connection,
+    *,
+    case_id: int | None = None,
+    kind: str | None = None,
+    actor: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
     """Every audit record, reads included, newest first."""
     query = sa.select(audit).order_by(audit.c.id.desc()).limit(limit).offset(offset)
     if case_id is not None:
@@ -890,48 +1045,69 @@ def audit_trail(conn: Connection, *, case_id: int | None = None, kind: str | Non
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def resolved_deadlines(conn: Connection, *, teams: Sequence[str] | None,
-                       email: str | None) -> list[dict[str, Any]]:
+def resolved_deadlines(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None
+) -> list[dict[str, Any]]:
     """Due deadlines that were met in time ('met') or fell due first ('fired')."""
     query = (
-        sa.select(deadlines.c.process, deadlines.c.timescale, deadlines.c.rule,
-                  deadlines.c.status, deadlines.c.due_at)
+        sa.select(
+            deadlines.c.process,
+            deadlines.c.timescale,
+            deadlines.c.rule,
+            deadlines.c.status,
+            deadlines.c.due_at,
+        )
         .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
-        .where(deadlines.c.kind == "due", deadlines.c.status.in_(("met", "fired")),
-               _visible(teams, email))
+        .where(
+            deadlines.c.kind == "due",
+            deadlines.c.status.in_(("met", "fired")),
+            _visible(teams, email),
+        )
     )
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def open_cases_received(conn: Connection, *, teams: Sequence[str] | None,
-                        email: str | None) -> list[dict[str, Any]]:
-    query = (sa.select(cases.c.id, cases.c.process, cases.c.team, cases.c.received_at)
-             .where(cases.c.closed_at.is_(None), _visible(teams, email))
-             .order_by(cases.c.received_at))
+def open_cases_received(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None
+) -> list[dict[str, Any]]:
+    query = (
+        sa.select(cases.c.id, cases.c.process, cases.c.team, cases.c.received_at)
+        .where(cases.c.closed_at.is_(None), _visible(teams, email))
+        .order_by(cases.c.received_at)
+    )
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
 def open_caseloads(conn: Connection, *, roles: Sequence[str]) -> dict[str, int]:
     """Open cases per contact email (lower case) in any of these roles."""
     query = (
-        sa.select(sa.func.lower(contacts.c.email).label("email"),
-                  sa.func.count(sa.distinct(cases.c.id)).label("open_cases"))
+        sa.select(
+            sa.func.lower(contacts.c.email).label("email"),
+            sa.func.count(sa.distinct(cases.c.id)).label("open_cases"),
+        )
         .select_from(cases.join(contacts, contacts.c.case_id == cases.c.id))
-        .where(cases.c.closed_at.is_(None), contacts.c.email.is_not(None),
-               contacts.c.role.in_(list(roles)))
+        .where(
+            cases.c.closed_at.is_(None),
+            contacts.c.email.is_not(None),
+            contacts.c.role.in_(list(roles)),
+        )
         .group_by(sa.func.lower(contacts.c.email))
     )
     return {row["email"]: int(row["open_cases"]) for row in conn.execute(query).mappings()}
 
 
-def recorded_sessions(conn: Connection, *, teams: Sequence[str] | None,
-                      email: str | None) -> list[dict[str, Any]]:
+def recorded_sessions(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None
+) -> list[dict[str, Any]]:
     """Every session recorded as attended or missed, with its case's data."""
     query = (
         sa.select(audit.c.case_id, audit.c.detail, cases.c.process, cases.c.team, cases.c.data)
         .select_from(audit.join(cases, cases.c.id == audit.c.case_id))
-        .where(audit.c.kind == "transition", audit.c.trigger == "record_session",
-               _visible(teams, email))
+        .where(
+            audit.c.kind == "transition",
+            audit.c.trigger == "record_session",
+            _visible(teams, email),
+        )
         .order_by(audit.c.id)
     )
     return [dict(row) for row in conn.execute(query).mappings()]
@@ -940,31 +1116,53 @@ def recorded_sessions(conn: Connection, *, teams: Sequence[str] | None,
 # -- the web pages: work lists --------------------------------------------------
 
 
-def unmet_deadlines(conn: Connection, *, case_ids: Sequence[int] | None = None,
-                    contact_email: str | None = None,
-                    teams: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def unmet_deadlines(
+    conn: Connection,
+    *,
+    case_ids: Sequence[int] | None = None,
+    contact_email: str | None = None,
+    teams: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
     """Due deadlines not met yet (open, or fired and still unmet) on open cases, with
     when each started, in due order: of these cases, or (given contact_email or teams)
     of the cases where that email is a contact or whose team is one of those teams."""
-    where = [deadlines.c.kind == "due", deadlines.c.closed_at.is_(None),
-             deadlines.c.status.in_(("open", "fired")), cases.c.closed_at.is_(None)]
+    where = [
+        deadlines.c.kind == "due",
+        deadlines.c.closed_at.is_(None),
+        deadlines.c.status.in_(("open", "fired")),
+        cases.c.closed_at.is_(None),
+    ]
     if case_ids is not None:
         where.append(deadlines.c.case_id.in_(list(case_ids)))
     if contact_email is not None or teams is not None:
         named = contacts.alias("named")
         mine = []
         if contact_email is not None:
-            mine.append(sa.exists().where(named.c.case_id == cases.c.id,
-                                          sa.func.lower(named.c.email) == contact_email.lower()))
+            mine.append(
+                sa.exists().where(
+                    named.c.case_id == cases.c.id,
+                    sa.func.lower(named.c.email) == contact_email.lower(),
+                )
+            )
         if teams:
             mine.append(cases.c.team.in_(list(teams)))
         where.append(sa.or_(*mine) if mine else sa.false())
     query = (
-        sa.select(deadlines.c.id, deadlines.c.case_id, deadlines.c.process,
-                  deadlines.c.timescale, deadlines.c.rule, deadlines.c.status,
-                  deadlines.c.due_at, deadlines.c.started_at, cases.c.state, cases.c.team)
+        sa.select(
+            deadlines.c.id,
+            deadlines.c.case_id,
+            deadlines.c.process,
+            deadlines.c.timescale,
+            deadlines.c.rule,
+            deadlines.c.status,
+            deadlines.c.due_at,
+            deadlines.c.started_at,
+            cases.c.state,
+            cases.c.team,
+        )
         .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
-        .where(*where).order_by(deadlines.c.due_at, deadlines.c.id)
+        .where(*where)
+        .order_by(deadlines.c.due_at, deadlines.c.id)
     )
     return [dict(row) for row in conn.execute(query).mappings()]
 
@@ -973,9 +1171,12 @@ def reminded_due_at(conn: Connection, reminder: Mapping[str, Any]) -> datetime:
     """The due instant a reminder row is about: its sibling due row's."""
     query = (
         sa.select(deadlines.c.due_at)
-        .where(deadlines.c.case_id == reminder["case_id"],
-               deadlines.c.timescale == reminder["timescale"], deadlines.c.kind == "due",
-               deadlines.c.started_at == reminder["started_at"])
+        .where(
+            deadlines.c.case_id == reminder["case_id"],
+            deadlines.c.timescale == reminder["timescale"],
+            deadlines.c.kind == "due",
+            deadlines.c.started_at == reminder["started_at"],
+        )
         .order_by(deadlines.c.id.desc())
         .limit(1)
     )

@@ -27,11 +27,17 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 def configure_logging(settings: Settings) -> None:
     as_json = settings.log_json if settings.log_json is not None else not sys.stderr.isatty()
-    renderer = (structlog.processors.JSONRenderer() if as_json
-                else structlog.dev.ConsoleRenderer(colors=False))
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if as_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
-        processors=[structlog.processors.add_log_level,
-                    structlog.processors.TimeStamper(fmt="iso", utc=True), renderer],
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
@@ -74,8 +80,11 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
         from notifications.channels.smtp import SmtpTransport
 
         transports["email"] = SmtpTransport(
-            host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
-            username=settings.smtp_username, password=settings.smtp_password,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
             starttls=settings.smtp_starttls,
         )
     return transports
@@ -93,9 +102,11 @@ def bootstrap(
     if migrate:
         upgrade(db)
     processes = configure_processes(settings)
-    policy = DeliveryPolicy(quiet_start=settings.quiet_hours_start,
-                            quiet_end=settings.quiet_hours_end,
-                            max_attempts=settings.max_attempts)
+    policy = DeliveryPolicy(
+        quiet_start=settings.quiet_hours_start,
+        quiet_end=settings.quiet_hours_end,
+        max_attempts=settings.max_attempts,
+    )
     services = Services(
         processes=processes,
         machines={name: ProcessMachine(p) for name, p in processes.items()},
@@ -106,8 +117,14 @@ def bootstrap(
         service_name=settings.service_name,
         mailing_lists={k: tuple(v) for k, v in settings.mailing_lists.items()},
     )
-    outbox = Outbox(db=db, transports=transports or build_transports(settings), policy=policy,
-                    clock=clock)
-    return FamilyFlow(db=db, services=services, clock=clock, outbox=outbox,
-                      late_after=timedelta(minutes=settings.late_after_minutes),
-                      batch_size=settings.batch_size)
+    outbox = Outbox(
+        db=db, transports=transports or build_transports(settings), policy=policy, clock=clock
+    )
+    return FamilyFlow(
+        db=db,
+        services=services,
+        clock=clock,
+        outbox=outbox,
+        late_after=timedelta(minutes=settings.late_after_minutes),
+        batch_size=settings.batch_size,
+    )

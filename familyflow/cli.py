@@ -19,8 +19,9 @@ from familyflow import describe
 from familyflow.bootstrap import bootstrap, configure_logging
 from familyflow.settings import Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False
+)
 case_app = typer.Typer(no_args_is_help=True, help="Create, move and read cases.")
 process_app = typer.Typer(no_args_is_help=True, help="Process definitions.")
 db_app = typer.Typer(no_args_is_help=True, help="The database.")
@@ -94,9 +95,13 @@ def actor(by: str | None) -> Actor:
 
 @app.callback()
 def main_options(
-    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: "
-                                           "FAMILYFLOW_DATABASE_URL or sqlite:///familyflow.db)")]
-    = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (default: FAMILYFLOW_DATABASE_URL or sqlite:///familyflow.db)",
+        ),
+    ] = None,
 ) -> None:
     """FamilyFlow: children's-services procedures as state machines with timescales."""
     State.db_url = db
@@ -106,8 +111,11 @@ def main_options(
 def processes(as_json: JsonOpt = False) -> None:
     """List the processes."""
     found = describe.processes(settings())
-    emit(found, as_json=as_json,
-         text="\n".join(f"{p['name']:<24} {p['title']} ({p['source']})" for p in found))
+    emit(
+        found,
+        as_json=as_json,
+        text="\n".join(f"{p['name']:<24} {p['title']} ({p['source']})" for p in found),
+    )
 
 
 @process_app.command("show")
@@ -129,8 +137,9 @@ def case_create(
     process: str,
     received_at: Annotated[str, typer.Option("--received-at", help="When it was received.")],
     set_: Annotated[list[str] | None, typer.Option("--set", help="k=v data")] = None,
-    contact: Annotated[list[str] | None, typer.Option("--contact",
-                                                      help="role=Name,email,mobile")] = None,
+    contact: Annotated[
+        list[str] | None, typer.Option("--contact", help="role=Name,email,mobile")
+    ] = None,
     team: Annotated[str | None, typer.Option("--team")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who (email).")] = None,
     as_json: JsonOpt = False,
@@ -138,9 +147,13 @@ def case_create(
     """Record a referral; prints the new case's id."""
     flow = service()
     case_id = flow.create_case(
-        process=process, received_at=parse_instant(received_at, field="--received-at"),
-        data=parse_sets(set_ or []), contacts=parse_contacts(contact or []), actor=actor(by),
-        team=team)
+        process=process,
+        received_at=parse_instant(received_at, field="--received-at"),
+        data=parse_sets(set_ or []),
+        contacts=parse_contacts(contact or []),
+        actor=actor(by),
+        team=team,
+    )
     emit({"case_id": case_id}, as_json=as_json, text=str(case_id))
 
 
@@ -151,31 +164,46 @@ def case_event(
     at: Annotated[str | None, typer.Option("--at", help="When it happened.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who (email).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="k=v data")] = None,
-    version: Annotated[int | None, typer.Option("--version",
-                                                help="Refuse if the case moved on.")] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="Refuse if the case moved on.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Fire a trigger on a case."""
     flow = service()
-    moved = flow.fire(case, trigger, parse_sets(set_ or []), actor=actor(by),
-                      at=parse_instant(at, field="--at") if at else None,
-                      expected_version=version)
-    emit({"case_id": case, "state": moved.state, "version": moved.version}, as_json=as_json,
-         text=f"case {case}: {moved.state} (version {moved.version})")
+    moved = flow.fire(
+        case,
+        trigger,
+        parse_sets(set_ or []),
+        actor=actor(by),
+        at=parse_instant(at, field="--at") if at else None,
+        expected_version=version,
+    )
+    emit(
+        {"case_id": case, "state": moved.state, "version": moved.version},
+        as_json=as_json,
+        text=f"case {case}: {moved.state} (version {moved.version})",
+    )
 
 
 @case_app.command("note")
 def case_note(
     case: int,
     text: str,
-    kind: Annotated[str, typer.Option("--kind", help="e.g. manager_oversight, session")]
-    = "general",
+    kind: Annotated[
+        str, typer.Option("--kind", help="e.g. manager_oversight, session")
+    ] = "general",
     at: Annotated[str | None, typer.Option("--at")] = None,
     by: Annotated[str | None, typer.Option("--by")] = None,
 ) -> None:
     """Add a case note; some kinds meet a required-note timescale."""
-    service().add_note(case, text=text, kind=kind, actor=actor(by),
-                       at=parse_instant(at, field="--at") if at else None)
+    service().add_note(
+        case,
+        text=text,
+        kind=kind,
+        actor=actor(by),
+        at=parse_instant(at, field="--at") if at else None,
+    )
     typer.echo(f"case {case}: note added")
 
 
@@ -213,8 +241,11 @@ def run_due(
         # A rehearsal of the future: time is simulated up to --until.
         flow = bootstrap(config, clock=SimulatedClock(now()))
         flow.advance(limit)
-    emit({"until": local(limit).isoformat()}, as_json=as_json,
-         text=f"ran everything due up to {local(limit).isoformat()}")
+    emit(
+        {"until": local(limit).isoformat()},
+        as_json=as_json,
+        text=f"ran everything due up to {local(limit).isoformat()}",
+    )
 
 
 @app.command()
@@ -242,10 +273,12 @@ def demo() -> None:
 
 @app.command()
 def serve(
-    port: Annotated[int | None, typer.Option("--port", help="Default: FAMILYFLOW_PORT or 8000.")]
-    = None,
-    host: Annotated[str | None, typer.Option("--host", help="Default: FAMILYFLOW_HOST or "
-                                             "127.0.0.1.")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Default: FAMILYFLOW_PORT or 8000.")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Default: FAMILYFLOW_HOST or 127.0.0.1.")
+    ] = None,
 ) -> None:
     """Run the service: the web API (and pages) and, in the same process, the scheduler
     that fires deadlines, agendas and the outbox."""
@@ -261,11 +294,14 @@ def serve(
     host = host or config.host
     flow = bootstrap(config)
     web = create_app(flow=flow, settings=config)
-    scheduler = build_scheduler(flow, tick_seconds=config.tick_seconds,
-                                outbox_seconds=config.outbox_seconds, blocking=False)
+    scheduler = build_scheduler(
+        flow, tick_seconds=config.tick_seconds, outbox_seconds=config.outbox_seconds, blocking=False
+    )
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    lines = [f"FamilyFlow is running at http://{shown}:{port}/ (API docs: "
-             f"http://{shown}:{port}/api/docs)"]
+    lines = [
+        f"FamilyFlow is running at http://{shown}:{port}/ (API docs: "
+        f"http://{shown}:{port}/api/docs)"
+    ]
     users = demo_users(flow)
     if users:
         lines.append("demo users (email / password / role):")
@@ -285,8 +321,13 @@ def rules(as_json: JsonOpt = False) -> None:
     from familyflow.rules import coverage
 
     rows = coverage(configure_processes(settings()))
-    emit(rows, as_json=as_json, text="\n".join(
-        f"{r['id']:<10} {r['how']:<10} {r['process'] or '-':<24} {r['what']}" for r in rows))
+    emit(
+        rows,
+        as_json=as_json,
+        text="\n".join(
+            f"{r['id']:<10} {r['how']:<10} {r['process'] or '-':<24} {r['what']}" for r in rows
+        ),
+    )
 
 
 @db_app.command("upgrade")
@@ -308,17 +349,24 @@ def history(case: Annotated[int | None, typer.Argument()] = None, as_json: JsonO
 @user_app.command("add")
 def user_add(
     email: str,
-    role: Annotated[str, typer.Option("--role", help="business_support, worker, social_worker, "
-                                      "team_manager or admin")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role", help="business_support, worker, social_worker, team_manager or admin"
+        ),
+    ],
     team: Annotated[str | None, typer.Option("--team")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Default: from the email.")] = None,
-    manager: Annotated[str | None, typer.Option("--manager", help="Their manager's email.")]
-    = None,
-    part_time: Annotated[bool, typer.Option("--part-time", help="Caseload limit 10, not 20.")]
-    = False,
-    password: Annotated[str | None, typer.Option(
-        "--password", help="Default: asked for on a terminal, otherwise made up and printed.")]
-    = None,
+    manager: Annotated[str | None, typer.Option("--manager", help="Their manager's email.")] = None,
+    part_time: Annotated[
+        bool, typer.Option("--part-time", help="Caseload limit 10, not 20.")
+    ] = False,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password", help="Default: asked for on a terminal, otherwise made up and printed."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add a user who can sign in with a password."""
@@ -334,14 +382,26 @@ def user_add(
         else:
             password = made_up = secrets.token_urlsafe(12)
     name = name or email.split("@")[0].replace(".", " ").replace("_", " ").title()
-    user_id = accounts.add_user(flow, email=email, name=name, role=role, team=team,
-                                password=password, part_time=part_time, manager_email=manager,
-                                by=Actor("cli", "admin"))
+    user_id = accounts.add_user(
+        flow,
+        email=email,
+        name=name,
+        role=role,
+        team=team,
+        password=password,
+        part_time=part_time,
+        manager_email=manager,
+        by=Actor("cli", "admin"),
+    )
     shown = {"id": user_id, "email": email, "role": role, "team": team}
     if made_up:
         shown["password"] = made_up
-    emit(shown, as_json=as_json, text=f"user {user_id} added: {email} ({role})"
-         + (f"; password {made_up}" if made_up else ""))
+    emit(
+        shown,
+        as_json=as_json,
+        text=f"user {user_id} added: {email} ({role})"
+        + (f"; password {made_up}" if made_up else ""),
+    )
 
 
 @user_app.command("list")
@@ -350,9 +410,15 @@ def user_list(as_json: JsonOpt = False) -> None:
     flow = service()
     with flow.db.connect() as conn:
         found = store.list_users(conn)
-    emit(found, as_json=as_json, text="\n".join(
-        f"{u['id']:>4} {u['email']:<32} {u['role']:<18} {u['team'] or '-'}"
-        f"{'' if u['active'] else '  (inactive)'}" for u in found))
+    emit(
+        found,
+        as_json=as_json,
+        text="\n".join(
+            f"{u['id']:>4} {u['email']:<32} {u['role']:<18} {u['team'] or '-'}"
+            f"{'' if u['active'] else '  (inactive)'}"
+            for u in found
+        ),
+    )
 
 
 @token_app.command("add")
@@ -364,10 +430,14 @@ def token_add(
     """A new API bearer token for a user; it is printed once and only its hash kept."""
     from familyflow import accounts
 
-    token_id, raw = accounts.issue_token(service(), email=email, name=name,
-                                         by=Actor("cli", "admin"))
-    emit({"id": token_id, "token": raw}, as_json=as_json,
-         text=f"token {token_id} (shown once, keep it safe):\n{raw}")
+    token_id, raw = accounts.issue_token(
+        service(), email=email, name=name, by=Actor("cli", "admin")
+    )
+    emit(
+        {"id": token_id, "token": raw},
+        as_json=as_json,
+        text=f"token {token_id} (shown once, keep it safe):\n{raw}",
+    )
 
 
 @token_app.command("revoke")
@@ -385,5 +455,3 @@ def main() -> None:
     except FamilyFlowError as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
-
-

@@ -10,7 +10,7 @@ from workflows.spec import Process
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "docs" / "RULES.md"  # a copy of shared/RULES.md; a test keeps them equal
-_ROW = re.compile(r"^\|\s*([A-Z0-9]+-[0-9A-Za-z.–-]+)\s*\|\s*(.+?)\s*\|")
+_ROW = re.compile(r"^\|\s*([A-Z0-9]+-[0-9A-Za-z.\u2013-]+)\s*\|\s*(.+?)\s*\|")  # ranges: EH-7.2 to 7.4
 
 
 def catalogue_ids(path: Path = CATALOGUE) -> list[tuple[str, str]]:
@@ -30,8 +30,11 @@ def _test_name(rule: str) -> str:
 def _files_citing(folder: Path, pattern: str, rule: str) -> list[str]:
     if not folder.exists():
         return []
-    return sorted(str(p.relative_to(ROOT)) for p in folder.rglob(pattern)
-                  if rule in p.read_text(errors="ignore").split("\n", 1)[0])
+    return sorted(
+        str(p.relative_to(ROOT))
+        for p in folder.rglob(pattern)
+        if rule in p.read_text(errors="ignore").split("\n", 1)[0]
+    )
 
 
 def _tests_naming(rule: str) -> list[str]:
@@ -47,8 +50,11 @@ def _scenarios_citing(rule: str) -> list[str]:
     folder = ROOT / "docs" / "scenarios"
     if not folder.exists():
         return []
-    return sorted(str(p.relative_to(ROOT)) for p in folder.glob("*.yaml")
-                  if re.search(rf"{re.escape(rule)}(?![0-9])", p.read_text()))
+    return sorted(
+        str(p.relative_to(ROOT))
+        for p in folder.glob("*.yaml")
+        if re.search(rf"{re.escape(rule)}(?![0-9])", p.read_text())
+    )
 
 
 def coverage(processes: dict[str, Process]) -> list[dict[str, Any]]:
@@ -56,18 +62,24 @@ def coverage(processes: dict[str, Process]) -> list[dict[str, Any]]:
     listed = catalogue_ids()
     # Rules a seed states that the catalogue has no row for yet (the seed wins).
     known = {rule for rule, _ in listed}
-    listed += [(rule, "(in the seed; not yet in the catalogue)")
-               for rule in claimed if rule not in known]
+    listed += [
+        (rule, "(in the seed; not yet in the catalogue)") for rule in claimed if rule not in known
+    ]
     rows = []
     for rule, text in listed:
         process, how = claimed.get(rule, (None, "missing: no process claims it"))
         kind, _, what = how.partition(":")
-        rows.append({
-            "id": rule, "rule": text, "how": kind.strip(), "what": what.strip(),
-            "process": process.name if process else None,
-            "definition": f"workflows/{process.name}.py" if process else None,
-            "templates": _files_citing(ROOT / "templates", "*.txt", rule),
-            "tests": _tests_naming(rule),
-            "scenarios": _scenarios_citing(rule),
-        })
+        rows.append(
+            {
+                "id": rule,
+                "rule": text,
+                "how": kind.strip(),
+                "what": what.strip(),
+                "process": process.name if process else None,
+                "definition": f"workflows/{process.name}.py" if process else None,
+                "templates": _files_citing(ROOT / "templates", "*.txt", rule),
+                "tests": _tests_naming(rule),
+                "scenarios": _scenarios_citing(rule),
+            }
+        )
     return rows

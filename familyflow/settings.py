@@ -44,25 +44,30 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, le=10_000)
     late_after_minutes: int = Field(5, ge=0)
     max_attempts: int = Field(8, ge=1, le=50)
-    timescales: dict[str, str] = Field(default_factory=dict,
-                                       description='JSON: {"PAR-05": "7 working_days"}')
-    agenda_times: dict[str, str] = Field(default_factory=dict,
-                                         description='JSON: {"parenting_tuesday": "tue 08:00"}')
+    timescales: dict[str, str] = Field(
+        default_factory=dict, description='JSON: {"PAR-05": "7 working_days"}'
+    )
+    agenda_times: dict[str, str] = Field(
+        default_factory=dict, description='JSON: {"parenting_tuesday": "tue 08:00"}'
+    )
     mailing_lists: dict[str, list[str]] = Field(
-        default_factory=dict, description='JSON: {"family_therapy_panel": ["panel@council.gov.uk"]}')
+        default_factory=dict, description='JSON: {"family_therapy_panel": ["panel@council.gov.uk"]}'
+    )
     log_json: bool | None = None
     service_name: str = "FamilyFlow"
     # The web service (familyflow serve): address, sign-in and integrations.
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     secret_key: SecretStr | None = Field(
-        None, description="signs session cookies and CSRF tokens; random per start if unset")
+        None, description="signs session cookies and CSRF tokens; random per start if unset"
+    )
     cookie_secure: bool = True  # off only for plain-http tests
     session_hours: int = Field(12, ge=1, le=24 * 30)
     lockout_attempts: int = Field(5, ge=1, le=100)
     lockout_minutes: int = Field(15, ge=1, le=24 * 60)
     notify_callback_token: SecretStr | None = Field(
-        None, description="the bearer token GOV.UK Notify sends with delivery receipts")
+        None, description="the bearer token GOV.UK Notify sends with delivery receipts"
+    )
 
     @field_validator("nation")
     @classmethod
@@ -95,8 +100,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _notify_complete(self) -> Settings:
         if "notify" in (self.email_transport, self.sms_transport):
-            missing = [name for name in ("notify_api_key", "notify_email_template_id",
-                                         "notify_sms_template_id") if not getattr(self, name)]
+            missing = [
+                name
+                for name in ("notify_api_key", "notify_email_template_id", "notify_sms_template_id")
+                if not getattr(self, name)
+            ]
             if missing:
                 raise ValueError(f"the notify transport needs {', '.join(missing)}")
         return self

@@ -77,23 +77,34 @@ def load(path: Path) -> Scenario:
         if len(loc) > 1 and loc[0] == "steps" and isinstance(loc[1], int):
             loc[:2] = [f"step {loc[1] + 1}"]  # people count steps from 1
         where = ".".join(str(p) for p in loc)
-        raise ScenarioError(field=where, reason=first["msg"].removeprefix("Value error, ")) from None
+        raise ScenarioError(
+            field=where, reason=first["msg"].removeprefix("Value error, ")
+        ) from None
 
 
 def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, Any]:
     received = parse_instant(scenario.received_at, field="received_at")
     with tempfile.TemporaryDirectory(prefix="familyflow-sim-") as tmp:
         base = settings or Settings()
-        sim_settings = base.model_copy(update={
-            "database_url": f"sqlite:///{tmp}/scenario.db", "outbox_dir": Path(tmp) / "outbox",
-            "email_transport": "file", "sms_transport": "file",
-            "mailing_lists": {**base.mailing_lists, **scenario.mailing_lists}})
+        sim_settings = base.model_copy(
+            update={
+                "database_url": f"sqlite:///{tmp}/scenario.db",
+                "outbox_dir": Path(tmp) / "outbox",
+                "email_transport": "file",
+                "sms_transport": "file",
+                "mailing_lists": {**base.mailing_lists, **scenario.mailing_lists},
+            }
+        )
         clock = SimulatedClock(received)
         app = bootstrap(sim_settings, clock=clock)
         try:
-            case_id = app.create_case(process=scenario.process, received_at=received,
-                                      data=scenario.data, contacts=scenario.contacts,
-                                      team=scenario.team)
+            case_id = app.create_case(
+                process=scenario.process,
+                received_at=received,
+                data=scenario.data,
+                contacts=scenario.contacts,
+                team=scenario.team,
+            )
         except FamilyFlowError as error:
             raise ScenarioError(field="scenario", reason=str(error)) from None
         for number, step in enumerate(scenario.steps, start=1):
@@ -105,8 +116,9 @@ def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, An
         app.db.dispose()
     # Agendas of processes this scenario never touched only add noise to its timeline.
     agendas = {a.key for name in involved for a in app.services.processes[name].agendas}
-    entries = [e for e in entries
-               if e["kind"] != "job" or e.get("reason", "").split(":")[0] in agendas]
+    entries = [
+        e for e in entries if e["kind"] != "job" or e.get("reason", "").split(":")[0] in agendas
+    ]
     return {"final_state": state, "timeline": entries}
 
 
@@ -122,8 +134,13 @@ def _step(app: Any, clock: SimulatedClock, case_id: int, number: int, step: Step
             actor = Actor(step.by) if step.by else Actor("scenario", ANY_ROLE)
             app.fire(case_id, step.event, step.data, actor=actor, at=moment)
         elif step.note:
-            app.add_note(case_id, text=step.note, kind=step.kind,
-                         actor=Actor(step.by or "scenario", ANY_ROLE), at=moment)
+            app.add_note(
+                case_id,
+                text=step.note,
+                kind=step.kind,
+                actor=Actor(step.by or "scenario", ANY_ROLE),
+                at=moment,
+            )
         app.tick()
     except FamilyFlowError as error:
         raise ScenarioError(field=label, reason=str(error)) from None

@@ -158,16 +158,25 @@ class Outbox:
                 conn.execute(
                     sa.update(outbox)
                     .where(outbox.c.id.in_([r["id"] for r in rows]))
-                    .values(status="sending", claimed_until=now + self.policy.lease,
-                            attempts=outbox.c.attempts + 1)
+                    .values(
+                        status="sending",
+                        claimed_until=now + self.policy.lease,
+                        attempts=outbox.c.attempts + 1,
+                    )
                 )
         return rows
 
     def _deliver(self, row: dict[str, Any], report: DeliveryReport) -> None:
         envelope = Envelope(
-            message_id=row["id"], medium=row["medium"], to_address=row["to_address"],
-            to_name=row["to_name"], cc=tuple(row["cc"]), subject=row["subject"],
-            body=row["body"], dedupe_key=row["dedupe_key"], rule=row["rule"],
+            message_id=row["id"],
+            medium=row["medium"],
+            to_address=row["to_address"],
+            to_name=row["to_name"],
+            cc=tuple(row["cc"]),
+            subject=row["subject"],
+            body=row["body"],
+            dedupe_key=row["dedupe_key"],
+            rule=row["rule"],
         )
         transport = self.transports[row["medium"]]
         attempts = row["attempts"] + 1
@@ -175,8 +184,13 @@ class Outbox:
             reference = _send(transport, envelope)
         except PermanentDeliveryError as error:
             self._finish(row["id"], status="failed", last_error=str(error))
-            log.warning("message_failed", message_id=row["id"], rule=row["rule"],
-                        transport=transport.name, permanent=True)
+            log.warning(
+                "message_failed",
+                message_id=row["id"],
+                rule=row["rule"],
+                transport=transport.name,
+                permanent=True,
+            )
             report.failed += 1
         except TemporaryDeliveryError as error:
             if attempts >= self.policy.max_attempts:
@@ -184,16 +198,28 @@ class Outbox:
                 report.failed += 1
             else:
                 retry = self.policy.retry_at(now=self.clock.now(), attempts=attempts)
-                self._finish(row["id"], status="queued", last_error=str(error),
-                             next_attempt_at=retry)
+                self._finish(
+                    row["id"], status="queued", last_error=str(error), next_attempt_at=retry
+                )
                 report.retried += 1
-            log.warning("message_retry", message_id=row["id"], rule=row["rule"],
-                        transport=transport.name, attempts=attempts)
+            log.warning(
+                "message_retry",
+                message_id=row["id"],
+                rule=row["rule"],
+                transport=transport.name,
+                attempts=attempts,
+            )
         else:
-            self._finish(row["id"], status="sent", sent_at=self.clock.now(),
-                         provider_ref=reference, last_error=None)
-            log.info("message_sent", message_id=row["id"], rule=row["rule"],
-                     transport=transport.name)
+            self._finish(
+                row["id"],
+                status="sent",
+                sent_at=self.clock.now(),
+                provider_ref=reference,
+                last_error=None,
+            )
+            log.info(
+                "message_sent", message_id=row["id"], rule=row["rule"], transport=transport.name
+            )
             report.sent += 1
 
     def _finish(self, message_id: int, **values: Any) -> None:

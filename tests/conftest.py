@@ -23,8 +23,19 @@ from tests.support.journeys import CONTACTS, at
 
 POSTGRES_URL = os.environ.get("FAMILYFLOW_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
-TABLES = ("audit_events", "outbox", "deadlines", "case_links", "contacts", "cases",
-          "job_runs", "closure_days", "api_tokens", "web_sessions", "users")
+TABLES = (
+    "audit_events",
+    "outbox",
+    "deadlines",
+    "case_links",
+    "contacts",
+    "cases",
+    "job_runs",
+    "closure_days",
+    "api_tokens",
+    "web_sessions",
+    "users",
+)
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +78,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, outbox_dir=tmp_path / "outbox",
-                    email_transport="file", sms_transport="file", log_json=True)
+    return Settings(
+        database_url=database_url,
+        outbox_dir=tmp_path / "outbox",
+        email_transport="file",
+        sms_transport="file",
+        log_json=True,
+    )
 
 
 AppFactory = Callable[..., FamilyFlow]
@@ -79,12 +95,20 @@ def make_app(settings: Settings, tmp_path: Path) -> Iterator[AppFactory]:
     """Build FamilyFlow as `familyflow` does, on a clock the test drives."""
     built: list[FamilyFlow] = []
 
-    def make(*, start: str = "2026-12-14T09:00", clock: SimulatedClock | None = None,
-             transports: dict[str, Transport] | None = None, **overrides: Any) -> FamilyFlow:
+    def make(
+        *,
+        start: str = "2026-12-14T09:00",
+        clock: SimulatedClock | None = None,
+        transports: dict[str, Transport] | None = None,
+        **overrides: Any,
+    ) -> FamilyFlow:
         config = settings.model_copy(update=overrides)
         file = FileTransport(directory=tmp_path / "outbox")
-        flow = bootstrap(config, clock=clock or SimulatedClock(at(start)),
-                         transports=transports or {"email": file, "sms": file})
+        flow = bootstrap(
+            config,
+            clock=clock or SimulatedClock(at(start)),
+            transports=transports or {"email": file, "sms": file},
+        )
         built.append(flow)
         return flow
 
@@ -97,11 +121,15 @@ def make_app(settings: Settings, tmp_path: Path) -> Iterator[AppFactory]:
 def new_referral() -> Callable[..., int]:
     """Factory: a parenting referral received at `received` (local time)."""
 
-    def create(flow: FamilyFlow, received: str = "2026-12-14T10:00",
-               contacts: dict[str, dict[str, Any]] | None = None) -> int:
+    def create(
+        flow: FamilyFlow,
+        received: str = "2026-12-14T10:00",
+        contacts: dict[str, dict[str, Any]] | None = None,
+    ) -> int:
         flow.clock.advance_to(at(received))  # type: ignore[attr-defined]
-        case_id = flow.create_case(process="parenting", received_at=at(received), data={},
-                                   contacts=contacts or CONTACTS)
+        case_id = flow.create_case(
+            process="parenting", received_at=at(received), data={}, contacts=contacts or CONTACTS
+        )
         flow.tick()
         return case_id
 

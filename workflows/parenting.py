@@ -120,31 +120,42 @@ def is_final_miss(case: CaseView, data: Mapping[str, Any]) -> str | None:
 def record_session(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
     """PAR-12 to PAR-15: write the attendance, text on a miss, email the SW at the 2nd."""
     session = _session_key(data)
-    attendance = [*case.data.get("attendance", []), {
-        "session": session, "attended": data["attended"], "reason": data.get("reason")}]
+    attendance = [
+        *case.data.get("attendance", []),
+        {"session": session, "attended": data["attended"], "reason": data.get("reason")},
+    ]
     if data["attended"]:
         return Outcome(data={"attendance": attendance})
     missed = [*_missed(case), session]
     upcoming = [s for s in case.data.get("session_times", []) if s > session]
-    context = {"missed_session": session, "next_session": upcoming[0] if upcoming else None,
-               "missed_count": len(missed), "reason": data.get("reason")}
+    context = {
+        "missed_session": session,
+        "next_session": upcoming[0] if upcoming else None,
+        "missed_count": len(missed),
+        "reason": data.get("reason"),
+    }
     new_data = {"attendance": attendance, "missed_sessions": missed, "missed_count": len(missed)}
     if len(missed) >= MISSES_BEFORE_CLOSURE:
         return Outcome(
             data={**new_data, "closure_reason": "withdrawn_missed_sessions"},
             context=context,
             effects=(
-                Message(template="parenting/withdrawn_missed_sessions", to=SW, cc=(TM,),
-                        rule="PAR-14"),
+                Message(
+                    template="parenting/withdrawn_missed_sessions", to=SW, cc=(TM,), rule="PAR-14"
+                ),
                 Message(template="parenting/closed", to=BS, cc=(TM,), rule="PAR-18"),
-                Note(text="Third session missed: place closed and social worker notified.",
-                     rule="PAR-14"),
+                Note(
+                    text="Third session missed: place closed and social worker notified.",
+                    rule="PAR-14",
+                ),
             ),
         )
     effects: list[Message | Note] = [
         Message(template="parenting/missed_session", to="parent", medium="sms", rule="PAR-12"),
-        Note(text="Missed-session text queued for the parent with the next session's details.",
-             rule="PAR-12"),
+        Note(
+            text="Missed-session text queued for the parent with the next session's details.",
+            rule="PAR-12",
+        ),
     ]
     if len(missed) == 2:
         effects.append(Message(template="parenting/second_miss", to=SW, cc=(TM,), rule="PAR-13"))
@@ -157,15 +168,29 @@ def register(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
 
 
 def close(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
-    return Outcome(data={"closure_reason": data["reason"],
-                         "objectives_met": data.get("objectives_met")})
+    return Outcome(
+        data={"closure_reason": data["reason"], "objectives_met": data.get("objectives_met")}
+    )
 
 
-def _t(trigger: str, source: str | tuple[str, ...], dest: str | None, roles: tuple[str, ...],
-       rule: str, description: str, **extra: Any) -> Transition:
-    return Transition(trigger=trigger, source=(source,) if isinstance(source, str) else source,
-                      dest=dest, roles=frozenset(roles), rule=rule, description=description,
-                      **extra)
+def _t(
+    trigger: str,
+    source: str | tuple[str, ...],
+    dest: str | None,
+    roles: tuple[str, ...],
+    rule: str,
+    description: str,
+    **extra: Any,
+) -> Transition:
+    return Transition(
+        trigger=trigger,
+        source=(source,) if isinstance(source, str) else source,
+        dest=dest,
+        roles=frozenset(roles),
+        rule=rule,
+        description=description,
+        **extra,
+    )
 
 
 PROCESS = Process(
@@ -177,54 +202,126 @@ PROCESS = Process(
     states=(*OPEN_STATES, "completed", "closed"),
     final_states=frozenset({"completed", "closed"}),
     contact_roles=(SW, TM, BS, WORKER, "parent"),
-    on_create=(
-        Message(template="parenting/referral_received", to=TM, cc=(BS,), rule="PAR-01"),
-    ),
+    on_create=(Message(template="parenting/referral_received", to=TM, cc=(BS,), rule="PAR-01"),),
     transitions=(
-        _t("request_confirmation", "referred", "awaiting_confirmation", (TM,), "PAR-02",
-           "TM confirms receipt and asks the SW to confirm the parent will attend",
-           data_model=RequestConfirmation,
-           effects=(Message(template="parenting/confirmation_request", to=SW, rule="PAR-02"),)),
-        _t("confirm_attendance", "awaiting_confirmation", "awaiting_session_choice",
-           (SW, TM, BS), "PAR-03", "SW confirms; course content sent so sessions can be chosen",
-           effects=(Message(template="parenting/course_content", to=SW, rule="PAR-03"),)),
-        _t("choose_sessions", "awaiting_session_choice", "awaiting_allocation", (SW, TM, BS),
-           "PAR-03", "SW chooses the sessions needed", data_model=ChooseSessions),
-        _t("allocate_worker", "awaiting_allocation", "planning", (TM,), "PAR-05",
-           "TM passes the referral to a parenting worker", data_model=AllocateWorker,
-           effects=(Message(template="parenting/worker_allocated", to=WORKER, rule="PAR-05"),)),
-        _t("hold_planning_meeting", "planning", "planned", (WORKER, TM), "PAR-08",
-           "Planning meeting held with updates from the SW"),
-        _t("register", "planned", "attending", (BS, TM, WORKER), "PAR-11",
-           "Schedule created and family moved onto the register", data_model=Register,
-           effect=register,
-           effects=(Message(template="parenting/session_schedule", to=SW, rule="PAR-10"),)),
-        _t("record_session", "attending", "closed", (WORKER, BS, TM), "PAR-14",
-           "Third missed session closes the place", data_model=RecordSession,
-           guards=(session_is_registered, is_final_miss), effect=record_session),
-        _t("record_session", "attending", None, (WORKER, BS, TM), "PAR-12",
-           "Attendance recorded; a miss texts the parent", data_model=RecordSession,
-           guards=(session_is_registered,), effect=record_session),
-        _t("complete", "attending", "completed", (WORKER, TM), "PAR-19",
-           "Course completed: certificate and closure form",
-           effects=(Message(template="parenting/completed", to=BS, cc=(TM,), rule="PAR-19"),)),
-        _t("close", ANY_STATE, "closed", (TM, BS), "PAR-18",
-           "Closed with a reason and whether objectives were met", data_model=Close, effect=close,
-           effects=(Message(template="parenting/closed", to=BS, cc=(TM,), rule="PAR-18"),)),
+        _t(
+            "request_confirmation",
+            "referred",
+            "awaiting_confirmation",
+            (TM,),
+            "PAR-02",
+            "TM confirms receipt and asks the SW to confirm the parent will attend",
+            data_model=RequestConfirmation,
+            effects=(Message(template="parenting/confirmation_request", to=SW, rule="PAR-02"),),
+        ),
+        _t(
+            "confirm_attendance",
+            "awaiting_confirmation",
+            "awaiting_session_choice",
+            (SW, TM, BS),
+            "PAR-03",
+            "SW confirms; course content sent so sessions can be chosen",
+            effects=(Message(template="parenting/course_content", to=SW, rule="PAR-03"),),
+        ),
+        _t(
+            "choose_sessions",
+            "awaiting_session_choice",
+            "awaiting_allocation",
+            (SW, TM, BS),
+            "PAR-03",
+            "SW chooses the sessions needed",
+            data_model=ChooseSessions,
+        ),
+        _t(
+            "allocate_worker",
+            "awaiting_allocation",
+            "planning",
+            (TM,),
+            "PAR-05",
+            "TM passes the referral to a parenting worker",
+            data_model=AllocateWorker,
+            effects=(Message(template="parenting/worker_allocated", to=WORKER, rule="PAR-05"),),
+        ),
+        _t(
+            "hold_planning_meeting",
+            "planning",
+            "planned",
+            (WORKER, TM),
+            "PAR-08",
+            "Planning meeting held with updates from the SW",
+        ),
+        _t(
+            "register",
+            "planned",
+            "attending",
+            (BS, TM, WORKER),
+            "PAR-11",
+            "Schedule created and family moved onto the register",
+            data_model=Register,
+            effect=register,
+            effects=(Message(template="parenting/session_schedule", to=SW, rule="PAR-10"),),
+        ),
+        _t(
+            "record_session",
+            "attending",
+            "closed",
+            (WORKER, BS, TM),
+            "PAR-14",
+            "Third missed session closes the place",
+            data_model=RecordSession,
+            guards=(session_is_registered, is_final_miss),
+            effect=record_session,
+        ),
+        _t(
+            "record_session",
+            "attending",
+            None,
+            (WORKER, BS, TM),
+            "PAR-12",
+            "Attendance recorded; a miss texts the parent",
+            data_model=RecordSession,
+            guards=(session_is_registered,),
+            effect=record_session,
+        ),
+        _t(
+            "complete",
+            "attending",
+            "completed",
+            (WORKER, TM),
+            "PAR-19",
+            "Course completed: certificate and closure form",
+            effects=(Message(template="parenting/completed", to=BS, cc=(TM,), rule="PAR-19"),),
+        ),
+        _t(
+            "close",
+            ANY_STATE,
+            "closed",
+            (TM, BS),
+            "PAR-18",
+            "Closed with a reason and whether objectives were met",
+            data_model=Close,
+            effect=close,
+            effects=(Message(template="parenting/closed", to=BS, cc=(TM,), rule="PAR-18"),),
+        ),
     ),
     timescales=(
         Timescale(
-            key="PAR-04-chase", rule="PAR-04",
+            key="PAR-04-chase",
+            rule="PAR-04",
             description="sessions chosen within 1 week of confirmation, else chase the SW",
-            starts_on=("confirm_attendance",), met_by=("choose_sessions",),
+            starts_on=("confirm_attendance",),
+            met_by=("choose_sessions",),
             within=Duration(amount=7, unit="calendar_days"),
-            on_due=(Message(template="parenting/chase_session_choice", to=SW, cc=(TM,),
-                            rule="PAR-04"),),
+            on_due=(
+                Message(template="parenting/chase_session_choice", to=SW, cc=(TM,), rule="PAR-04"),
+            ),
         ),
         Timescale(
-            key="PAR-04-close", rule="PAR-04",
+            key="PAR-04-close",
+            rule="PAR-04",
             description="no response after a further week: final email and referral closed",
-            starts_on=("confirm_attendance",), met_by=("choose_sessions",),
+            starts_on=("confirm_attendance",),
+            met_by=("choose_sessions",),
             within=Duration(amount=14, unit="calendar_days"),
             on_due=(
                 Message(template="parenting/no_response_closure", to=SW, cc=(TM,), rule="PAR-04"),
@@ -232,42 +329,60 @@ PROCESS = Process(
             ),
         ),
         Timescale(
-            key="PAR-05", rule="PAR-05",
+            key="PAR-05",
+            rule="PAR-05",
             description="planning meeting within 5 working days of allocation",
-            starts_on=("allocate_worker",), met_by=("hold_planning_meeting",),
+            starts_on=("allocate_worker",),
+            met_by=("hold_planning_meeting",),
             within=Duration(amount=5, unit="working_days"),
             remind_before=Duration(amount=1, unit="working_days"),
-            on_reminder=(Message(template="parenting/planning_reminder", to=WORKER,
-                                 rule="PAR-05"),),
+            on_reminder=(
+                Message(template="parenting/planning_reminder", to=WORKER, rule="PAR-05"),
+            ),
             on_due=(Message(template="parenting/planning_overdue", to=TM, rule="PAR-05"),),
         ),
         Timescale(
-            key="PAR-06", rule="PAR-06",
+            key="PAR-06",
+            rule="PAR-06",
             description="manager oversight case note on allocation",
-            starts_on=("allocate_worker",), met_by=("note:manager_oversight",),
+            starts_on=("allocate_worker",),
+            met_by=("note:manager_oversight",),
             within=Duration(amount=1, unit="working_days"),
             on_due=(Message(template="parenting/oversight_note_missing", to=TM, rule="PAR-06"),),
         ),
         Timescale(
-            key="PAR-15", rule="PAR-15",
+            key="PAR-15",
+            rule="PAR-15",
             description="weekly case note after each session",
-            starts_on=("record_session",), met_by=("note:session", "record_session"),
+            starts_on=("record_session",),
+            met_by=("note:session", "record_session"),
             within=Duration(amount=2, unit="working_days"),
-            on_due=(Message(template="parenting/session_note_missing", to=WORKER,
-                            rule="PAR-15"),),
+            on_due=(Message(template="parenting/session_note_missing", to=WORKER, rule="PAR-15"),),
         ),
     ),
     agendas=(
         Agenda(
-            key="parenting_tuesday", rules=("PAR-13", "PAR-17"),
-            template="parenting/tuesday_agenda", to=TM, day_of_week="tue", time="08:00",
+            key="parenting_tuesday",
+            rules=("PAR-13", "PAR-17"),
+            template="parenting/tuesday_agenda",
+            to=TM,
+            day_of_week="tue",
+            time="08:00",
             sections=(
-                AgendaSection(key="new_referrals", title="New referrals",
-                              created_since_last_run=True),
-                AgendaSection(key="two_misses", title="Parents who have missed two sessions",
-                              state_in=("attending",), data_equals={"missed_count": 2}),
-                AgendaSection(key="closed", title="Closed since last week: move to the "
-                              "withdrawn/closed register", closed_since_last_run=True),
+                AgendaSection(
+                    key="new_referrals", title="New referrals", created_since_last_run=True
+                ),
+                AgendaSection(
+                    key="two_misses",
+                    title="Parents who have missed two sessions",
+                    state_in=("attending",),
+                    data_equals={"missed_count": 2},
+                ),
+                AgendaSection(
+                    key="closed",
+                    title="Closed since last week: move to the withdrawn/closed register",
+                    closed_since_last_run=True,
+                ),
             ),
         ),
     ),

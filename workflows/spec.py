@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel
 
+
 def _instant(value: datetime) -> datetime:
     """A time without an offset is London time, as everywhere in FamilyFlow."""
     if value.tzinfo is None:

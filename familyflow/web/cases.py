@@ -22,8 +22,21 @@ from familyflow.web.core import CheckCsrf, PageError, PageUser, rag, redirect, r
 from workflows.spec import Process
 
 CaseId = Annotated[int, Path(ge=1, le=2**62)]
-TIMELINE_KEYS = ("rule", "trigger", "from", "to", "due_at", "reason", "actor", "late", "channel",
-                 "to_address", "subject", "body", "status")
+TIMELINE_KEYS = (
+    "rule",
+    "trigger",
+    "from",
+    "to",
+    "due_at",
+    "reason",
+    "actor",
+    "late",
+    "channel",
+    "to_address",
+    "subject",
+    "body",
+    "status",
+)
 TIMELINE_TITLES = {
     "transition": "Moved",
     "deadline_set": "Timescale started",
@@ -38,13 +51,16 @@ TIMELINE_TITLES = {
 def _load(flow: Any, user: CurrentUser, case_id: int) -> tuple[CaseRow, Process]:
     with flow.db.connect() as conn:
         if not store.case_visible(conn, case_id, teams=user.teams, email=user.email):
-            raise PageError(404, "Case not found",
-                            f"There is no case {case_id}, or it belongs to another team.")
+            raise PageError(
+                404, "Case not found", f"There is no case {case_id}, or it belongs to another team."
+            )
         row = store.load_cases(conn, [case_id])[case_id]
     return row, flow.services.processes[row.process]
 
 
-def _errors(error: FamilyFlowError, fields: list[forms.Field] | None = None) -> list[dict[str, str]]:
+def _errors(
+    error: FamilyFlowError, fields: list[forms.Field] | None = None
+) -> list[dict[str, str]]:
     name = forms.error_field(error)
     known = {f.name: f for f in fields or []}
     href = f"#{known[name].id}" if name in known else ""
@@ -65,42 +81,74 @@ def _sos_chart(entries: list[dict[str, Any]]) -> charts.Chart | None:
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
-    def case_page(request: Request, flow: Any, user: CurrentUser, csrf: str, case_id: int, *,
-                  errors: list[dict[str, str]] | None = None, status: int = 200,
-                  note: dict[str, str] | None = None) -> HTMLResponse:
+    def case_page(
+        request: Request,
+        flow: Any,
+        user: CurrentUser,
+        csrf: str,
+        case_id: int,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        status: int = 200,
+        note: dict[str, str] | None = None,
+    ) -> HTMLResponse:
         row, process = _load(flow, user, case_id)
         found = read_case(flow, user, case_id)  # audited as a read
         now = flow.clock.now()
         with flow.db.connect() as conn:
             due = store.unmet_deadlines(conn, case_ids=[case_id])
-            links = [{**link, "reference": reference(
-                flow.services.processes[other.process], other.id), "state": other.state}
+            links = [
+                {
+                    **link,
+                    "reference": reference(flow.services.processes[other.process], other.id),
+                    "state": other.state,
+                }
                 for link in found["links"]
-                for other in store.load_cases(conn, [link["case_id"]]).values()]
-        deadlines = [{**d, "title": process.timescale(d["timescale"]).description,
-                      "rag": rag(started_at=d["started_at"], due_at=d["due_at"], now=now)}
-                     for d in due]
+                for other in store.load_cases(conn, [link["case_id"]]).values()
+            ]
+        deadlines = [
+            {
+                **d,
+                "title": process.timescale(d["timescale"]).description,
+                "rag": rag(started_at=d["started_at"], due_at=d["due_at"], now=now),
+            }
+            for d in due
+        ]
         mine, others = split_actions(process, row.state, roles_on(row, user))
         kinds = note_kinds(process)
         wanted = request.query_params.get("note_kind")
         return render(
-            request, "case.html", user=user, csrf=csrf, status=status, errors=errors or [],
-            case=found, row=row, process=process, person=about(row.contacts),
-            deadlines=deadlines, mine=mine, others=others, links=links,
-            timeline=[dict.fromkeys(TIMELINE_KEYS) | e for e in reversed(found["history"])], titles=TIMELINE_TITLES,
-            note_kinds=kinds, note=note or {"kind": wanted if wanted in kinds else kinds[0],
-                                            "text": ""},
+            request,
+            "case.html",
+            user=user,
+            csrf=csrf,
+            status=status,
+            errors=errors or [],
+            case=found,
+            row=row,
+            process=process,
+            person=about(row.contacts),
+            deadlines=deadlines,
+            mine=mine,
+            others=others,
+            links=links,
+            timeline=[dict.fromkeys(TIMELINE_KEYS) | e for e in reversed(found["history"])],
+            titles=TIMELINE_TITLES,
+            note_kinds=kinds,
+            note=note or {"kind": wanted if wanted in kinds else kinds[0], "text": ""},
             sos_chart=_sos_chart(found["signs_of_safety"]),
         )
 
     @pages.get("/cases/{case_id}", response_class=HTMLResponse)
-    def show(request: Request, case_id: CaseId, flow: FlowDep, user: PageUser,
-             csrf: CsrfTokenDep) -> HTMLResponse:
+    def show(
+        request: Request, case_id: CaseId, flow: FlowDep, user: PageUser, csrf: CsrfTokenDep
+    ) -> HTMLResponse:
         return case_page(request, flow, user, csrf, case_id)
 
     @pages.post("/cases/{case_id}/notes", dependencies=[CheckCsrf])
-    async def add_note(request: Request, case_id: CaseId, flow: FlowDep, user: PageUser,
-                       csrf: CsrfTokenDep) -> Response:
+    async def add_note(
+        request: Request, case_id: CaseId, flow: FlowDep, user: PageUser, csrf: CsrfTokenDep
+    ) -> Response:
         _, process = _load(flow, user, case_id)
         form = await request.form()
         text, kind = str(form.get("text") or ""), str(form.get("kind") or "general")
@@ -109,39 +157,85 @@ def router() -> APIRouter:
         try:
             flow.add_note(case_id, text=text, kind=kind, actor=user.actor)
         except FamilyFlowError as error:
-            errors = [{"text": "Enter the note" if not text.strip() else error.message,
-                       "href": "#note-text", "field": "note"}]
-            return case_page(request, flow, user, csrf, case_id, errors=errors,
-                             status=error.http_status, note={"kind": kind, "text": text})
+            errors = [
+                {
+                    "text": "Enter the note" if not text.strip() else error.message,
+                    "href": "#note-text",
+                    "field": "note",
+                }
+            ]
+            return case_page(
+                request,
+                flow,
+                user,
+                csrf,
+                case_id,
+                errors=errors,
+                status=error.http_status,
+                note={"kind": kind, "text": text},
+            )
         return redirect(f"/cases/{case_id}", "Case note added")
 
-    def action_page(request: Request, flow: Any, user: CurrentUser, csrf: str, case_id: int,
-                    trigger: str, *, errors: list[dict[str, str]] | None = None,
-                    form: Any = None, status: int = 200) -> HTMLResponse:
+    def action_page(
+        request: Request,
+        flow: Any,
+        user: CurrentUser,
+        csrf: str,
+        case_id: int,
+        trigger: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        form: Any = None,
+        status: int = 200,
+    ) -> HTMLResponse:
         row, process = _load(flow, user, case_id)
         found = find_transition(process, trigger)
         if found is None:
-            raise PageError(404, "Action not found",
-                            f"{process.title} has no action called {trigger!r}.")
+            raise PageError(
+                404, "Action not found", f"{process.title} has no action called {trigger!r}."
+            )
         fields = forms.fields_for(found.data_model)
         mine, others = split_actions(process, row.state, roles_on(row, user))
         action = next((a for a in [*mine, *others] if a.trigger == trigger), None)
         return render(
-            request, "action.html", user=user, csrf=csrf, errors=errors or [], status=status,
-            row=row, process=process, reference=reference(process, row.id),
-            person=about(row.contacts), trigger=trigger, transition=found, fields=fields,
-            action=action, values=forms.values(fields, form),
+            request,
+            "action.html",
+            user=user,
+            csrf=csrf,
+            errors=errors or [],
+            status=status,
+            row=row,
+            process=process,
+            reference=reference(process, row.id),
+            person=about(row.contacts),
+            trigger=trigger,
+            transition=found,
+            fields=fields,
+            action=action,
+            values=forms.values(fields, form),
             error_fields={e.get("field", "") for e in errors or []},
         )
 
     @pages.get("/cases/{case_id}/act/{trigger}", response_class=HTMLResponse)
-    def action_form(request: Request, case_id: CaseId, trigger: Annotated[str, Path(
-            max_length=100)], flow: FlowDep, user: PageUser, csrf: CsrfTokenDep) -> HTMLResponse:
+    def action_form(
+        request: Request,
+        case_id: CaseId,
+        trigger: Annotated[str, Path(max_length=100)],
+        flow: FlowDep,
+        user: PageUser,
+        csrf: CsrfTokenDep,
+    ) -> HTMLResponse:
         return action_page(request, flow, user, csrf, case_id, trigger)
 
     @pages.post("/cases/{case_id}/act/{trigger}", dependencies=[CheckCsrf])
-    async def act(request: Request, case_id: CaseId, trigger: Annotated[str, Path(
-            max_length=100)], flow: FlowDep, user: PageUser, csrf: CsrfTokenDep) -> Response:
+    async def act(
+        request: Request,
+        case_id: CaseId,
+        trigger: Annotated[str, Path(max_length=100)],
+        flow: FlowDep,
+        user: PageUser,
+        csrf: CsrfTokenDep,
+    ) -> Response:
         row, process = _load(flow, user, case_id)
         found = find_transition(process, trigger)
         if found is None:
@@ -151,72 +245,136 @@ def router() -> APIRouter:
         version = form.get("version")
         try:
             data = forms.read(fields, form)
-            moved = flow.fire(case_id, trigger, data, actor=user.actor,
-                              expected_version=int(version) if isinstance(version, str)
-                              and version.isdigit() else None)
+            moved = flow.fire(
+                case_id,
+                trigger,
+                data,
+                actor=user.actor,
+                expected_version=int(version)
+                if isinstance(version, str) and version.isdigit()
+                else None,
+            )
         except FamilyFlowError as error:
-            return action_page(request, flow, user, csrf, case_id, trigger,
-                               errors=_errors(error, fields), form=form,
-                               status=error.http_status)
+            return action_page(
+                request,
+                flow,
+                user,
+                csrf,
+                case_id,
+                trigger,
+                errors=_errors(error, fields),
+                form=form,
+                status=error.http_status,
+            )
         from familyflow.web.core import humanise
 
-        return redirect(f"/cases/{case_id}",
-                        f"{humanise(trigger)}: {reference(process, case_id)} is now "
-                        f"{humanise(moved.state).lower()}")
+        return redirect(
+            f"/cases/{case_id}",
+            f"{humanise(trigger)}: {reference(process, case_id)} is now "
+            f"{humanise(moved.state).lower()}",
+        )
 
     # -- a new referral ------------------------------------------------------------
 
     @pages.get("/cases/new/{process_name}", response_class=HTMLResponse)
-    def new_case(request: Request, process_name: Annotated[str, Path(max_length=100)],
-                 flow: FlowDep, user: PageUser, csrf: CsrfTokenDep) -> HTMLResponse:
+    def new_case(
+        request: Request,
+        process_name: Annotated[str, Path(max_length=100)],
+        flow: FlowDep,
+        user: PageUser,
+        csrf: CsrfTokenDep,
+    ) -> HTMLResponse:
         return new_page(request, flow, user, csrf, process_name)
 
-    def new_page(request: Request, flow: Any, user: CurrentUser, csrf: str, name: str, *,
-                 errors: list[dict[str, str]] | None = None, form: Any = None,
-                 status: int = 200) -> HTMLResponse:
+    def new_page(
+        request: Request,
+        flow: Any,
+        user: CurrentUser,
+        csrf: str,
+        name: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        form: Any = None,
+        status: int = 200,
+    ) -> HTMLResponse:
         if user.role not in CREATORS:
-            raise PageError(403, "You cannot record referrals",
-                            "Referrals are recorded by business support, social workers, "
-                            "team managers and admins.")
+            raise PageError(
+                403,
+                "You cannot record referrals",
+                "Referrals are recorded by business support, social workers, "
+                "team managers and admins.",
+            )
         process = flow.services.processes.get(name)
         if process is None:
             raise PageError(404, "Process not found", f"There is no process called {name!r}.")
         values = {k: v for k, v in (form or {}).items() if isinstance(v, str)}
         values.setdefault("received_at", f"{local(flow.clock.now()):%Y-%m-%dT%H:%M}")
         values.setdefault("team", user.team or "")
-        return render(request, "new_case.html", user=user, csrf=csrf, errors=errors or [],
-                      status=status, process=process, values=values,
-                      parts=forms.CONTACT_PARTS,
-                      error_fields={e.get("field", "") for e in errors or []})
+        return render(
+            request,
+            "new_case.html",
+            user=user,
+            csrf=csrf,
+            errors=errors or [],
+            status=status,
+            process=process,
+            values=values,
+            parts=forms.CONTACT_PARTS,
+            error_fields={e.get("field", "") for e in errors or []},
+        )
 
     @pages.post("/cases/new/{process_name}", dependencies=[CheckCsrf])
-    async def create(request: Request, process_name: Annotated[str, Path(max_length=100)],
-                     flow: FlowDep, user: PageUser, csrf: CsrfTokenDep) -> Response:
+    async def create(
+        request: Request,
+        process_name: Annotated[str, Path(max_length=100)],
+        flow: FlowDep,
+        user: PageUser,
+        csrf: CsrfTokenDep,
+    ) -> Response:
         process = flow.services.processes.get(process_name)
         form = await request.form()
         if process is None or user.role not in CREATORS:
             return new_page(request, flow, user, csrf, process_name)
         contacts: dict[str, dict[str, str]] = {}
         for role in process.contact_roles:
-            parts = {p: str(form.get(f"contacts.{role}.{p}") or "").strip()
-                     for p, _ in forms.CONTACT_PARTS}
+            parts = {
+                p: str(form.get(f"contacts.{role}.{p}") or "").strip()
+                for p, _ in forms.CONTACT_PARTS
+            }
             if any(parts.values()):
                 contacts[role] = {k: v for k, v in parts.items() if v}
         team = str(form.get("team") or "").strip() or user.team
         try:
             received = parse_instant(str(form.get("received_at") or ""), field="received_at")
             if user.teams is not None and team not in user.teams:
-                raise PageError(403, "You cannot record referrals for that team",
-                                f"You can record referrals for: {', '.join(user.teams)}.")
-            case_id = flow.create_case(process=process.name, received_at=received, data={},
-                                       contacts=contacts, actor=user.actor, team=team)
+                raise PageError(
+                    403,
+                    "You cannot record referrals for that team",
+                    f"You can record referrals for: {', '.join(user.teams)}.",
+                )
+            case_id = flow.create_case(
+                process=process.name,
+                received_at=received,
+                data={},
+                contacts=contacts,
+                actor=user.actor,
+                team=team,
+            )
         except FamilyFlowError as error:
             field = str(error.fields.get("field", ""))
-            errors = [{"text": error.message, "href": "#" + field.replace(".", "-"),
-                       "field": field}]
-            return new_page(request, flow, user, csrf, process_name, errors=errors, form=form,
-                            status=error.http_status)
-        return redirect(f"/cases/{case_id}",
-                        f"Referral recorded: {reference(process, case_id)}")
+            errors = [
+                {"text": error.message, "href": "#" + field.replace(".", "-"), "field": field}
+            ]
+            return new_page(
+                request,
+                flow,
+                user,
+                csrf,
+                process_name,
+                errors=errors,
+                form=form,
+                status=error.http_status,
+            )
+        return redirect(f"/cases/{case_id}", f"Referral recorded: {reference(process, case_id)}")
 
     return pages

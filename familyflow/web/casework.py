@@ -66,15 +66,24 @@ def actions(process: Process, state: str) -> list[Action]:
     for trigger, options in seen.items():
         first = options[-1] if len(options) > 1 else options[0]  # the general case last
         roles = sorted({r for t in options for r in t.roles})
-        found.append(Action(trigger=trigger, label=humanise(trigger), description=first.description,
-                            rule=first.rule, roles=tuple(roles),
-                            needs_data=any(t.data_model is not None and t.data_model.model_fields
-                                           for t in options)))
+        found.append(
+            Action(
+                trigger=trigger,
+                label=humanise(trigger),
+                description=first.description,
+                rule=first.rule,
+                roles=tuple(roles),
+                needs_data=any(
+                    t.data_model is not None and t.data_model.model_fields for t in options
+                ),
+            )
+        )
     return found
 
 
-def split_actions(process: Process, state: str, roles: set[str]) -> tuple[list[Action],
-                                                                          list[Action]]:
+def split_actions(
+    process: Process, state: str, roles: set[str]
+) -> tuple[list[Action], list[Action]]:
     """(what this person may do, what needs someone else) in this state."""
     mine, others = [], []
     for action in actions(process, state):
@@ -117,8 +126,9 @@ class WorkItem:
     act_label: str
 
 
-def work_items(flow: FamilyFlow, rows: list[dict[str, Any]], cases: Mapping[int, CaseRow],
-               now: datetime) -> list[WorkItem]:
+def work_items(
+    flow: FamilyFlow, rows: list[dict[str, Any]], cases: Mapping[int, CaseRow], now: datetime
+) -> list[WorkItem]:
     items = []
     for row in rows:
         process = flow.services.processes.get(row["process"])
@@ -139,12 +149,22 @@ def work_items(flow: FamilyFlow, rows: list[dict[str, Any]], cases: Mapping[int,
             if met in possible:
                 href, label = f"/cases/{case.id}/act/{met}", humanise(met)
                 break
-        items.append(WorkItem(
-            deadline_id=row["id"], case_id=case.id, reference=reference(process, case.id),
-            process=process.name, process_title=process.title, state=case.state,
-            person=about(case.contacts), timescale=timescale.key, rule=timescale.rule,
-            description=timescale.description, due_at=row["due_at"],
-            rag=rag(started_at=row["started_at"], due_at=row["due_at"], now=now),
-            act_href=href, act_label=label,
-        ))
+        items.append(
+            WorkItem(
+                deadline_id=row["id"],
+                case_id=case.id,
+                reference=reference(process, case.id),
+                process=process.name,
+                process_title=process.title,
+                state=case.state,
+                person=about(case.contacts),
+                timescale=timescale.key,
+                rule=timescale.rule,
+                description=timescale.description,
+                due_at=row["due_at"],
+                rag=rag(started_at=row["started_at"], due_at=row["due_at"], now=now),
+                act_href=href,
+                act_label=label,
+            )
+        )
     return items

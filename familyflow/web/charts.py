@@ -32,9 +32,16 @@ class Chart:
     title: str = ""
 
 
-def line_chart(x_labels: list[str], lines: dict[str, list[float | None]], *, y_max: float,
-               title: str, width: int = 640, height: int = 260,
-               y_format: str = "{:.0f}") -> Chart:
+def line_chart(
+    x_labels: list[str],
+    lines: dict[str, list[float | None]],
+    *,
+    y_max: float,
+    title: str,
+    width: int = 640,
+    height: int = 260,
+    y_format: str = "{:.0f}",
+) -> Chart:
     left, top, right, bottom = 50, 20, 20, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(x_labels) - 1, 1)
@@ -46,18 +53,33 @@ def line_chart(x_labels: list[str], lines: dict[str, list[float | None]], *, y_m
     series = []
     for n, (label, values) in enumerate(lines.items()):
         s = Series(label=label, colour=PALETTE[n % len(PALETTE)])
-        s.points = [(xs[i], y_of(v), y_format.format(v)) for i, v in enumerate(values)
-                    if v is not None]
+        s.points = [
+            (xs[i], y_of(v), y_format.format(v)) for i, v in enumerate(values) if v is not None
+        ]
         series.append(s)
     ticks = [(y_of(y_max * k / 5), y_format.format(y_max * k / 5)) for k in range(6)]
-    return Chart(width=width, height=height, left=left, bottom=top + plot_h,
-                 x_labels=list(zip(xs, x_labels, strict=True)), y_ticks=ticks,
-                 series=series, title=title)
+    return Chart(
+        width=width,
+        height=height,
+        left=left,
+        bottom=top + plot_h,
+        x_labels=list(zip(xs, x_labels, strict=True)),
+        y_ticks=ticks,
+        series=series,
+        title=title,
+    )
 
 
-def bar_chart(groups: list[str], bars: dict[str, list[float | None]], *, y_max: float,
-              title: str, width: int = 640, height: int = 260,
-              y_format: str = "{:.0f}") -> Chart:
+def bar_chart(
+    groups: list[str],
+    bars: dict[str, list[float | None]],
+    *,
+    y_max: float,
+    title: str,
+    width: int = 640,
+    height: int = 260,
+    y_format: str = "{:.0f}",
+) -> Chart:
     """Grouped bars: one group per label, one bar per series."""
     left, top, right, bottom = 50, 20, 20, 40
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -71,12 +93,26 @@ def bar_chart(groups: list[str], bars: dict[str, list[float | None]], *, y_max: 
             if value is None:
                 continue
             h = (value / y_max) * plot_h if y_max else 0
-            drawn.append({"x": left + g * group_w + group_w * 0.1 + n * bar_w, "y": top + plot_h - h,
-                          "w": bar_w - 2, "h": h, "colour": PALETTE[n % len(PALETTE)],
-                          "label": f"{name}: {y_format.format(value)}"})
+            drawn.append(
+                {
+                    "x": left + g * group_w + group_w * 0.1 + n * bar_w,
+                    "y": top + plot_h - h,
+                    "w": bar_w - 2,
+                    "h": h,
+                    "colour": PALETTE[n % len(PALETTE)],
+                    "label": f"{name}: {y_format.format(value)}",
+                }
+            )
     ticks = [(top + plot_h - plot_h * k / 5, y_format.format(y_max * k / 5)) for k in range(6)]
     series = [Series(label=name, colour=PALETTE[n % len(PALETTE)]) for n, name in enumerate(names)]
-    return Chart(width=width, height=height, left=left, bottom=top + plot_h,
-                 x_labels=[(left + g * group_w + group_w / 2, label)
-                           for g, label in enumerate(groups)],
-                 y_ticks=ticks, series=series, bars=drawn, title=title)
+    return Chart(
+        width=width,
+        height=height,
+        left=left,
+        bottom=top + plot_h,
+        x_labels=[(left + g * group_w + group_w / 2, label) for g, label in enumerate(groups)],
+        y_ticks=ticks,
+        series=series,
+        bars=drawn,
+        title=title,
+    )

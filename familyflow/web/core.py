@@ -147,8 +147,11 @@ def render(
 ) -> HTMLResponse:
     path = request.url.path
     nav = [
-        {"href": href, "label": label, "active": path == href or (href != "/" and
-                                                                  path.startswith(href))}
+        {
+            "href": href,
+            "label": label,
+            "active": path == href or (href != "/" and path.startswith(href)),
+        }
         for href, label, roles in NAVIGATION
         if user is not None and (roles is None or user.role in roles)
     ]
@@ -186,8 +189,7 @@ def page_roles(*roles: str) -> Any:
             raise PageError(
                 403,
                 "You cannot use this page",
-                f"This page is for: {allowed}. You are signed in as "
-                f"{humanise(user.role).lower()}.",
+                f"This page is for: {allowed}. You are signed in as {humanise(user.role).lower()}.",
             )
         return user
 
@@ -219,9 +221,7 @@ async def page_error(request: Request, error: Exception) -> Response:
     from familyflow.api.auth import optional_user
 
     try:
-        user = optional_user(
-            request, get_flow(request), request.app.state.web_auth, None
-        )
+        user = optional_user(request, get_flow(request), request.app.state.web_auth, None)
     except Exception:
         user = None
     return render(

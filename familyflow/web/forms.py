@@ -75,15 +75,29 @@ def fields_for(model: type[BaseModel] | None) -> list[Field]:
             items = _plain(spec.get("items", {}), defs)
             if items.get("type") in ("string", "integer") and "enum" not in items:
                 kind = "lines"
-                item = ("datetime" if items.get("format") == "date-time"
-                        else "integer" if items.get("type") == "integer" else "text")
+                item = (
+                    "datetime"
+                    if items.get("format") == "date-time"
+                    else "integer"
+                    if items.get("type") == "integer"
+                    else "text"
+                )
                 hint = (hint + ". " if hint else "") + "One per line."
         elif kind_of == "object" and spec.get("title") == "Contact":
             kind = "contact"
         if kind == "json":
             hint = (hint + ". " if hint else "") + "Enter as JSON."
-        found.append(Field(name=name, label=humanise(name), kind=kind, required=name in required,
-                           hint=hint, options=options, item=item))
+        found.append(
+            Field(
+                name=name,
+                label=humanise(name),
+                kind=kind,
+                required=name in required,
+                hint=hint,
+                options=options,
+                item=item,
+            )
+        )
     return found
 
 
@@ -118,8 +132,9 @@ def read(fields: list[Field], form: FormData) -> dict[str, Any]:
                 try:
                     data[f.name] = [int(line) for line in lines]
                 except ValueError:
-                    raise InputError(field=f.name, reason="enter whole numbers, one per line"
-                                     ) from None
+                    raise InputError(
+                        field=f.name, reason="enter whole numbers, one per line"
+                    ) from None
             else:
                 data[f.name] = lines
         elif f.kind == "json":
@@ -138,8 +153,11 @@ def values(fields: list[Field], form: FormData | None) -> dict[str, str]:
         return {}
     out = {}
     for f in fields:
-        keys = ([f"data.{f.name}.{p}" for p, _ in CONTACT_PARTS] if f.kind == "contact"
-                else [f"data.{f.name}"])
+        keys = (
+            [f"data.{f.name}.{p}" for p, _ in CONTACT_PARTS]
+            if f.kind == "contact"
+            else [f"data.{f.name}"]
+        )
         for key in keys:
             value = form.get(key)
             if isinstance(value, str):

@@ -23,8 +23,14 @@ TRIGGER = "record_session"
 def groups(flow: Any, user: CurrentUser) -> dict[str, list[Any]]:
     """Registered families by group (venue), open cases first."""
     with flow.db.connect() as conn:
-        found, _ = store.search_cases(conn, now=flow.clock.now(), teams=user.teams,
-                                      email=user.email, processes=[PROCESS], limit=500)
+        found, _ = store.search_cases(
+            conn,
+            now=flow.clock.now(),
+            teams=user.teams,
+            email=user.email,
+            processes=[PROCESS],
+            limit=500,
+        )
         cases = store.load_cases(conn, [r["id"] for r in found])
     by_group: dict[str, list[Any]] = {}
     for case in sorted(cases.values(), key=lambda c: (c.closed_at is not None, c.id)):
@@ -44,8 +50,16 @@ def _label(session: str) -> str:
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
-    def page(request: Request, flow: Any, user: CurrentUser, csrf: str, group: str | None,
-             *, errors: list[dict[str, str]] | None = None, status: int = 200) -> HTMLResponse:
+    def page(
+        request: Request,
+        flow: Any,
+        user: CurrentUser,
+        csrf: str,
+        group: str | None,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
         found = groups(flow, user)
         chosen = group if group in found else next(iter(found), None)
         families = found.get(chosen, []) if chosen else []
@@ -55,25 +69,51 @@ def router() -> APIRouter:
         for case in families:
             recorded = {a["session"]: a["attended"] for a in case.data.get("attendance", [])}
             mine = set(case.data.get("session_times", []))
-            grid.append({
-                "case": case, "reference": reference(process, case.id),
-                "person": about(case.contacts), "open": case.closed_at is None,
-                "missed": len(case.data.get("missed_sessions", [])),
-                "cells": [{"session": s, "label": _label(s), "booked": s in mine,
-                           "attended": recorded.get(s)} for s in sessions],
-            })
-        return render(request, "register.html", user=user, csrf=csrf, errors=errors or [],
-                      status=status, groups=list(found), group=chosen,
-                      sessions=[(s, _label(s)) for s in sessions], grid=grid)
+            grid.append(
+                {
+                    "case": case,
+                    "reference": reference(process, case.id),
+                    "person": about(case.contacts),
+                    "open": case.closed_at is None,
+                    "missed": len(case.data.get("missed_sessions", [])),
+                    "cells": [
+                        {
+                            "session": s,
+                            "label": _label(s),
+                            "booked": s in mine,
+                            "attended": recorded.get(s),
+                        }
+                        for s in sessions
+                    ],
+                }
+            )
+        return render(
+            request,
+            "register.html",
+            user=user,
+            csrf=csrf,
+            errors=errors or [],
+            status=status,
+            groups=list(found),
+            group=chosen,
+            sessions=[(s, _label(s)) for s in sessions],
+            grid=grid,
+        )
 
     @pages.get("/register", response_class=HTMLResponse)
-    def register(request: Request, flow: FlowDep, user: PageUser, csrf: CsrfTokenDep,
-                 group: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+    def register(
+        request: Request,
+        flow: FlowDep,
+        user: PageUser,
+        csrf: CsrfTokenDep,
+        group: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> HTMLResponse:
         return page(request, flow, user, csrf, group)
 
     @pages.post("/register", dependencies=[CheckCsrf])
-    async def record(request: Request, flow: FlowDep, user: PageUser,
-                     csrf: CsrfTokenDep) -> Response:
+    async def record(
+        request: Request, flow: FlowDep, user: PageUser, csrf: CsrfTokenDep
+    ) -> Response:
         form = await request.form()
         group = str(form.get("group") or "")
         case_id = str(form.get("case_id") or "")
@@ -81,16 +121,24 @@ def router() -> APIRouter:
         attended = form.get("attended") == "yes"
         with flow.db.connect() as conn:
             visible = case_id.isdigit() and store.case_visible(
-                conn, int(case_id), teams=user.teams, email=user.email)
+                conn, int(case_id), teams=user.teams, email=user.email
+            )
         try:
             if not visible:
                 raise ValueError("That family is not on this register.")
-            moved = flow.fire(int(case_id), TRIGGER, {"session": session, "attended": attended},
-                              actor=user.actor)
+            moved = flow.fire(
+                int(case_id), TRIGGER, {"session": session, "attended": attended}, actor=user.actor
+            )
         except (FamilyFlowError, ValueError) as error:
-            return page(request, flow, user, csrf, group,
-                        errors=[{"text": str(error), "href": ""}],
-                        status=getattr(error, "http_status", 400))
+            return page(
+                request,
+                flow,
+                user,
+                csrf,
+                group,
+                errors=[{"text": str(error), "href": ""}],
+                status=getattr(error, "http_status", 400),
+            )
         process = flow.services.processes[PROCESS]
         name = about(moved.contacts) or reference(process, moved.id)
         if attended:

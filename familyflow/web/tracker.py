@@ -32,8 +32,17 @@ from familyflow.web.core import (
 from workflows.spec import Process
 
 Sort = Literal["reference", "person", "stage", "received", "due"]
-COLUMNS = ("Reference", "Name", "Stage", "Team", "Received", "Next deadline", "Rule", "Due",
-           "Status")
+COLUMNS = (
+    "Reference",
+    "Name",
+    "Stage",
+    "Team",
+    "Received",
+    "Next deadline",
+    "Rule",
+    "Due",
+    "Status",
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,15 @@ def filters(
     sort: Annotated[Sort, Query()] = "reference",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ) -> Filters:
-    return Filters(state=state or None, team=team or None, overdue=overdue or None,
-                   status=status, q=(q or "").strip() or None, sort=sort, order=order)
+    return Filters(
+        state=state or None,
+        team=team or None,
+        overdue=overdue or None,
+        status=status,
+        q=(q or "").strip() or None,
+        sort=sort,
+        order=order,
+    )
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]
@@ -79,10 +95,17 @@ def rows(flow: Any, user: CurrentUser, process: Process, f: Filters) -> list[dic
     now = flow.clock.now()
     with flow.db.connect() as conn:
         found, _ = store.search_cases(
-            conn, now=now, teams=user.teams, email=user.email, processes=[process.name],
-            state=f.state, team=f.team,
+            conn,
+            now=now,
+            teams=user.teams,
+            email=user.email,
+            processes=[process.name],
+            state=f.state,
+            team=f.team,
             overdue={"yes": True, "no": False}.get(f.overdue or ""),
-            open_only={"open": True, "closed": False}.get(f.status), limit=500)
+            open_only={"open": True, "closed": False}.get(f.status),
+            limit=500,
+        )
         ids = [r["id"] for r in found]
         cases = store.load_cases(conn, ids)
         due = store.unmet_deadlines(conn, case_ids=ids) if ids else []
@@ -94,14 +117,22 @@ def rows(flow: Any, user: CurrentUser, process: Process, f: Filters) -> list[dic
         case = cases[r["id"]]
         d = first_due.get(r["id"])
         status = rag(started_at=d["started_at"], due_at=d["due_at"], now=now) if d else None
-        out.append({
-            "id": r["id"], "reference": reference(process, r["id"]),
-            "person": about(case.contacts), "state": r["state"], "stage": humanise(r["state"]),
-            "team": r["team"] or "", "received_at": r["received_at"],
-            "deadline": process.timescale(d["timescale"]).description if d else "",
-            "rule": d["rule"] if d else "", "due_at": d["due_at"] if d else None, "rag": status,
-            "version": r["version"],
-        })
+        out.append(
+            {
+                "id": r["id"],
+                "reference": reference(process, r["id"]),
+                "person": about(case.contacts),
+                "state": r["state"],
+                "stage": humanise(r["state"]),
+                "team": r["team"] or "",
+                "received_at": r["received_at"],
+                "deadline": process.timescale(d["timescale"]).description if d else "",
+                "rule": d["rule"] if d else "",
+                "due_at": d["due_at"] if d else None,
+                "rag": status,
+                "version": r["version"],
+            }
+        )
     if f.q:
         needle = f.q.lower()
         out = [r for r in out if needle in r["reference"].lower() or needle in r["person"].lower()]
@@ -118,10 +149,17 @@ def rows(flow: Any, user: CurrentUser, process: Process, f: Filters) -> list[dic
 
 
 def _cells(row: dict[str, Any]) -> list[str]:
-    return [row["reference"], row["person"], row["stage"], row["team"],
-            f"{local(row['received_at']):%Y-%m-%d %H:%M}", row["deadline"], row["rule"],
-            f"{local(row['due_at']):%Y-%m-%d %H:%M}" if row["due_at"] else "",
-            row["rag"].label if row["rag"] else ""]
+    return [
+        row["reference"],
+        row["person"],
+        row["stage"],
+        row["team"],
+        f"{local(row['received_at']):%Y-%m-%d %H:%M}",
+        row["deadline"],
+        row["rule"],
+        f"{local(row['due_at']):%Y-%m-%d %H:%M}" if row["due_at"] else "",
+        row["rag"].label if row["rag"] else "",
+    ]
 
 
 def router() -> APIRouter:
@@ -131,42 +169,85 @@ def router() -> APIRouter:
     def first(flow: FlowDep, user: PageUser) -> Response:
         return redirect(f"/tracker/{next(iter(flow.services.processes))}")
 
-    def page(request: Request, process: Process, f: Filters, flow: Any, user: CurrentUser,
-             csrf: str, *, errors: list[dict[str, str]] | None = None,
-             status: int = 200) -> HTMLResponse:
+    def page(
+        request: Request,
+        process: Process,
+        f: Filters,
+        flow: Any,
+        user: CurrentUser,
+        csrf: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
         shown = rows(flow, user, process, f)
         with flow.db.connect() as conn:
-            every, _ = store.search_cases(conn, now=flow.clock.now(), teams=user.teams,
-                                          email=user.email, processes=[process.name],
-                                          open_only=True, limit=500)
+            every, _ = store.search_cases(
+                conn,
+                now=flow.clock.now(),
+                teams=user.teams,
+                email=user.email,
+                processes=[process.name],
+                open_only=True,
+                limit=500,
+            )
         counts = {s: sum(1 for r in every if r["state"] == s) for s in process.states}
-        moves = sorted({a.trigger: a for s in process.states for a in actions(process, s)
-                        if not a.needs_data}.values(), key=lambda a: a.label)
-        return render(request, "tracker.html", user=user, csrf=csrf, process=process,
-                      processes=list(flow.services.processes.values()), rows=shown, f=f,
-                      counts=counts, moves=moves, can_move=user.role in MOVERS,
-                      teams=sorted({r["team"] for r in every if r["team"]}),
-                      errors=errors or [], status=status)
+        moves = sorted(
+            {
+                a.trigger: a
+                for s in process.states
+                for a in actions(process, s)
+                if not a.needs_data
+            }.values(),
+            key=lambda a: a.label,
+        )
+        return render(
+            request,
+            "tracker.html",
+            user=user,
+            csrf=csrf,
+            process=process,
+            processes=list(flow.services.processes.values()),
+            rows=shown,
+            f=f,
+            counts=counts,
+            moves=moves,
+            can_move=user.role in MOVERS,
+            teams=sorted({r["team"] for r in every if r["team"]}),
+            errors=errors or [],
+            status=status,
+        )
 
     @pages.get("/tracker/{name}", response_class=HTMLResponse)
-    def tracker(request: Request, name: Annotated[str, Path(max_length=100)], f: FiltersDep,
-                flow: FlowDep, user: PageUser, csrf: CsrfTokenDep) -> HTMLResponse:
+    def tracker(
+        request: Request,
+        name: Annotated[str, Path(max_length=100)],
+        f: FiltersDep,
+        flow: FlowDep,
+        user: PageUser,
+        csrf: CsrfTokenDep,
+    ) -> HTMLResponse:
         return page(request, _process(flow, name), f, flow, user, csrf)
 
     @pages.get("/tracker/{name}/export.csv")
-    def export_csv(name: Annotated[str, Path(max_length=100)], f: FiltersDep, flow: FlowDep,
-                   user: PageUser) -> Response:
+    def export_csv(
+        name: Annotated[str, Path(max_length=100)], f: FiltersDep, flow: FlowDep, user: PageUser
+    ) -> Response:
         process = _process(flow, name)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
         writer.writerows(_cells(r) for r in rows(flow, user, process, f))
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="tracker-{process.name}.csv"'})
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="tracker-{process.name}.csv"'},
+        )
 
     @pages.get("/tracker/{name}/export.xlsx")
-    def export_xlsx(name: Annotated[str, Path(max_length=100)], f: FiltersDep, flow: FlowDep,
-                    user: PageUser) -> Response:
+    def export_xlsx(
+        name: Annotated[str, Path(max_length=100)], f: FiltersDep, flow: FlowDep, user: PageUser
+    ) -> Response:
         process = _process(flow, name)
         book = Workbook()
         sheet = book.active
@@ -177,14 +258,20 @@ def router() -> APIRouter:
             sheet.append(_cells(r))
         out = io.BytesIO()
         book.save(out)
-        return Response(out.getvalue(), headers={
-            "Content-Disposition": f'attachment; filename="tracker-{process.name}.xlsx"'},
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return Response(
+            out.getvalue(),
+            headers={"Content-Disposition": f'attachment; filename="tracker-{process.name}.xlsx"'},
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
 
     @pages.post("/tracker/{name}/move", dependencies=[CheckCsrf])
-    async def move(request: Request, name: Annotated[str, Path(max_length=100)],
-                   flow: FlowDep, user: Annotated[CurrentUser, page_roles(*MOVERS)],
-                   csrf: CsrfTokenDep) -> Response:
+    async def move(
+        request: Request,
+        name: Annotated[str, Path(max_length=100)],
+        flow: FlowDep,
+        user: Annotated[CurrentUser, page_roles(*MOVERS)],
+        csrf: CsrfTokenDep,
+    ) -> Response:
         process = _process(flow, name)
         form = await request.form()
         trigger = str(form.get("trigger") or "")
@@ -200,8 +287,7 @@ def router() -> APIRouter:
         for case_id in ids if trigger else []:
             try:
                 with flow.db.connect() as conn:
-                    visible = store.case_visible(conn, case_id, teams=user.teams,
-                                                 email=user.email)
+                    visible = store.case_visible(conn, case_id, teams=user.teams, email=user.email)
                 if not visible:
                     raise PageError(404, "Case not found", f"case {case_id} not found")
                 flow.fire(case_id, trigger, {}, actor=user.actor)
@@ -211,15 +297,25 @@ def router() -> APIRouter:
         if errors:
             from urllib.parse import parse_qsl
 
-            wanted = {k: v for k, v in parse_qsl(back.partition("?")[2])
-                      if k in Filters.__dataclass_fields__}
+            wanted = {
+                k: v
+                for k, v in parse_qsl(back.partition("?")[2])
+                if k in Filters.__dataclass_fields__
+            }
             try:
                 f = filters(**wanted)  # type: ignore[arg-type]
             except TypeError:
                 f = Filters()
-            return page(request, process, f, flow, user, csrf, errors=errors,
-                        status=409 if moved == 0 else 200)
-        return redirect(back, f"{humanise(trigger)}: {moved} case{'s' if moved != 1 else ''} "
-                        "moved")
+            return page(
+                request,
+                process,
+                f,
+                flow,
+                user,
+                csrf,
+                errors=errors,
+                status=409 if moved == 0 else 200,
+            )
+        return redirect(back, f"{humanise(trigger)}: {moved} case{'s' if moved != 1 else ''} moved")
 
     return pages

@@ -29,13 +29,17 @@ def router() -> APIRouter:
         next: Annotated[str, Query(max_length=2000)] = "/",
         error: Annotated[str | None, Query(max_length=20)] = None,
     ) -> HTMLResponse:
-        errors = [{"text": SIGN_IN_ERRORS[error], "href": "#email"}] if error in SIGN_IN_ERRORS else []
-        return render(request, "login.html", user=None, csrf=csrf, errors=errors,
-                      next_path=next, email="")
+        errors = (
+            [{"text": SIGN_IN_ERRORS[error], "href": "#email"}] if error in SIGN_IN_ERRORS else []
+        )
+        return render(
+            request, "login.html", user=None, csrf=csrf, errors=errors, next_path=next, email=""
+        )
 
     @pages.get("/", response_class=HTMLResponse)
-    def my_work(request: Request, flow: FlowDep, user: PageUser, csrf: CsrfTokenDep
-                ) -> HTMLResponse:
+    def my_work(
+        request: Request, flow: FlowDep, user: PageUser, csrf: CsrfTokenDep
+    ) -> HTMLResponse:
         now = flow.clock.now()
         with flow.db.connect() as conn:
             if user.is_admin:
@@ -45,8 +49,10 @@ def router() -> APIRouter:
                 rows = store.unmet_deadlines(conn, contact_email=user.email, teams=teams or None)
             cases = store.load_cases(conn, sorted({r["case_id"] for r in rows}))
         items = work_items(flow, rows, cases, now)
-        counts = {colour: sum(1 for i in items if i.rag.colour == colour)
-                  for colour in ("red", "amber", "green")}
+        counts = {
+            colour: sum(1 for i in items if i.rag.colour == colour)
+            for colour in ("red", "amber", "green")
+        }
         return render(request, "my_work.html", user=user, csrf=csrf, items=items, counts=counts)
 
     @pages.get("/work")

@@ -48,8 +48,7 @@ class _MaskRecipients(logging.Filter):
         recipients = _sending_to.get()
         if recipients and isinstance(record.args, tuple):
             record.args = tuple(
-                _mask(str(arg), recipients) if any(r and r in str(arg) for r in recipients)
-                else arg
+                _mask(str(arg), recipients) if any(r and r in str(arg) for r in recipients) else arg
                 for arg in record.args
             )
         return True

@@ -8,8 +8,8 @@ right recipients, templates and rule IDs, and the words people will actually rea
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -632,9 +632,19 @@ def test_PAR_19_completing_the_course_asks_business_support_for_the_certificate(
 
     assert run.final_state == "completed"
     [done] = run.messages("parenting/completed")
-    assert_has(done, email("2027-01-13T10:00:00+00:00", BS, "PAR-19", cc=[TM],
-                           subject="Course completed: PAR-000001"))
+    assert_has(
+        done,
+        email(
+            "2027-01-13T10:00:00+00:00",
+            BS,
+            "PAR-19",
+            cc=[TM],
+            subject="Course completed: PAR-000001",
+        ),
+    )
     assert "prepare the certificate and the closure form" in done["body"]
     assert run.messages("parenting/session_note_missing") == []  # PAR-15 met each week
     assert [e["reason"] for e in run.find(kind="deadline_met", rule="PAR-15")] == [
-        "met on time", "met on time"]
+        "met on time",
+        "met on time",
+    ]

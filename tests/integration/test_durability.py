@@ -132,15 +132,21 @@ def test_a_tuesday_agenda_missed_while_stopped_runs_once_on_start_not_once_per_t
     after = make_app(start="2027-01-06T09:00")
     after.tick()
 
-    runs = [(r["job"], r["slot"], r["ran_at"], r["late"]) for r in rows(after, store.job_runs)
-            if r["job"] == "parenting_tuesday"]
+    runs = [
+        (r["job"], r["slot"], r["ran_at"], r["late"])
+        for r in rows(after, store.job_runs)
+        if r["job"] == "parenting_tuesday"
+    ]
     assert runs == [
         ("parenting_tuesday", at("2026-12-14T10:00"), at("2026-12-14T10:00"), False),  # 1st start
         ("parenting_tuesday", at("2026-12-15T08:00"), at("2026-12-15T08:00"), False),
         ("parenting_tuesday", at("2027-01-05T08:00"), at("2027-01-06T09:00"), True),
     ]
-    jobs = [(e["at"], e["rule"], e["reason"]) for e in history(after)
-            if e["kind"] == "job" and e["reason"].startswith("parenting_tuesday")]
+    jobs = [
+        (e["at"], e["rule"], e["reason"])
+        for e in history(after)
+        if e["kind"] == "job" and e["reason"].startswith("parenting_tuesday")
+    ]
     assert jobs == [
         ("2026-12-15T08:00:00+00:00", "PAR-13, PAR-17", "parenting_tuesday: 1 agenda(s) queued"),
         ("2027-01-05T08:00:00+00:00", "PAR-13, PAR-17", "parenting_tuesday: 1 agenda(s) queued"),

@@ -225,7 +225,10 @@ def test_EOC_03_contact_within_3_days_writes_both_notes_and_emails_the_sw(make_a
         "Email sent to Sam Jones on 25/03/2027 to arrange a planning meeting.",
     ]
     [email] = outbox_rows(flow, case_id=case_id, template="edge_of_care/planning_request")
-    assert (email["to_address"], email["cc"]) == (SW, [LEAD, CO])  # every officer on the case is copied
+    assert (email["to_address"], email["cc"]) == (
+        SW,
+        [LEAD, CO],
+    )  # every officer on the case is copied
     assert "Lee Harper is the allocated Families Together Officer" in email["body"]
     assert "Other services involved: parenting" in email["body"]
     met = [e for e in history(flow, case_id) if e["kind"] == "deadline_met"]

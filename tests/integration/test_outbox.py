@@ -25,12 +25,14 @@ class BrokenFirstTransport:
 
 
 def test_an_unexpected_transport_error_is_retried_later_and_does_not_block_the_rest(
-        make_app, tmp_path):
+    make_app, tmp_path
+):
     transport = BrokenFirstTransport(tmp_path / "out", broken_id=1)
     flow = make_app(transports={"email": transport, "sms": transport})
     for _ in range(3):
-        flow.create_case(process="parenting", received_at=at("2026-12-14T09:00"), data={},
-                         contacts=CONTACTS)
+        flow.create_case(
+            process="parenting", received_at=at("2026-12-14T09:00"), data={}, contacts=CONTACTS
+        )
     flow.outbox.deliver_due()
 
     rows = {r["id"]: r for r in outbox_rows(flow)}
@@ -40,12 +42,12 @@ def test_an_unexpected_transport_error_is_retried_later_and_does_not_block_the_r
     assert [rows[i]["status"] for i in (2, 3)] == ["sent", "sent"]
 
 
-def test_a_message_that_keeps_failing_is_failed_after_the_maximum_attempts(
-        make_app, tmp_path):
+def test_a_message_that_keeps_failing_is_failed_after_the_maximum_attempts(make_app, tmp_path):
     transport = BrokenFirstTransport(tmp_path / "out", broken_id=1)
     flow = make_app(transports={"email": transport, "sms": transport}, max_attempts=3)
-    flow.create_case(process="parenting", received_at=at("2026-12-14T09:00"), data={},
-                     contacts=CONTACTS)
+    flow.create_case(
+        process="parenting", received_at=at("2026-12-14T09:00"), data={}, contacts=CONTACTS
+    )
     flow.advance(at("2026-12-14T12:00"))
 
     [row] = outbox_rows(flow)

@@ -27,16 +27,18 @@ from tests.support.journeys import CONTACTS, at, outbox_rows
 from tests.support.logs import captured_logs
 
 # One cron job per agenda of every process, and the interval jobs; nothing per case.
-JOBS = sorted([
-    "agenda:early_help_screening",
-    "agenda:family_therapy_panel",
-    "agenda:family_therapy_waiting_list",
-    "agenda:joint_under5_locality_meeting",
-    "agenda:parenting_tuesday",
-    "agendas_catch_up",
-    "deliver_outbox",
-    "fire_due",
-])
+JOBS = sorted(
+    [
+        "agenda:early_help_screening",
+        "agenda:family_therapy_panel",
+        "agenda:family_therapy_waiting_list",
+        "agenda:joint_under5_locality_meeting",
+        "agenda:parenting_tuesday",
+        "agendas_catch_up",
+        "deliver_outbox",
+        "fire_due",
+    ]
+)
 
 
 @pytest.fixture

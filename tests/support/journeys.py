@@ -14,7 +14,6 @@ def at(text: str) -> datetime:
     return parse_instant(text, field="test")
 
 
-
 CONTACTS = {
     "social_worker": {"name": "Sam Jones", "email": "sam.jones@example.org"},
     "team_manager": {"name": "Ade Bello", "email": "ade.bello@example.org"},
@@ -24,8 +23,14 @@ CONTACTS = {
 WORKER = {"name": "Kim Lee", "email": "kim.lee@example.org"}
 
 
-def step(flow: FamilyFlow, case_id: int, when: str, trigger: str,
-         data: dict[str, Any] | None = None, by: str | None = None) -> Any:
+def step(
+    flow: FamilyFlow,
+    case_id: int,
+    when: str,
+    trigger: str,
+    data: dict[str, Any] | None = None,
+    by: str | None = None,
+) -> Any:
     """Let time pass to `when` (everything due fires), then fire the trigger there."""
     from engine.cases import ANY_ROLE, Actor
 
@@ -39,12 +44,12 @@ def step(flow: FamilyFlow, case_id: int, when: str, trigger: str,
 
 def to_planning(flow: FamilyFlow, case_id: int, *, allocated: str) -> None:
     """Take a referral through confirmation and session choice to allocation."""
-    step(flow, case_id, "2026-12-15T09:00", "request_confirmation",
-         by="ade.bello@example.org")
+    step(flow, case_id, "2026-12-15T09:00", "request_confirmation", by="ade.bello@example.org")
     step(flow, case_id, "2026-12-16T11:00", "confirm_attendance")
     step(flow, case_id, "2026-12-17T14:00", "choose_sessions", {"sessions": [1, 2, 3, 4]})
-    step(flow, case_id, allocated, "allocate_worker", {"worker": WORKER},
-         by="ade.bello@example.org")
+    step(
+        flow, case_id, allocated, "allocate_worker", {"worker": WORKER}, by="ade.bello@example.org"
+    )
 
 
 def outbox_rows(flow: FamilyFlow, **where: Any) -> list[dict[str, Any]]:

@@ -58,10 +58,12 @@ def test_weeks_are_seven_calendar_days_each():
 
 def test_a_reminder_one_working_day_before_is_at_the_start_of_that_working_day():
     calendar = WorkingCalendar()
-    deadline = calendar.due_at(parse_instant("2026-12-21T10:00", field="x"),
-                               Duration(amount=5, unit="working_days"))
-    remind = calendar.reminder_at(deadline, Duration(amount=1, unit="working_days"),
-                                  day_starts=time(9, 0))
+    deadline = calendar.due_at(
+        parse_instant("2026-12-21T10:00", field="x"), Duration(amount=5, unit="working_days")
+    )
+    remind = calendar.reminder_at(
+        deadline, Duration(amount=1, unit="working_days"), day_starts=time(9, 0)
+    )
     assert local(remind).isoformat() == "2026-12-29T09:00:00+00:00"
 
 

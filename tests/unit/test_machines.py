@@ -11,8 +11,14 @@ from workflows.spec import CaseView
 
 
 def view(state: str, **data) -> CaseView:
-    return CaseView(case_id=1, process="parenting", state=state, data=data, contacts={},
-                    received_at=datetime(2026, 12, 14, tzinfo=UTC))
+    return CaseView(
+        case_id=1,
+        process="parenting",
+        state=state,
+        data=data,
+        contacts={},
+        received_at=datetime(2026, 12, 14, tzinfo=UTC),
+    )
 
 
 def test_the_machine_has_no_auto_transitions_and_knows_every_trigger():
@@ -48,5 +54,8 @@ def test_PAR_14_the_third_miss_takes_the_closing_transition():
 def test_a_guard_refusal_carries_its_reason():
     machine = ProcessMachine(PROCESS)
     with pytest.raises(GuardFailed, match="not one of this case's registered sessions"):
-        machine.fire(view("attending", session_times=[]), "record_session",
-                     {"session": "2027-01-05T10:00:00+00:00", "attended": True})
+        machine.fire(
+            view("attending", session_times=[]),
+            "record_session",
+            {"session": "2027-01-05T10:00:00+00:00", "attended": True},
+        )

@@ -26,7 +26,7 @@ def test_a_character_outside_gsm7_makes_the_text_unicode_at_70_a_fragment():
 
 def test_a_missing_variable_is_an_error_not_a_blank(tmp_path: Path):
     (tmp_path / "t.sms.txt").write_text("Hello {{ recipient.name }}")
-    with pytest.raises(TemplateError, match="t.sms.txt.*recipient"):
+    with pytest.raises(TemplateError, match=r"t\.sms\.txt.*recipient"):
         Renderer(directory=tmp_path).render(template="t", medium="sms", context={})
 
 
@@ -45,8 +45,12 @@ def test_html_templates_are_autoescaped(tmp_path: Path):
 def test_every_message_template_of_every_process_exists_and_cites_its_rule():
     for process in all_processes().values():
         messages = [m for t in process.transitions for m in t.effects if isinstance(m, Message)]
-        messages += [m for t in process.timescales for m in (*t.on_due, *t.on_reminder)
-                     if isinstance(m, Message)]
+        messages += [
+            m
+            for t in process.timescales
+            for m in (*t.on_due, *t.on_reminder)
+            if isinstance(m, Message)
+        ]
         messages += [m for m in process.on_create if isinstance(m, Message)]
         for message in messages:
             source = (TEMPLATES / f"{message.template}.{message.medium}.txt").read_text()

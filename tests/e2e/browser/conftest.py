@@ -13,9 +13,15 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 from tests.e2e.browser.server import LiveServer, start
 
 CHROMIUM = os.environ.get("FAMILYFLOW_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 PASSWORDS = {
     "bs@example.org": "demo-business-support",
@@ -38,8 +44,9 @@ def playwright() -> Iterator[Playwright]:
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                          args=CHROMIUM_ARGS)
+    launched = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
     yield launched
     launched.close()
 
@@ -57,9 +64,9 @@ def new_page(browser: Browser, server: LiveServer) -> Iterator[object]:
     contexts = []
 
     def make() -> Page:
-        context = browser.new_context(base_url=server.url, viewport={"width": 1200,
-                                                                     "height": 900},
-                                      accept_downloads=True)
+        context = browser.new_context(
+            base_url=server.url, viewport={"width": 1200, "height": 900}, accept_downloads=True
+        )
         contexts.append(context)
         return context.new_page()
 

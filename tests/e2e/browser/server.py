@@ -51,8 +51,9 @@ def start(directory: Path, *, now: str = NOW, demo: bool = True) -> LiveServer:
         log_json=True,
     )
     files = FileTransport(directory=directory / "outbox")
-    flow = bootstrap(settings, clock=SimulatedClock(at(now)),
-                     transports={"email": files, "sms": files})
+    flow = bootstrap(
+        settings, clock=SimulatedClock(at(now)), transports={"email": files, "sms": files}
+    )
     if demo:
         load_demo(flow)
         flow.tick()  # what the scheduler would have done by now
@@ -63,10 +64,10 @@ def start(directory: Path, *, now: str = NOW, demo: bool = True) -> LiveServer:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, ws="none",
-                            lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, ws="none", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    return LiveServer(url=f"http://127.0.0.1:{port}", flow=flow, server=server, thread=thread,
-                      sock=sock)
+    return LiveServer(
+        url=f"http://127.0.0.1:{port}", flow=flow, server=server, thread=thread, sock=sock
+    )

@@ -27,8 +27,14 @@ def a_referral(server: LiveServer, *, days_ago: int, steps: list[tuple[str, int,
     data) as the team manager: backdated, as if it happened then."""
     flow = server.flow
     now = flow.clock.now()
-    case_id = flow.create_case(process="parenting", received_at=now - timedelta(days=days_ago),
-                               data={}, contacts=CONTACTS, team=TEAM, actor=TM)
+    case_id = flow.create_case(
+        process="parenting",
+        received_at=now - timedelta(days=days_ago),
+        data={},
+        contacts=CONTACTS,
+        team=TEAM,
+        actor=TM,
+    )
     for trigger, ago, data in steps:
         flow.fire(case_id, trigger, data, actor=TM, at=now - timedelta(days=ago))
     flow.tick()
@@ -80,20 +86,28 @@ def test_business_support_records_a_referral_moves_it_two_stages_and_sees_its_de
     expect(row).to_contain_text("On track")
 
 
-def test_a_team_manager_sees_an_overdue_planning_meeting_on_my_work(page: Page,
-                                                                   server: LiveServer) -> None:
+def test_a_team_manager_sees_an_overdue_planning_meeting_on_my_work(
+    page: Page, server: LiveServer
+) -> None:
     """PAR-05: allocated 21 days ago, no planning meeting, so the 5 working days ran out."""
-    case_id = a_referral(server, days_ago=28, steps=[
-        ("request_confirmation", 27, {}), ("confirm_attendance", 26, {}),
-        ("choose_sessions", 25, {"sessions": [1, 2, 3]}),
-        ("allocate_worker", 21, {"worker": WORKER})])
+    case_id = a_referral(
+        server,
+        days_ago=28,
+        steps=[
+            ("request_confirmation", 27, {}),
+            ("confirm_attendance", 26, {}),
+            ("choose_sessions", 25, {"sessions": [1, 2, 3]}),
+            ("allocate_worker", 21, {"worker": WORKER}),
+        ],
+    )
 
     sign_in(page, "ade.bello@example.org")
     item = page.locator(f'#my-work tr[data-case="{case_id}"][data-rule="PAR-05"]')
     expect(item).to_contain_text("Overdue")
     expect(item).to_contain_text("Planning meeting within 5 working days of allocation")
     expect(item.get_by_role("link", name=re.compile("Hold planning meeting"))).to_have_attribute(
-        "href", f"/cases/{case_id}/act/hold_planning_meeting")
+        "href", f"/cases/{case_id}/act/hold_planning_meeting"
+    )
     screenshot(page, "my-work.png")
 
 
@@ -115,14 +129,25 @@ def test_a_worker_records_a_missed_session_and_the_text_appears_on_messages(
     text.get_by_text("Preview").click()
     expect(text).to_contain_text("Hello Fran Lowe, we missed you at the parenting session")
 
+    text.get_by_role("link").first.click()
+    expect(page.locator("#timeline")).to_contain_text("Missed-session text queued")
+    screenshot(page, "case.png")
 
-def test_a_worker_is_refused_a_manager_only_action_and_shown_why(page: Page,
-                                                                 server: LiveServer) -> None:
+
+def test_a_worker_is_refused_a_manager_only_action_and_shown_why(
+    page: Page, server: LiveServer
+) -> None:
     """PAR-05: only a team manager allocates a worker; the engine's refusal is shown in
     the error summary and the case does not move."""
-    case_id = a_referral(server, days_ago=3, steps=[
-        ("request_confirmation", 3, {}), ("confirm_attendance", 2, {}),
-        ("choose_sessions", 1, {"sessions": [1, 2]})])
+    case_id = a_referral(
+        server,
+        days_ago=3,
+        steps=[
+            ("request_confirmation", 3, {}),
+            ("confirm_attendance", 2, {}),
+            ("choose_sessions", 1, {"sessions": [1, 2]}),
+        ],
+    )
 
     sign_in(page, "kim.lee@example.org")
     page.goto(f"/cases/{case_id}")
@@ -138,14 +163,13 @@ def test_a_worker_is_refused_a_manager_only_action_and_shown_why(page: Page,
     expect(summary).to_contain_text("There is a problem")
     expect(summary).to_contain_text(
         "kim.lee@example.org (role worker) may not fire 'allocate_worker'; "
-        "it needs one of: team_manager")
+        "it needs one of: team_manager"
+    )
     page.goto(f"/cases/{case_id}")
     expect(page.locator("#case-state")).to_have_text("Awaiting allocation")
-    screenshot(page, "case.png")
 
 
-def test_the_tracker_csv_and_xlsx_exports_match_the_rows_shown(page: Page,
-                                                                tmp_path: Path) -> None:
+def test_the_tracker_csv_and_xlsx_exports_match_the_rows_shown(page: Page, tmp_path: Path) -> None:
     sign_in(page, "bs@example.org")
     page.goto("/tracker/parenting")
     page.get_by_label("Sort by").select_option("due")
