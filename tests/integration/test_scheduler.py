@@ -164,10 +164,13 @@ def test_a_job_that_fails_is_logged_and_does_not_stop_the_others(
     )
     with flow.db.begin() as conn:
         conn.execute(sa.text("ALTER TABLE deadlines RENAME TO deadlines_gone"))
-
-    with captured_logs(monkeypatch) as events:
-        jobs["fire_due"].func()
-        jobs["deliver_outbox"].func()
+    try:
+        with captured_logs(monkeypatch) as events:
+            jobs["fire_due"].func()
+            jobs["deliver_outbox"].func()
+    finally:  # the PostgreSQL database is shared by the rest of the session
+        with flow.db.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE deadlines_gone RENAME TO deadlines"))
 
     assert [(e["event"], e["job"], e["log_level"]) for e in events if "job" in e] == [
         ("job_failed", "fire_due", "error")
