@@ -150,7 +150,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from workflows.contacts import Contact
 from workflows.spec import (
@@ -167,6 +167,8 @@ from workflows.spec import (
     Process,
     Timescale,
     Transition,
+    TriggerData,
+    transition,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -283,21 +285,17 @@ def _day(iso: str) -> str:
 # -- trigger data ----------------------------------------------------------------
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def _with_email(person: Contact, why: str) -> Contact:
     if not person.email:
         raise ValueError(f"{person.name} needs an email address ({why})")
     return person
 
 
-class Acknowledge(_Data):
+class Acknowledge(TriggerData):
     message: str | None = Field(None, description="anything to add to the acknowledgement")
 
 
-class Screen(_Data):
+class Screen(TriggerData):
     outcome: Literal["maam", "allocate", "signpost", "no_further_action", "social_care"] = Field(
         description="maam; allocate (stepped down to Early Help); signpost; no_further_action; "
         "social_care"
@@ -306,16 +304,16 @@ class Screen(_Data):
     maam_date: Instant | None = Field(None, description="the MAAM the contact will go to")
 
 
-class HoldMaam(_Data):
+class HoldMaam(TriggerData):
     outcome: Literal["allocate", "signpost", "no_further_action", "social_care"]
     rationale: str = Field(min_length=1, description="the MAAM decision and why")
 
 
-class SendOutcome(_Data):
+class SendOutcome(TriggerData):
     message: str | None = Field(None, description="anything to add for the referrer")
 
 
-class Allocate(_Data):
+class Allocate(TriggerData):
     worker: Contact
     manager: Contact | None = Field(
         None, description="the worker's supervisor, if not the case's manager"
@@ -333,7 +331,7 @@ class Allocate(_Data):
         return _with_email(manager, "escalations go to the manager") if manager else None
 
 
-class Reallocate(_Data):
+class Reallocate(TriggerData):
     worker: Contact
     reason: str = Field(min_length=1)
 
@@ -343,33 +341,33 @@ class Reallocate(_Data):
         return _with_email(worker, "reminders go to the allocated worker")
 
 
-class PreAllocationContact(_Data):
+class PreAllocationContact(TriggerData):
     method: Literal["phone", "visit", "text", "email", "letter"]
     summary: str = Field(min_length=1, description="the case note of the contact (EH-3.3)")
 
 
-class InitialContact(_Data):
+class InitialContact(TriggerData):
     method: Literal["phone", "visit", "text", "email", "letter"]
     summary: str | None = None
 
 
-class Visit(_Data):
+class Visit(TriggerData):
     child_seen: bool
     child_spoken_to: bool
     purpose: str | None = Field(None, description="the purpose of the visit (EH-10.2)")
 
 
-class DirectWork(_Data):
+class DirectWork(TriggerData):
     summary: str = Field(min_length=1, description="the direct work and the child's voice")
 
 
-class Assessment(_Data):
+class Assessment(TriggerData):
     voice_of_child: str = Field(min_length=1, description="the child's voice in the EHA (EH-9)")
     support_plan_commenced: bool = Field(False, description="the support plan was started (EH-4.3)")
     summary: str | None = None
 
 
-class Plan(_Data):
+class Plan(TriggerData):
     """EH-5.2: what the plan sets out."""
 
     outcomes: str = Field(min_length=1, description="the outcomes to be achieved")
@@ -381,23 +379,23 @@ class Plan(_Data):
     voice_of_child: str = Field(min_length=1, description="the child's voice in the plan (EH-9)")
 
 
-class Review(_Data):
+class Review(TriggerData):
     summary: str = Field(min_length=1)
     voice_of_child: str | None = None
 
 
-class ManagersDecision(_Data):
+class ManagersDecision(TriggerData):
     decision: str = Field(min_length=1, description="the Manager's Decision case note")
     about: Literal[
         "allocation", "assessment", "plan", "review", "case_discussion", "oversight", "escalation"
     ] = "oversight"
 
 
-class Supervision(_Data):
+class Supervision(TriggerData):
     summary: str = Field(min_length=1, description="the supervision discussion and actions")
 
 
-class Escalate(_Data):
+class Escalate(TriggerData):
     reason: str = Field(min_length=1, description="why the case is escalated to social care")
     request_for_support: str = Field(
         min_length=1,
@@ -405,14 +403,14 @@ class Escalate(_Data):
     )
 
 
-class SocialCareDecision(_Data):
+class SocialCareDecision(TriggerData):
     threshold_met: bool = Field(description="social care confirmed the Level 4 threshold")
     wraparound_required: bool | None = Field(None, description="needed when the threshold is met")
     social_worker: Contact | None = None
     notes: str | None = None
 
 
-class AllocateWraparound(_Data):
+class AllocateWraparound(TriggerData):
     worker: Contact
 
     @field_validator("worker")
@@ -421,7 +419,7 @@ class AllocateWraparound(_Data):
         return _with_email(worker, "reminders go to the allocated worker")
 
 
-class RequestClosure(_Data):
+class RequestClosure(TriggerData):
     """EH-8.2's checklist and EH-9's voice of the child at closure; the guard names gaps."""
 
     reason: str = Field(min_length=1, description="e.g. outcomes achieved, family disengaged")
@@ -433,14 +431,14 @@ class RequestClosure(_Data):
     voice_of_child: str | None = None
 
 
-class SignOffClosure(_Data):
+class SignOffClosure(TriggerData):
     end_date: IsoDate = Field(description="the end date of involvement (EH-8.1)")
     managers_decision: str = Field(
         min_length=1, description="the closing Manager's Decision (EH-11.1)"
     )
 
 
-class Reason(_Data):
+class Reason(TriggerData):
     reason: str = Field(min_length=1)
 
 
@@ -1015,26 +1013,6 @@ def close(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
     return Outcome(data={"closure_reason": data["reason"]})
 
 
-def _t(
-    trigger: str,
-    source: str | tuple[str, ...],
-    dest: str | None,
-    roles: tuple[str, ...],
-    rule: str,
-    description: str,
-    **extra: Any,
-) -> Transition:
-    return Transition(
-        trigger=trigger,
-        source=(source,) if isinstance(source, str) else source,
-        dest=dest,
-        roles=frozenset(roles),
-        rule=rule,
-        description=description,
-        **extra,
-    )
-
-
 # -- timescales ------------------------------------------------------------------
 
 
@@ -1433,7 +1411,7 @@ def _back(
     source = extra.pop("source")
     guards = extra.pop("guards", ())
     return tuple(
-        _t(
+        transition(
             trigger,
             source,
             state,
@@ -1482,7 +1460,7 @@ PROCESS = Process(
     caseload_role=WORKER,
     transitions=(
         # -- contact and screening (EH-1, EH-2, EH-3) --
-        _t(
+        transition(
             "acknowledge",
             (*PRE_ALLOCATION, ALLOCATED),
             None,
@@ -1494,7 +1472,7 @@ PROCESS = Process(
             effect=acknowledge,
             effects=_mail("acknowledgement", REFERRER, "EH-1.2"),
         ),
-        _t(
+        transition(
             "screen",
             RECEIVED,
             AWAITING_MAAM,
@@ -1505,7 +1483,7 @@ PROCESS = Process(
             guards=(outcome_is("maam"),),
             effect=screen,
         ),
-        _t(
+        transition(
             "screen",
             RECEIVED,
             AWAITING_ALLOCATION,
@@ -1516,7 +1494,7 @@ PROCESS = Process(
             guards=(outcome_is("allocate"),),
             effect=screen,
         ),
-        _t(
+        transition(
             "screen",
             RECEIVED,
             CLOSED,
@@ -1527,7 +1505,7 @@ PROCESS = Process(
             guards=(outcome_is(*NOT_ALLOCATING), dart),
             effect=screen,
         ),
-        _t(
+        transition(
             "screen",
             RECEIVED,
             NOT_ALLOCATED,
@@ -1538,7 +1516,7 @@ PROCESS = Process(
             guards=(outcome_is(*NOT_ALLOCATING),),
             effect=screen,
         ),
-        _t(
+        transition(
             "send_screening_outcome",
             NOT_ALLOCATED,
             CLOSED,
@@ -1550,7 +1528,7 @@ PROCESS = Process(
             effect=send_screening_outcome,
             effects=_mail("screening_outcome", REFERRER, "EH-2.2"),
         ),
-        _t(
+        transition(
             "send_screening_outcome",
             (AWAITING_MAAM, AWAITING_ALLOCATION, ALLOCATED, CONTACTED),
             None,
@@ -1562,7 +1540,7 @@ PROCESS = Process(
             effect=send_screening_outcome,
             effects=_mail("screening_outcome", REFERRER, "EH-2.2"),
         ),
-        _t(
+        transition(
             "hold_maam",
             AWAITING_MAAM,
             AWAITING_ALLOCATION,
@@ -1573,7 +1551,7 @@ PROCESS = Process(
             guards=(outcome_is("allocate"),),
             effect=hold_maam,
         ),
-        _t(
+        transition(
             "hold_maam",
             AWAITING_MAAM,
             NOT_ALLOCATED,
@@ -1583,7 +1561,7 @@ PROCESS = Process(
             data_model=HoldMaam,
             effect=hold_maam,
         ),
-        _t(
+        transition(
             "send_maam_outcome",
             NOT_ALLOCATED,
             CLOSED,
@@ -1595,7 +1573,7 @@ PROCESS = Process(
             effect=send_maam_outcome,
             effects=_mail("maam_outcome", REFERRER, "EH-3.1"),
         ),
-        _t(
+        transition(
             "send_maam_outcome",
             (AWAITING_ALLOCATION, ALLOCATED, CONTACTED),
             None,
@@ -1607,7 +1585,7 @@ PROCESS = Process(
             effect=send_maam_outcome,
             effects=_mail("maam_outcome", REFERRER, "EH-3.1"),
         ),
-        _t(
+        transition(
             "record_pre_allocation_contact",
             AWAITING_ALLOCATION,
             None,
@@ -1617,7 +1595,7 @@ PROCESS = Process(
             data_model=PreAllocationContact,
             effect=pre_allocation_contact,
         ),
-        _t(
+        transition(
             "close",
             PRE_ALLOCATION,
             CLOSED,
@@ -1628,7 +1606,7 @@ PROCESS = Process(
             effect=close,
         ),
         # -- allocation (EH-2.3, EH-3.2, EH-6.1, EH-7.1, EH-11.3) --
-        _t(
+        transition(
             "allocate",
             (RECEIVED, AWAITING_ALLOCATION),
             IN_WRAPAROUND,
@@ -1639,7 +1617,7 @@ PROCESS = Process(
             guards=(is_wraparound_request, has_manager),
             effect=allocate,
         ),
-        _t(
+        transition(
             "allocate",
             (RECEIVED,),
             ALLOCATED,
@@ -1650,7 +1628,7 @@ PROCESS = Process(
             guards=(arrives_for_allocation, has_manager),
             effect=allocate,
         ),
-        _t(
+        transition(
             "allocate",
             (AWAITING_ALLOCATION,),
             ALLOCATED,
@@ -1661,7 +1639,7 @@ PROCESS = Process(
             guards=(stepped_down_at_screening, has_manager),
             effect=allocate,
         ),
-        _t(
+        transition(
             "allocate",
             (AWAITING_ALLOCATION,),
             ALLOCATED,
@@ -1672,7 +1650,7 @@ PROCESS = Process(
             guards=(has_manager,),
             effect=allocate,
         ),
-        _t(
+        transition(
             "reallocate",
             CASE_WORK,
             None,
@@ -1683,7 +1661,7 @@ PROCESS = Process(
             effect=reallocate,
         ),
         # -- assessment, plan and reviews (EH-4, EH-5, EH-9, EH-10) --
-        _t(
+        transition(
             "record_initial_contact",
             ALLOCATED,
             CONTACTED,
@@ -1693,7 +1671,7 @@ PROCESS = Process(
             data_model=InitialContact,
             effect=initial_contact,
         ),
-        _t(
+        transition(
             "record_initial_contact",
             IN_WRAPAROUND,
             None,
@@ -1703,7 +1681,7 @@ PROCESS = Process(
             data_model=InitialContact,
             effect=initial_contact,
         ),
-        _t(
+        transition(
             "record_first_visit",
             (ALLOCATED, CONTACTED),
             ASSESSING,
@@ -1714,7 +1692,7 @@ PROCESS = Process(
             guards=(child_seen_and_spoken_to,),
             effect=first_visit,
         ),
-        _t(
+        transition(
             "record_first_visit",
             IN_WRAPAROUND,
             None,
@@ -1725,7 +1703,7 @@ PROCESS = Process(
             guards=(child_seen_and_spoken_to,),
             effect=first_visit,
         ),
-        _t(
+        transition(
             "record_visit",
             CASE_WORK,
             None,
@@ -1735,7 +1713,7 @@ PROCESS = Process(
             data_model=Visit,
             effect=visit,
         ),
-        _t(
+        transition(
             "record_direct_work",
             CASE_WORK,
             None,
@@ -1745,7 +1723,7 @@ PROCESS = Process(
             data_model=DirectWork,
             effect=direct_work,
         ),
-        _t(
+        transition(
             "complete_assessment",
             ASSESSING,
             None,
@@ -1756,7 +1734,7 @@ PROCESS = Process(
             guards=(assessment_not_done,),
             effect=complete_assessment,
         ),
-        _t(
+        transition(
             "complete_plan",
             ASSESSING,
             PLAN_IN_PLACE,
@@ -1767,7 +1745,7 @@ PROCESS = Process(
             guards=(assessment_done_or_exempt,),
             effect=complete_plan,
         ),
-        _t(
+        transition(
             "record_review",
             PLAN_IN_PLACE,
             None,
@@ -1778,7 +1756,7 @@ PROCESS = Process(
             effect=review,
         ),
         # -- management oversight (EH-11) --
-        _t(
+        transition(
             "record_managers_decision",
             HELD,
             None,
@@ -1788,7 +1766,7 @@ PROCESS = Process(
             data_model=ManagersDecision,
             effect=managers_decision,
         ),
-        _t(
+        transition(
             "record_supervision",
             HELD,
             None,
@@ -1799,7 +1777,7 @@ PROCESS = Process(
             effect=supervision,
         ),
         # -- escalation and wraparound (EH-7) --
-        _t(
+        transition(
             "escalate_to_social_care",
             KEY_WORK,
             ESCALATED,
@@ -1810,7 +1788,7 @@ PROCESS = Process(
             effect=escalate,
             effects=_mail("escalated", MANAGER, ESCALATION),
         ),
-        _t(
+        transition(
             "record_social_care_decision",
             ESCALATED,
             AWAITING_WRAPAROUND,
@@ -1821,7 +1799,7 @@ PROCESS = Process(
             guards=(threshold(True, True),),
             effect=social_care_decision,
         ),
-        _t(
+        transition(
             "record_social_care_decision",
             ESCALATED,
             STEPPED_UP,
@@ -1844,7 +1822,7 @@ PROCESS = Process(
             guards=(threshold(False),),
             effect=social_care_decision,
         ),
-        _t(
+        transition(
             "allocate_wraparound",
             AWAITING_WRAPAROUND,
             IN_WRAPAROUND,
@@ -1855,7 +1833,7 @@ PROCESS = Process(
             effect=allocate_wraparound,
         ),
         # -- closure (EH-8, EH-9) --
-        _t(
+        transition(
             "request_closure",
             CLOSABLE,
             CLOSURE_REQUESTED,
@@ -1867,7 +1845,7 @@ PROCESS = Process(
             effect=request_closure,
             effects=_mail("closure_requested", MANAGER, "EH-8.1"),
         ),
-        _t(
+        transition(
             "sign_off_closure",
             CLOSURE_REQUESTED,
             CLOSED,

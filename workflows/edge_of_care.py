@@ -54,7 +54,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import Field, PlainSerializer, field_validator
 
 from workflows import signs_of_safety
 from workflows.contacts import Contact
@@ -69,7 +69,8 @@ from workflows.spec import (
     Outcome,
     Process,
     Timescale,
-    Transition,
+    TriggerData,
+    transition,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -82,11 +83,7 @@ Day = Annotated[date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 Score = Annotated[int, Field(ge=0, le=10, description="0 not at all, 10 fully achieved")]
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Allocate(_Data):
+class Allocate(TriggerData):
     officer: list[Contact] = Field(
         min_length=1, description="the Families Together Officer(s); the first named leads"
     )
@@ -102,7 +99,7 @@ class Allocate(_Data):
         return officers
 
 
-class ContactSocialWorker(_Data):
+class ContactSocialWorker(TriggerData):
     involvement_added: bool = Field(False, description="added to Involvements on Protocol")
     other_services: list[str] = Field(
         default_factory=list, description="other services open to the family, e.g. parenting"
@@ -110,12 +107,12 @@ class ContactSocialWorker(_Data):
     message: str | None = Field(None, description="anything to add to the email to the SW")
 
 
-class Objective(_Data):
+class Objective(TriggerData):
     objective: str = Field(min_length=1)
     sw_score: Score
 
 
-class PlanningMeeting(_Data):
+class PlanningMeeting(TriggerData):
     staff_present: list[str] = Field(min_length=1)
     objectives: list[Objective] = Field(min_length=1, description="'What needs to happen'")
     review_date: Day
@@ -139,12 +136,12 @@ class InitialVisit(SignsOfSafety):
     plan_uploaded: bool = False
 
 
-class Visit(_Data):
+class Visit(TriggerData):
     summary: str = Field(min_length=1)
     next_visit: Instant | None = None
 
 
-class Review(_Data):
+class Review(TriggerData):
     held: bool
     reason_not_held: str | None = None
     summary: str | None = None
@@ -155,7 +152,7 @@ class Review(_Data):
     paperwork_uploaded: bool = False
 
 
-class Close(_Data):
+class Close(TriggerData):
     support_completed: bool
     reason: str = Field(
         min_length=1, description="e.g. all objectives completed, or why they were not met"
@@ -450,26 +447,6 @@ def close(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
     )
 
 
-def _t(
-    trigger: str,
-    source: str | tuple[str, ...],
-    dest: str | None,
-    roles: tuple[str, ...],
-    rule: str,
-    description: str,
-    **extra: Any,
-) -> Transition:
-    return Transition(
-        trigger=trigger,
-        source=(source,) if isinstance(source, str) else source,
-        dest=dest,
-        roles=frozenset(roles),
-        rule=rule,
-        description=description,
-        **extra,
-    )
-
-
 def _review_set(case: CaseView) -> bool:
     return bool(case.data.get("review_due_from"))
 
@@ -489,7 +466,7 @@ PROCESS = Process(
         Message(template="edge_of_care/referral_received", to=MANAGER, cc=(BS,), rule="EOC-01"),
     ),
     transitions=(
-        _t(
+        transition(
             "allocate",
             "referred",
             "allocated",
@@ -503,7 +480,7 @@ PROCESS = Process(
                 Message(template="edge_of_care/tracker", to=BS, rule="EOC-02"),
             ),
         ),
-        _t(
+        transition(
             "reallocate",
             ("allocated", "awaiting_planning", "planned", "intervention"),
             None,
@@ -514,7 +491,7 @@ PROCESS = Process(
             effect=reallocate,
             effects=(Message(template="edge_of_care/allocated", to=OFFICER, rule="EOC-02"),),
         ),
-        _t(
+        transition(
             "contact_social_worker",
             "allocated",
             "awaiting_planning",
@@ -524,7 +501,7 @@ PROCESS = Process(
             data_model=ContactSocialWorker,
             effect=contact_social_worker,
         ),
-        _t(
+        transition(
             "hold_planning_meeting",
             "awaiting_planning",
             "planned",
@@ -535,7 +512,7 @@ PROCESS = Process(
             guards=(form_is_signed,),
             effect=hold_planning_meeting,
         ),
-        _t(
+        transition(
             "record_initial_visit",
             "planned",
             "intervention",
@@ -546,7 +523,7 @@ PROCESS = Process(
             guards=(every_objective_scored,),
             effect=record_initial_visit,
         ),
-        _t(
+        transition(
             "record_visit",
             "intervention",
             None,
@@ -556,7 +533,7 @@ PROCESS = Process(
             data_model=Visit,
             effect=record_visit,
         ),
-        _t(
+        transition(
             "record_review",
             ("planned", "intervention"),
             None,
@@ -567,7 +544,7 @@ PROCESS = Process(
             guards=(review_is_complete,),
             effect=record_review,
         ),
-        _t(
+        transition(
             "close",
             ANY_STATE,
             "closed",

@@ -56,7 +56,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from workflows.contacts import Contact
 from workflows.spec import (
@@ -69,7 +69,8 @@ from workflows.spec import (
     Outcome,
     Process,
     Timescale,
-    Transition,
+    TriggerData,
+    transition,
 )
 
 SW, TM, BS, THERAPIST = "social_worker", "team_manager", "business_support", "therapist"
@@ -77,26 +78,22 @@ IA_ONLY, FULL = "initial_assessment", "full_case"
 OPEN_STATES = ("awaiting_panel", "waiting_list", "initial_assessment", "planning", "in_therapy")
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PanelAccept(_Data):
+class PanelAccept(TriggerData):
     notes: str | None = Field(None, description="anything the panel asked for")
 
 
-class PanelDecline(_Data):
+class PanelDecline(TriggerData):
     reason: str = Field(min_length=1, description="why the panel did not accept the referral")
 
 
-class UpdateSocialWorker(_Data):
+class UpdateSocialWorker(TriggerData):
     update: str = Field(min_length=1, description="the update agreed at the team meeting")
     expected_timescale: str | None = Field(
         None, description="e.g. 'allocation expected in about 6 weeks'"
     )
 
 
-class Allocate(_Data):
+class Allocate(TriggerData):
     therapist: Contact
     kind: Literal["initial_assessment", "full_case"] = Field(
         description="initial_assessment only, or the full case (FTH-04)"
@@ -110,7 +107,7 @@ class Allocate(_Data):
         return therapist
 
 
-class InitialAssessment(_Data):
+class InitialAssessment(TriggerData):
     outcome: Literal["therapy_recommended", "therapy_not_recommended"]
     summary: str = Field(min_length=1, description="the outcome and feedback")
     family_feedback: str = Field(
@@ -118,7 +115,7 @@ class InitialAssessment(_Data):
     )
 
 
-class PlanningMeeting(_Data):
+class PlanningMeeting(TriggerData):
     goals: list[str] = Field(min_length=1, description="the goals agreed")
 
     @field_validator("goals")
@@ -130,19 +127,19 @@ class PlanningMeeting(_Data):
         return goals
 
 
-class Review(_Data):
+class Review(TriggerData):
     attendees: list[str] = Field(min_length=1, description="e.g. SW, family, young person")
     summary: str = Field(min_length=1)
 
 
-class AgreeClosure(_Data):
+class AgreeClosure(TriggerData):
     summary: str = Field(min_length=1, description="summary of the work and its outcome")
     agreed_with: list[str] = Field(min_length=1, description="who agreed the closure")
     recommendations: str | None = None
     family_summary: str | None = Field(None, description="how the family was given the summary")
 
 
-class Withdraw(_Data):
+class Withdraw(TriggerData):
     reason: str = Field(min_length=1)
 
 
@@ -286,26 +283,6 @@ def _full_allocation(case: CaseView) -> bool:
     return case.data.get("allocation_kind") == FULL
 
 
-def _t(
-    trigger: str,
-    source: str | tuple[str, ...],
-    dest: str | None,
-    roles: tuple[str, ...],
-    rule: str,
-    description: str,
-    **extra: Any,
-) -> Transition:
-    return Transition(
-        trigger=trigger,
-        source=(source,) if isinstance(source, str) else source,
-        dest=dest,
-        roles=frozenset(roles),
-        rule=rule,
-        description=description,
-        **extra,
-    )
-
-
 PROCESS = Process(
     name="family_therapy",
     code="FTH",
@@ -317,7 +294,7 @@ PROCESS = Process(
     contact_roles=(SW, TM, BS, THERAPIST, "parent", "child"),
     on_create=(Message(template="family_therapy/referral_received", to=SW, rule="FTH-01"),),
     transitions=(
-        _t(
+        transition(
             "panel_accept",
             "awaiting_panel",
             "waiting_list",
@@ -333,7 +310,7 @@ PROCESS = Process(
                 Message(template="family_therapy/panel_accepted_sw", to=SW, rule="FTH-02"),
             ),
         ),
-        _t(
+        transition(
             "panel_decline",
             "awaiting_panel",
             "declined",
@@ -346,7 +323,7 @@ PROCESS = Process(
                 Message(template="family_therapy/panel_declined", to=SW, cc=(TM,), rule="FTH-02"),
             ),
         ),
-        _t(
+        transition(
             "update_sw",
             ("waiting_list", "initial_assessment"),
             None,
@@ -358,7 +335,7 @@ PROCESS = Process(
             effect=update_sw,
             effects=(Message(template="family_therapy/waiting_list_update", to=SW, rule="FTH-03"),),
         ),
-        _t(
+        transition(
             "allocate",
             "waiting_list",
             "planning",
@@ -369,7 +346,7 @@ PROCESS = Process(
             guards=(full_case, assessed),
             effect=allocate,
         ),
-        _t(
+        transition(
             "allocate",
             "waiting_list",
             "initial_assessment",
@@ -380,7 +357,7 @@ PROCESS = Process(
             guards=(not_assessed,),
             effect=allocate,
         ),
-        _t(
+        transition(
             "record_initial_assessment",
             "initial_assessment",
             "closed",
@@ -391,7 +368,7 @@ PROCESS = Process(
             guards=(not_recommended,),
             effect=record_assessment,
         ),
-        _t(
+        transition(
             "record_initial_assessment",
             "initial_assessment",
             "planning",
@@ -402,7 +379,7 @@ PROCESS = Process(
             guards=(allocated_full,),
             effect=record_assessment,
         ),
-        _t(
+        transition(
             "record_initial_assessment",
             "initial_assessment",
             "waiting_list",
@@ -413,7 +390,7 @@ PROCESS = Process(
             data_model=InitialAssessment,
             effect=record_assessment,
         ),
-        _t(
+        transition(
             "hold_planning_meeting",
             "planning",
             "in_therapy",
@@ -423,7 +400,7 @@ PROCESS = Process(
             data_model=PlanningMeeting,
             effect=planning_meeting,
         ),
-        _t(
+        transition(
             "record_review",
             "in_therapy",
             None,
@@ -433,7 +410,7 @@ PROCESS = Process(
             data_model=Review,
             effect=record_review,
         ),
-        _t(
+        transition(
             "agree_closure",
             ("planning", "in_therapy"),
             "closed",
@@ -447,7 +424,7 @@ PROCESS = Process(
                 Message(template="family_therapy/closed_bs", to=BS, cc=(TM,), rule="FTH-08"),
             ),
         ),
-        _t(
+        transition(
             "withdraw",
             ANY_STATE,
             "closed",

@@ -65,7 +65,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import Field, PlainSerializer, field_validator
 
 from workflows.contacts import Contact
 from workflows.spec import (
@@ -77,7 +77,8 @@ from workflows.spec import (
     Outcome,
     Process,
     Timescale,
-    Transition,
+    TriggerData,
+    transition,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -94,17 +95,13 @@ OPEN_STATES = ("enquiry", "referred", "planned", "in_sessions", "closing")
 Day = Annotated[date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def _with_email(person: Contact, why: str) -> Contact:
     if not person.email:
         raise ValueError(f"needs an email address ({why})")
     return person
 
 
-class Refer(_Data):
+class Refer(TriggerData):
     family_time_worker: Contact = Field(description="the Family Time Officer")
     carer: Contact
     children: list[str] = Field(min_length=1, description="the children's names")
@@ -124,7 +121,7 @@ class Refer(_Data):
         return _with_email(carer, "for the brochure, FT-03")
 
 
-class Reallocate(_Data):
+class Reallocate(TriggerData):
     family_time_worker: Contact
 
     @field_validator("family_time_worker")
@@ -133,11 +130,11 @@ class Reallocate(_Data):
         return _with_email(worker, "for reminders")
 
 
-class ChildrensViews(_Data):
+class ChildrensViews(TriggerData):
     views: str = Field(min_length=1, description="the brochure's children's views section")
 
 
-class PlanningMeeting(_Data):
+class PlanningMeeting(TriggerData):
     parents_met: bool = Field(description="introduction held with the parent(s) too")
     agreement_signed: bool = Field(description="ground rules / family time agreement booklet")
     tour_done: bool = Field(description="tour incl. health and safety and fire escapes")
@@ -148,11 +145,11 @@ class PlanningMeeting(_Data):
     childrens_views: str | None = Field(None, description="if not received before")
 
 
-class VenueVisit(_Data):
+class VenueVisit(TriggerData):
     notes: str | None = None
 
 
-class AddSessions(_Data):
+class AddSessions(TriggerData):
     venue: str = Field(min_length=1)
     sessions: list[Instant] = Field(min_length=1, description="session start times")
     venue_visit_on: Day | None = Field(None, description="the children's venue visit, booked")
@@ -166,23 +163,23 @@ class AddSessions(_Data):
         return sorted(sessions)
 
 
-class RecordSession(_Data):
+class RecordSession(TriggerData):
     session: Instant
     took_place: bool
     note: str = Field(min_length=1, description="the session's case note")
 
 
-class InviteToReview(_Data):
+class InviteToReview(TriggerData):
     meeting: str = Field("CIOC review", min_length=1)
     meeting_at: Instant
     attending: bool
 
 
-class ReviewReport(_Data):
+class ReviewReport(TriggerData):
     report: str = Field(min_length=1)
 
 
-class UpdateArrangements(_Data):
+class UpdateArrangements(TriggerData):
     changes: str = Field(min_length=1, description="what changed in the arrangements form")
     sessions: list[Instant] | None = Field(None, description="the updated schedule, if any")
 
@@ -194,7 +191,7 @@ class UpdateArrangements(_Data):
         return sorted(sessions) if sessions is not None else None
 
 
-class Close(_Data):
+class Close(TriggerData):
     reason: str = Field(min_length=1)
     arrangements_form_updated: bool = False
 
@@ -510,26 +507,6 @@ def close(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
     )
 
 
-def _t(
-    trigger: str,
-    source: str | tuple[str, ...],
-    dest: str | None,
-    roles: tuple[str, ...],
-    rule: str,
-    description: str,
-    **extra: Any,
-) -> Transition:
-    return Transition(
-        trigger=trigger,
-        source=(source,) if isinstance(source, str) else source,
-        dest=dest,
-        roles=frozenset(roles),
-        rule=rule,
-        description=description,
-        **extra,
-    )
-
-
 # `close` moves the case to `closing`, which is not final, so every timescale also
 # "starts" on `close` and does not apply there: starting it cancels the open one.
 CLOSING = "closing"
@@ -579,7 +556,7 @@ PROCESS = Process(
     contact_roles=(SW, MANAGER, BS, WORKER, CARER, "parent", "iro"),
     tracks_breaches=True,  # FT-08: a schedule change does not chase a missing note twice
     transitions=(
-        _t(
+        transition(
             "refer",
             "enquiry",
             "referred",
@@ -594,7 +571,7 @@ PROCESS = Process(
                 Message(template="family_time/brochure_carer", to=CARER, rule="FT-03"),
             ),
         ),
-        _t(
+        transition(
             "reallocate",
             OPEN_AFTER_REFERRAL,
             None,
@@ -607,7 +584,7 @@ PROCESS = Process(
                 Message(template="family_time/referral", to=WORKER, cc=(MANAGER,), rule="FT-02"),
             ),
         ),
-        _t(
+        transition(
             "record_childrens_views",
             ("referred", "planned"),
             None,
@@ -617,7 +594,7 @@ PROCESS = Process(
             data_model=ChildrensViews,
             effect=record_views,
         ),
-        _t(
+        transition(
             "hold_planning_meeting",
             "referred",
             "planned",
@@ -628,7 +605,7 @@ PROCESS = Process(
             guards=(views_in_hand,),
             effect=hold_planning_meeting,
         ),
-        _t(
+        transition(
             "record_venue_visit",
             OPEN_AFTER_REFERRAL,
             None,
@@ -638,7 +615,7 @@ PROCESS = Process(
             data_model=VenueVisit,
             effect=record_venue_visit,
         ),
-        _t(
+        transition(
             "add_sessions",
             "planned",
             "in_sessions",
@@ -649,7 +626,7 @@ PROCESS = Process(
             guards=(venue_visit_first,),
             effect=add_sessions,
         ),
-        _t(
+        transition(
             "record_session",
             "in_sessions",
             None,
@@ -660,7 +637,7 @@ PROCESS = Process(
             guards=(next_session_in_order,),
             effect=record_session,
         ),
-        _t(
+        transition(
             "invite_to_review",
             ("planned", "in_sessions"),
             None,
@@ -670,7 +647,7 @@ PROCESS = Process(
             data_model=InviteToReview,
             effect=invite_to_review,
         ),
-        _t(
+        transition(
             "send_review_report",
             ("planned", "in_sessions"),
             None,
@@ -680,7 +657,7 @@ PROCESS = Process(
             data_model=ReviewReport,
             effect=send_review_report,
         ),
-        _t(
+        transition(
             "update_arrangements",
             "in_sessions",
             None,
@@ -690,7 +667,7 @@ PROCESS = Process(
             data_model=UpdateArrangements,
             effect=update_arrangements,
         ),
-        _t(
+        transition(
             "close",
             ("enquiry", *OPEN_AFTER_REFERRAL),
             "closing",
@@ -701,7 +678,7 @@ PROCESS = Process(
             guards=(arrangements_updated,),
             effect=close,
         ),
-        _t(
+        transition(
             "confirm_closed",
             "closing",
             "closed",

@@ -52,7 +52,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
 from workflows.contacts import Contact
 from workflows.spec import (
@@ -67,7 +67,8 @@ from workflows.spec import (
     Outcome,
     Process,
     Timescale,
-    Transition,
+    TriggerData,
+    transition,
 )
 
 SW, MANAGER, IRO, PARENT = "social_worker", "manager", "iro", "parent"
@@ -88,11 +89,7 @@ def _iso_date(value: str) -> str:
 IsoDate = Annotated[str, AfterValidator(_iso_date)]
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RecordVisit(_Data):
+class RecordVisit(TriggerData):
     """VIS-09: the seven headings, and VIS-06: how the child was seen."""
 
     purpose: str = Field(min_length=1, description="areas to be discussed during the visit")
@@ -111,7 +108,7 @@ class RecordVisit(_Data):
     announced: bool = Field(True, description="false for an unannounced visit (VIS-04)")
 
 
-class RecordMissedVisit(_Data):
+class RecordMissedVisit(TriggerData):
     """VIS-08/VIS-09: a scheduled visit that did not go ahead, recorded all the same."""
 
     scheduled_for: Instant
@@ -121,30 +118,30 @@ class RecordMissedVisit(_Data):
     actions: str = Field(min_length=1)
 
 
-class PostponeVisit(_Data):
+class PostponeVisit(TriggerData):
     scheduled_for: Instant
     reason: str = Field(min_length=1)
     rescheduled_for: Instant
 
 
-class SetVisitFrequency(_Data):
+class SetVisitFrequency(TriggerData):
     every_days: int | None = Field(None, ge=1, description="empty: back to the plan's standard")
     agreed_by: str = Field(min_length=1, description="e.g. core group on 12 January")
     reason: str = Field(min_length=1)
 
 
-class ChangePlan(_Data):
+class ChangePlan(TriggerData):
     plan_type: Literal["child_in_need", "child_protection"]
     reason: str = Field(min_length=1)
     iro: Contact | None = None
 
 
-class AddSibling(_Data):
+class AddSibling(TriggerData):
     reference: str = Field(pattern=SIBLING_REFERENCE, description="the sibling's case, VIS-...")
     name: str = Field(min_length=1)
 
 
-class Close(_Data):
+class Close(TriggerData):
     reason: str = Field(min_length=1)
 
 
@@ -357,26 +354,6 @@ def close(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
     return Outcome(data={"closure_reason": data["reason"]})
 
 
-def _t(
-    trigger: str,
-    source: str | tuple[str, ...],
-    dest: str | None,
-    roles: tuple[str, ...],
-    rule: str,
-    description: str,
-    **extra: Any,
-) -> Transition:
-    return Transition(
-        trigger=trigger,
-        source=(source,) if isinstance(source, str) else source,
-        dest=dest,
-        roles=frozenset(roles),
-        rule=rule,
-        description=description,
-        **extra,
-    )
-
-
 def _escalate(template: str, rule: str) -> tuple[Effect, ...]:
     """The manager and the relevant IRO, once, when a clock runs out (VIS-08)."""
     return (Message(template=f"home_visits/{template}", to=MANAGER, cc=(IRO,), rule=rule),)
@@ -400,7 +377,7 @@ PROCESS = Process(
     contact_roles=(SW, MANAGER, IRO, PARENT, "carer", "health_visitor"),
     on_create=(Message(template="home_visits/case_opened", to=SW, cc=(MANAGER,), rule="VIS-01"),),
     transitions=(
-        _t(
+        transition(
             "record_visit",
             "awaiting_initial_visit",
             "visiting",
@@ -411,7 +388,7 @@ PROCESS = Process(
             guards=(says_how_child_was_seen,),
             effect=record_visit,
         ),
-        _t(
+        transition(
             "record_visit",
             "visiting",
             None,
@@ -422,7 +399,7 @@ PROCESS = Process(
             guards=(says_how_child_was_seen,),
             effect=record_visit,
         ),
-        _t(
+        transition(
             "unannounced_visit",
             OPEN_STATES,
             None,
@@ -430,7 +407,7 @@ PROCESS = Process(
             "VIS-04",
             "The visit was unannounced: the 3-month clock restarts",
         ),
-        _t(
+        transition(
             "record_missed_visit",
             OPEN_STATES,
             None,
@@ -440,7 +417,7 @@ PROCESS = Process(
             data_model=RecordMissedVisit,
             effect=record_missed_visit,
         ),
-        _t(
+        transition(
             "postpone_visit",
             OPEN_STATES,
             None,
@@ -451,7 +428,7 @@ PROCESS = Process(
             guards=(rescheduled_later,),
             effect=postpone_visit,
         ),
-        _t(
+        transition(
             "set_visit_frequency",
             OPEN_STATES,
             None,
@@ -462,7 +439,7 @@ PROCESS = Process(
             guards=(only_more_often,),
             effect=set_visit_frequency,
         ),
-        _t(
+        transition(
             "change_plan",
             OPEN_STATES,
             None,
@@ -473,7 +450,7 @@ PROCESS = Process(
             guards=(different_plan,),
             effect=change_plan,
         ),
-        _t(
+        transition(
             "add_sibling",
             OPEN_STATES,
             None,
@@ -484,7 +461,7 @@ PROCESS = Process(
             guards=(new_sibling,),
             effect=add_sibling,
         ),
-        _t(
+        transition(
             "close",
             ANY_STATE,
             "closed",

@@ -52,7 +52,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from workflows.contacts import Contact
 from workflows.spec import (
@@ -65,7 +65,8 @@ from workflows.spec import (
     Outcome,
     Process,
     Timescale,
-    Transition,
+    TriggerData,
+    transition,
 )
 
 WORKER, MANAGER, SW, LEAD = "identifying_worker", "manager", "social_worker", "group_lead"
@@ -81,11 +82,7 @@ LINKED_CONTACTS = {SW: SW, "parent": "parent", TM: TM, BS: BS, WORKER: WORKER}
 LINKED_DATA = ("group", "identified_by_team", "need", "referral_form")
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ParentConsents(_Data):
+class ParentConsents(TriggerData):
     manager: Contact | None = Field(None, description="the identifying worker's manager")
     group_lead: Contact | None = Field(
         None,
@@ -93,11 +90,11 @@ class ParentConsents(_Data):
     )
 
 
-class Reason(_Data):
+class Reason(TriggerData):
     reason: str = Field(min_length=1)
 
 
-class EndReferral(_Data):
+class EndReferral(TriggerData):
     reason: str = Field(min_length=1)
     ended_by: Literal["parent", "social_worker", "identifying_worker"] = Field(
         description="who ended it: the parent withdrew consent, the SW no longer agrees, or "
@@ -105,15 +102,15 @@ class EndReferral(_Data):
     )
 
 
-class Liaison(_Data):
+class Liaison(TriggerData):
     outcome: str = Field(min_length=1, description="what was agreed with the group's lead")
 
 
-class SocialWorkerAgrees(_Data):
+class SocialWorkerAgrees(TriggerData):
     comments: str | None = None
 
 
-class Refer(_Data):
+class Refer(TriggerData):
     referral_form: str = Field(
         min_length=1,
         description="the referral form your service "
@@ -246,26 +243,6 @@ def ended_by(who: str | None) -> EffectFn:
     return end
 
 
-def _t(
-    trigger: str,
-    source: str | tuple[str, ...],
-    dest: str | None,
-    roles: tuple[str, ...],
-    rule: str,
-    description: str,
-    **extra: Any,
-) -> Transition:
-    return Transition(
-        trigger=trigger,
-        source=(source,) if isinstance(source, str) else source,
-        dest=dest,
-        roles=frozenset(roles),
-        rule=rule,
-        description=description,
-        **extra,
-    )
-
-
 SW_DISCUSSION = Message(
     template="internal_referral/sw_discussion", to=SW, cc=(WORKER,), rule="IR-04"
 )
@@ -286,7 +263,7 @@ PROCESS = Process(
     final_states=frozenset({"referred", "ended"}),
     contact_roles=(WORKER, MANAGER, SW, "parent", LEAD, TM, BS),
     transitions=(
-        _t(
+        transition(
             "parent_consents",
             "identified",
             "awaiting_sw_agreement",
@@ -298,7 +275,7 @@ PROCESS = Process(
             effect=consent,
             effects=(SW_DISCUSSION,),
         ),
-        _t(
+        transition(
             "parent_consents",
             "identified",
             "awaiting_liaison",
@@ -317,7 +294,7 @@ PROCESS = Process(
                 ),
             ),
         ),
-        _t(
+        transition(
             "parent_declines",
             "identified",
             "ended",
@@ -328,7 +305,7 @@ PROCESS = Process(
             guards=(well_identified,),
             effect=ended_by("parent"),
         ),
-        _t(
+        transition(
             "record_liaison",
             "awaiting_liaison",
             "awaiting_sw_agreement",
@@ -339,7 +316,7 @@ PROCESS = Process(
             effect=liaison,
             effects=(SW_DISCUSSION,),
         ),
-        _t(
+        transition(
             "sw_agrees",
             "awaiting_sw_agreement",
             "agreed",
@@ -349,7 +326,7 @@ PROCESS = Process(
             data_model=SocialWorkerAgrees,
             effect=sw_agrees,
         ),
-        _t(
+        transition(
             "sw_declines",
             "awaiting_sw_agreement",
             "ended",
@@ -359,7 +336,7 @@ PROCESS = Process(
             data_model=Reason,
             effect=ended_by("social_worker"),
         ),
-        _t(
+        transition(
             "refer",
             "agreed",
             "referred",
@@ -382,7 +359,7 @@ PROCESS = Process(
                 INVITATION,
             ),
         ),
-        _t(
+        transition(
             "refer",
             "agreed",
             "referred",
@@ -395,7 +372,7 @@ PROCESS = Process(
             effect=refer,
             effects=(TO_FAMILIES_TOGETHER, INVITATION),
         ),
-        _t(
+        transition(
             "end",
             ANY_STATE,
             "ended",

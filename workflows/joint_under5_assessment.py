@@ -55,7 +55,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
 from workflows import signs_of_safety
 from workflows.contacts import Contact
@@ -72,7 +72,8 @@ from workflows.spec import (
     Note,
     Outcome,
     Process,
-    Transition,
+    TriggerData,
+    transition,
 )
 
 SW, TM, HV, MIDWIFE = "social_worker", "team_manager", "health_visitor", "midwife"
@@ -109,26 +110,22 @@ def _iso_date(value: str) -> str:
 IsoDate = Annotated[str, AfterValidator(_iso_date)]
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ChildDetails(_Data):
+class ChildDetails(TriggerData):
     child_name: str | None = Field(None, min_length=1)
     date_of_birth: IsoDate | None = Field(None, description="YYYY-MM-DD; records a birth too")
     expected_due_date: IsoDate | None = Field(None, description="YYYY-MM-DD, pre-birth")
 
 
-class EmergencyAction(_Data):
+class EmergencyAction(TriggerData):
     reason: str = Field(min_length=1, description="e.g. joint investigation with police")
     police: Contact | None = None
 
 
-class SafeguardingConcluded(_Data):
+class SafeguardingConcluded(TriggerData):
     summary: str = Field(min_length=1, description="what the immediate safeguarding work found")
 
 
-class ContactHealth(_Data):
+class ContactHealth(TriggerData):
     health_visitor: Contact | None = None
     midwife: Contact | None = None
     health_team_leader: Contact | None = None
@@ -140,7 +137,7 @@ class ContactHealth(_Data):
     records_reviewed: bool = Field(description="CareFirst and the chronology reviewed")
 
 
-class PlanVisit(_Data):
+class PlanVisit(TriggerData):
     visit_at: Instant
     family_confirmed: bool = Field(description="the SW confirmed the time with the family")
     pre_meet_held: bool
@@ -155,7 +152,7 @@ class PlanVisit(_Data):
     )
 
 
-class JointVisit(_Data):
+class JointVisit(TriggerData):
     purpose_explained: bool
     consent_obtained: bool
     genogram_completed: bool
@@ -165,13 +162,13 @@ class JointVisit(_Data):
     follow_ups: str | None = Field(None, description="further visits, older children alone")
 
 
-class AgreedAction(_Data):
+class AgreedAction(TriggerData):
     action: str = Field(min_length=1)
     who: Literal["social_worker", "health_visitor", "midwife", "both"]
     by: IsoDate | None = None
 
 
-class Debrief(_Data):
+class Debrief(TriggerData):
     analysis: str = Field(min_length=1, description="initial analysis of the family's situation")
     actions: list[AgreedAction] = Field(min_length=1)
     information_sharing: str = Field(min_length=1, description="how further information is shared")
@@ -179,40 +176,40 @@ class Debrief(_Data):
     graded_care_profile_by: Literal["social_worker", "health_visitor", "midwife"] | None = None
 
 
-class StrategyMeeting(_Data):
+class StrategyMeeting(TriggerData):
     reason: str = Field(min_length=1)
 
 
-class ChildProtectionPlan(_Data):
+class ChildProtectionPlan(TriggerData):
     conference_at: Instant
     iro: Contact
 
 
-class ChildInNeedPlan(_Data):
+class ChildInNeedPlan(TriggerData):
     meeting_at: Instant
     iro: Contact | None = None
 
 
-class StepDown(_Data):
+class StepDown(TriggerData):
     family_consent: bool = Field(description="the family agree to the health professional leading")
     meeting_at: Instant | None = None
 
 
-class NoFurtherAction(_Data):
+class NoFurtherAction(TriggerData):
     family_informed: bool
     assessment_shared_with_family: bool
     shared_jointly_with_health: bool
     professionals_informed: bool
 
 
-class RaiseDisagreement(_Data):
+class RaiseDisagreement(TriggerData):
     about: str = Field(min_length=1, description="e.g. the type of plan the child needs")
     social_work_view: str = Field(min_length=1)
     health_view: str = Field(min_length=1)
     health_team_leader: Contact | None = None
 
 
-class ResolveDisagreement(_Data):
+class ResolveDisagreement(TriggerData):
     resolution: str = Field(min_length=1)
     resolved_by: str = Field(min_length=1, description="the team leaders/managers who met")
     disagreement_policy_followed: bool = Field(
@@ -220,7 +217,7 @@ class ResolveDisagreement(_Data):
     )
 
 
-class Close(_Data):
+class Close(TriggerData):
     reason: str = Field(min_length=1)
 
 
@@ -602,26 +599,6 @@ def close(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
     return Outcome(data={"outcome": "closed", "closure_reason": data["reason"]})
 
 
-def _t(
-    trigger: str,
-    source: str | tuple[str, ...],
-    dest: str | None,
-    roles: tuple[str, ...],
-    rule: str,
-    description: str,
-    **extra: Any,
-) -> Transition:
-    return Transition(
-        trigger=trigger,
-        source=(source,) if isinstance(source, str) else source,
-        dest=dest,
-        roles=frozenset(roles),
-        rule=rule,
-        description=description,
-        **extra,
-    )
-
-
 DECIDING = ("outcome_pending", "strategy_meeting")
 WORKERS = (SW, TM)
 JOINT = (SW, TM, HV, MIDWIFE)
@@ -642,7 +619,7 @@ PROCESS = Process(
         ),
     ),
     transitions=(
-        _t(
+        transition(
             "update_child_details",
             ANY_STATE,
             None,
@@ -652,7 +629,7 @@ PROCESS = Process(
             data_model=ChildDetails,
             effect=update_child_details,
         ),
-        _t(
+        transition(
             "emergency_action",
             "referral_received",
             "safeguarding",
@@ -663,7 +640,7 @@ PROCESS = Process(
             guards=(child_in_scope,),
             effect=emergency_action,
         ),
-        _t(
+        transition(
             "contact_health",
             "safeguarding",
             None,
@@ -672,7 +649,7 @@ PROCESS = Process(
             "Refused: health is not involved until safeguarding is concluded",
             guards=(health_held,),
         ),
-        _t(
+        transition(
             "safeguarding_concluded",
             "safeguarding",
             "referral_received",
@@ -682,7 +659,7 @@ PROCESS = Process(
             data_model=SafeguardingConcluded,
             effect=safeguarding_concluded,
         ),
-        _t(
+        transition(
             "contact_health",
             "referral_received",
             "arranging_visit",
@@ -693,7 +670,7 @@ PROCESS = Process(
             guards=(child_in_scope, right_health_professional),
             effect=contact_health,
         ),
-        _t(
+        transition(
             "plan_visit",
             ("arranging_visit", "visit_planned"),
             "visit_planned",
@@ -704,7 +681,7 @@ PROCESS = Process(
             guards=(pre_meet_reason,),
             effect=plan_visit,
         ),
-        _t(
+        transition(
             "record_joint_visit",
             "visit_planned",
             "debrief_due",
@@ -715,7 +692,7 @@ PROCESS = Process(
             guards=(immediate_action_given,),
             effect=record_joint_visit,
         ),
-        _t(
+        transition(
             "record_signs_of_safety",
             ANY_STATE,
             None,
@@ -725,7 +702,7 @@ PROCESS = Process(
             data_model=SignsOfSafety,
             effect=signs_of_safety.record,
         ),
-        _t(
+        transition(
             "record_debrief",
             "debrief_due",
             "outcome_pending",
@@ -736,7 +713,7 @@ PROCESS = Process(
             guards=(graded_care_profile_agreed, actions_name_the_practitioners),
             effect=record_debrief,
         ),
-        _t(
+        transition(
             "refer_to_strategy_meeting",
             "outcome_pending",
             "strategy_meeting",
@@ -746,7 +723,7 @@ PROCESS = Process(
             data_model=StrategyMeeting,
             effect=strategy_meeting,
         ),
-        _t(
+        transition(
             "child_protection_plan",
             "strategy_meeting",
             "child_protection_plan",
@@ -756,7 +733,7 @@ PROCESS = Process(
             data_model=ChildProtectionPlan,
             effect=_plan("child_protection", "the initial child protection conference"),
         ),
-        _t(
+        transition(
             "child_in_need_plan",
             DECIDING,
             "child_in_need_plan",
@@ -766,7 +743,7 @@ PROCESS = Process(
             data_model=ChildInNeedPlan,
             effect=_plan("child_in_need", "the Child in Need meeting"),
         ),
-        _t(
+        transition(
             "step_down",
             DECIDING,
             "stepped_down",
@@ -777,7 +754,7 @@ PROCESS = Process(
             guards=(family_consents,),
             effect=step_down,
         ),
-        _t(
+        transition(
             "no_further_action",
             DECIDING,
             "no_further_action",
@@ -788,7 +765,7 @@ PROCESS = Process(
             guards=(family_told_nfa,),
             effect=no_further_action,
         ),
-        _t(
+        transition(
             "raise_disagreement",
             DECIDING,
             "disagreement",
@@ -799,7 +776,7 @@ PROCESS = Process(
             guards=(health_team_leader_known,),
             effect=raise_disagreement,
         ),
-        _t(
+        transition(
             "resolve_disagreement",
             "disagreement",
             "outcome_pending",
@@ -810,7 +787,7 @@ PROCESS = Process(
             guards=(_came_from("outcome_pending"),),
             effect=resolve_disagreement,
         ),
-        _t(
+        transition(
             "resolve_disagreement",
             "disagreement",
             "strategy_meeting",
@@ -821,7 +798,7 @@ PROCESS = Process(
             guards=(_came_from("strategy_meeting"),),
             effect=resolve_disagreement,
         ),
-        _t(
+        transition(
             "close",
             ANY_STATE,
             "closed",

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from workflows.contacts import Contact
 from workflows.spec import (
@@ -29,7 +29,8 @@ from workflows.spec import (
     Outcome,
     Process,
     Timescale,
-    Transition,
+    TriggerData,
+    transition,
 )
 
 TM, BS, SW, WORKER = "team_manager", "business_support", "social_worker", "worker"
@@ -45,20 +46,16 @@ OPEN_STATES = (
 MISSES_BEFORE_CLOSURE = 3
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RequestConfirmation(_Data):
+class RequestConfirmation(TriggerData):
     programme: str | None = Field(None, description="course dates and times")
     venue: str | None = None
 
 
-class ChooseSessions(_Data):
+class ChooseSessions(TriggerData):
     sessions: list[int] = Field(min_length=1, description="the session numbers needed")
 
 
-class AllocateWorker(_Data):
+class AllocateWorker(TriggerData):
     worker: Contact
 
     @field_validator("worker")
@@ -69,7 +66,7 @@ class AllocateWorker(_Data):
         return worker
 
 
-class Register(_Data):
+class Register(TriggerData):
     venue: str = Field(min_length=1)
     sessions: list[Instant] = Field(min_length=1, description="session start times")
 
@@ -81,13 +78,13 @@ class Register(_Data):
         return sorted(sessions)
 
 
-class RecordSession(_Data):
+class RecordSession(TriggerData):
     session: Instant
     attended: bool
     reason: str | None = None
 
 
-class Close(_Data):
+class Close(TriggerData):
     reason: str = Field(min_length=1)
     objectives_met: bool | None = None
 
@@ -173,26 +170,6 @@ def close(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
     )
 
 
-def _t(
-    trigger: str,
-    source: str | tuple[str, ...],
-    dest: str | None,
-    roles: tuple[str, ...],
-    rule: str,
-    description: str,
-    **extra: Any,
-) -> Transition:
-    return Transition(
-        trigger=trigger,
-        source=(source,) if isinstance(source, str) else source,
-        dest=dest,
-        roles=frozenset(roles),
-        rule=rule,
-        description=description,
-        **extra,
-    )
-
-
 PROCESS = Process(
     name="parenting",
     code="PAR",
@@ -204,7 +181,7 @@ PROCESS = Process(
     contact_roles=(SW, TM, BS, WORKER, "parent"),
     on_create=(Message(template="parenting/referral_received", to=TM, cc=(BS,), rule="PAR-01"),),
     transitions=(
-        _t(
+        transition(
             "request_confirmation",
             "referred",
             "awaiting_confirmation",
@@ -214,7 +191,7 @@ PROCESS = Process(
             data_model=RequestConfirmation,
             effects=(Message(template="parenting/confirmation_request", to=SW, rule="PAR-02"),),
         ),
-        _t(
+        transition(
             "confirm_attendance",
             "awaiting_confirmation",
             "awaiting_session_choice",
@@ -223,7 +200,7 @@ PROCESS = Process(
             "SW confirms; course content sent so sessions can be chosen",
             effects=(Message(template="parenting/course_content", to=SW, rule="PAR-03"),),
         ),
-        _t(
+        transition(
             "choose_sessions",
             "awaiting_session_choice",
             "awaiting_allocation",
@@ -232,7 +209,7 @@ PROCESS = Process(
             "SW chooses the sessions needed",
             data_model=ChooseSessions,
         ),
-        _t(
+        transition(
             "allocate_worker",
             "awaiting_allocation",
             "planning",
@@ -242,7 +219,7 @@ PROCESS = Process(
             data_model=AllocateWorker,
             effects=(Message(template="parenting/worker_allocated", to=WORKER, rule="PAR-05"),),
         ),
-        _t(
+        transition(
             "hold_planning_meeting",
             "planning",
             "planned",
@@ -250,7 +227,7 @@ PROCESS = Process(
             "PAR-08",
             "Planning meeting held with updates from the SW",
         ),
-        _t(
+        transition(
             "register",
             "planned",
             "attending",
@@ -261,7 +238,7 @@ PROCESS = Process(
             effect=register,
             effects=(Message(template="parenting/session_schedule", to=SW, rule="PAR-10"),),
         ),
-        _t(
+        transition(
             "record_session",
             "attending",
             "closed",
@@ -272,7 +249,7 @@ PROCESS = Process(
             guards=(session_is_registered, is_final_miss),
             effect=record_session,
         ),
-        _t(
+        transition(
             "record_session",
             "attending",
             None,
@@ -283,7 +260,7 @@ PROCESS = Process(
             guards=(session_is_registered,),
             effect=record_session,
         ),
-        _t(
+        transition(
             "complete",
             "attending",
             "completed",
@@ -292,7 +269,7 @@ PROCESS = Process(
             "Course completed: certificate and closure form",
             effects=(Message(template="parenting/completed", to=BS, cc=(TM,), rule="PAR-19"),),
         ),
-        _t(
+        transition(
             "close",
             ANY_STATE,
             "closed",

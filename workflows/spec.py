@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 def _instant(value: datetime) -> datetime:
@@ -249,3 +249,30 @@ class Process:
                 for t in self.timescales
             ),
         )
+
+
+class TriggerData(BaseModel):
+    """Base of every trigger's data model: unknown fields are refused by name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def transition(
+    trigger: str,
+    source: str | tuple[str, ...],
+    dest: str | None,
+    roles: tuple[str, ...],
+    rule: str,
+    description: str,
+    **extra: Any,
+) -> Transition:
+    """A Transition written the short way round, as the definitions list them."""
+    return Transition(
+        trigger=trigger,
+        source=(source,) if isinstance(source, str) else source,
+        dest=dest,
+        roles=frozenset(roles),
+        rule=rule,
+        description=description,
+        **extra,
+    )

@@ -73,8 +73,6 @@ from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
@@ -93,7 +91,8 @@ from workflows.spec import (
     Outcome,
     Process,
     Timescale,
-    Transition,
+    TriggerData,
+    transition,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -125,11 +124,7 @@ AssessmentOutcome = Literal[
 ]
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Overrun(_Data):
+class _Overrun(TriggerData):
     """SA-03: why the assessment ran over its timescale (needed only once it has)."""
 
     over_timescale_reason: OverReason | None = Field(
@@ -151,7 +146,7 @@ def _needs_email(person: Contact | None) -> Contact | None:
     return person
 
 
-class _Lead(_Data):
+class _Lead(TriggerData):
     """SA-02: who leads the assessment and who supervises them."""
 
     lead_practitioner: Contact
@@ -176,7 +171,7 @@ class Reallocate(_Lead):
     reason: str = Field(min_length=1)
 
 
-class PlanningDiscussion(_Data):
+class PlanningDiscussion(TriggerData):
     reason_for_referral: str = Field(min_length=1)
     known_needs: str = Field(min_length=1, description="any particular needs of the family")
     danger_statement: str | None = Field(
@@ -195,12 +190,12 @@ class ReviewDiscussion(SignsOfSafety):
     interim_safety: str | None = None
 
 
-class NetworkMeeting(_Data):
+class NetworkMeeting(TriggerData):
     attendees: list[str] = Field(min_length=1, description="family members and partners")
     plan: str = Field(min_length=1, description="how the plan was developed")
 
 
-class StepUp(_Data):
+class StepUp(TriggerData):
     reason: str = Field(min_length=1, description="why the worries now meet Section 47")
     lead_practitioner: Contact | None = Field(
         None, description="a qualified social worker to lead, if the lead is not one"
@@ -239,7 +234,7 @@ class Submit(SignsOfSafety, _Overrun):
     recommended_level: Level = Field(description="SA-01: the level of support needed")
 
 
-class ReturnForWork(_Data):
+class ReturnForWork(TriggerData):
     reason: str = Field(min_length=1, description="what more is needed")
 
 
@@ -249,7 +244,7 @@ class Authorise(_Overrun):
     decision: str = Field(min_length=1, description="the manager's decision and direction")
 
 
-class ShareWithFamily(_Data):
+class ShareWithFamily(TriggerData):
     with_family: str = Field(min_length=1, description="who in the family, and how")
     with_child: str = Field(
         min_length=1,
@@ -591,26 +586,6 @@ def close(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
     return Outcome(data={**_overrun(case, data), "closure_reason": data["reason"]})
 
 
-def _t(
-    trigger: str,
-    source: str | tuple[str, ...],
-    dest: str | None,
-    roles: tuple[str, ...],
-    rule: str,
-    description: str,
-    **extra: Any,
-) -> Transition:
-    return Transition(
-        trigger=trigger,
-        source=(source,) if isinstance(source, str) else source,
-        dest=dest,
-        roles=frozenset(roles),
-        rule=rule,
-        description=description,
-        **extra,
-    )
-
-
 def _network_meeting_pending(view: CaseView) -> bool:
     """SA-05 only while the assessment is with the practitioner and no meeting was held;
     submitting restarts it, which withdraws it (cancelled, not met)."""
@@ -629,7 +604,7 @@ PROCESS = Process(
     tracks_breaches=True,
     on_create=(Message(template="statutory_assessment/assessment_received", to=TM, rule="SA-02"),),
     transitions=(
-        _t(
+        transition(
             "allocate",
             "awaiting_allocation",
             "planning",
@@ -644,7 +619,7 @@ PROCESS = Process(
                 Message(template="statutory_assessment/allocated", to=LEAD, cc=(TM,), rule="SA-02"),
             ),
         ),
-        _t(
+        transition(
             "reallocate",
             ALLOCATED,
             None,
@@ -658,7 +633,7 @@ PROCESS = Process(
                 Message(template="statutory_assessment/allocated", to=LEAD, cc=(TM,), rule="SA-02"),
             ),
         ),
-        _t(
+        transition(
             "hold_planning_discussion",
             "planning",
             "assessing",
@@ -669,7 +644,7 @@ PROCESS = Process(
             guards=(danger_statement_considered,),
             effect=plan,
         ),
-        _t(
+        transition(
             "hold_review_discussion",
             "assessing",
             None,
@@ -679,7 +654,7 @@ PROCESS = Process(
             data_model=ReviewDiscussion,
             effect=review,
         ),
-        _t(
+        transition(
             "record_signs_of_safety",
             ("planning", "assessing", "submitted"),
             None,
@@ -689,7 +664,7 @@ PROCESS = Process(
             data_model=SignsOfSafety,
             effect=record_signs_of_safety,
         ),
-        _t(
+        transition(
             "hold_network_meeting",
             ("planning", "assessing"),
             None,
@@ -699,7 +674,7 @@ PROCESS = Process(
             data_model=NetworkMeeting,
             effect=network_meeting,
         ),
-        _t(
+        transition(
             "step_up",
             ("planning", "assessing"),
             None,
@@ -715,7 +690,7 @@ PROCESS = Process(
                 ),
             ),
         ),
-        _t(
+        transition(
             "step_down",
             OPEN_STATES[:-1],
             "stepped_down",
@@ -735,7 +710,7 @@ PROCESS = Process(
                 TO_EARLY_HELP,
             ),
         ),
-        _t(
+        transition(
             "submit",
             "assessing",
             "submitted",
@@ -747,7 +722,7 @@ PROCESS = Process(
             effect=submit,
             effects=(Message(template="statutory_assessment/submitted", to=TM, rule="SA-07"),),
         ),
-        _t(
+        transition(
             "return_for_more_work",
             "submitted",
             "assessing",
@@ -758,7 +733,7 @@ PROCESS = Process(
             effect=return_for_work,
             effects=(Message(template="statutory_assessment/returned", to=LEAD, rule="SA-07"),),
         ),
-        _t(
+        transition(
             "authorise",
             "submitted",
             "authorised",
@@ -769,7 +744,7 @@ PROCESS = Process(
             guards=(reason_if_overdue,),
             effect=authorise,
         ),
-        _t(
+        transition(
             "share_with_family",
             "authorised",
             "completed",
@@ -779,7 +754,7 @@ PROCESS = Process(
             data_model=ShareWithFamily,
             effect=share_with_family,
         ),
-        _t(
+        transition(
             "close",
             ANY_STATE,
             "closed",
