@@ -84,8 +84,8 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 # and the values read back (through its result processor) are the ones
 # Connection.execute would use, and driver errors are raised as the same
 # SQLAlchemy exceptions. PostgreSQL, a connection not yet in a transaction,
-# echo, statement listeners or anything the compiled form cannot express
-# (expanding IN lists, Python-side defaults) go through Connection.execute.
+# echo, statement listeners or anything the compiled form cannot express (an
+# empty IN list, Python-side defaults) go through Connection.execute.
 
 
 @dataclass(frozen=True)

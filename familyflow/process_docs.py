@@ -21,23 +21,40 @@ def _cell(text: str) -> str:
 
 
 def section(process: Process) -> str:
-    lines = [f"### {process.title} (`{process.name}`)", "",
-             f"Source: {process.source}. Case references look like `{process.code}-000123`.", ""]
+    lines = [
+        f"### {process.title} (`{process.name}`)",
+        "",
+        f"Source: {process.source}. Case references look like `{process.code}-000123`.",
+        "",
+    ]
     if process.timescales:
-        lines += ["Timescales it keeps (each configurable by its key):", "",
-                  "| Key | Rule | Within | What |", "|---|---|---|---|"]
-        lines += [f"| `{t.key}` | {t.rule} | {t.within.describe()} | {_cell(t.description)} |"
-                  for t in process.timescales]
+        lines += [
+            "Timescales it keeps (each configurable by its key):",
+            "",
+            "| Key | Rule | Within | What |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{t.key}` | {t.rule} | {t.within.describe()} | {_cell(t.description)} |"
+            for t in process.timescales
+        ]
         lines.append("")
     for agenda in process.agendas:
         who = "its mailing list" if agenda.mailing_list else f"each case's {agenda.to}"
         day = agenda.day_of_week if agenda.day == "*" else f"{agenda.day}"
-        lines.append(f"- Agenda `{agenda.key}` ({', '.join(agenda.rules)}): {day} at "
-                     f"{agenda.time} to {who}.")
-    links = {(e.process, e.kind, e.rule) for t in process.transitions for e in t.effects
-             if isinstance(e, Link)}
-    lines += [f"- Opens a linked `{target}` case ({kind}, {rule})." for target, kind, rule
-              in sorted(links)]
+        lines.append(
+            f"- Agenda `{agenda.key}` ({', '.join(agenda.rules)}): {day} at {agenda.time} to {who}."
+        )
+    links = {
+        (e.process, e.kind, e.rule)
+        for t in process.transitions
+        for e in t.effects
+        if isinstance(e, Link)
+    }
+    lines += [
+        f"- Opens a linked `{target}` case ({kind}, {rule})."
+        for target, kind, rule in sorted(links)
+    ]
     if process.agendas or links:
         lines.append("")
     lines += ["| Rule | How | What the service does |", "|---|---|---|"]

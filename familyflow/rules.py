@@ -10,7 +10,9 @@ from workflows.spec import Process
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "docs" / "RULES.md"  # a copy of shared/RULES.md; a test keeps them equal
-_ROW = re.compile(r"^\|\s*([A-Z0-9]+-[0-9A-Za-z.\u2013-]+)\s*\|\s*(.+?)\s*\|")  # ranges: EH-7.2 to 7.4
+_ROW = re.compile(
+    r"^\|\s*([A-Z0-9]+-[0-9A-Za-z.\u2013-]+)\s*\|\s*(.+?)\s*\|"
+)  # ranges: EH-7.2 to 7.4
 
 
 def catalogue_ids(path: Path = CATALOGUE) -> list[tuple[str, str]]:

@@ -1101,18 +1101,21 @@ def _pair(
     )
 
 
-def _worker_task(
+def _task(
     key: str,
     rule: str,
     description: str,
     *,
+    owner: str,
     starts_on: tuple[str, ...],
     met_by: tuple[str, ...],
     within: Duration,
     remind_before: Duration,
     applies: Callable[[CaseView], bool] | None = None,
 ) -> Timescale:
-    """The worker is reminded before it is due; a breach goes to the manager, cc the worker."""
+    """The owner (worker or manager) is reminded before it is due; a breach goes to the
+    manager, copying the worker (or, for the manager's own task, the lead)."""
+    prefix, cc = ("worker", WORKER) if owner == WORKER else ("manager", LEAD)
     return Timescale(
         key=key,
         rule=rule,
@@ -1122,35 +1125,17 @@ def _worker_task(
         within=within,
         applies=applies,
         remind_before=remind_before,
-        on_reminder=_mail("worker_task_reminder", WORKER, rule),
-        on_due=_mail("worker_task_overdue", MANAGER, rule, WORKER),
+        on_reminder=_mail(f"{prefix}_task_reminder", owner, rule),
+        on_due=_mail(f"{prefix}_task_overdue", MANAGER, rule, cc),
     )
 
 
-def _manager_task(
-    key: str,
-    rule: str,
-    description: str,
-    *,
-    starts_on: tuple[str, ...],
-    met_by: tuple[str, ...],
-    within: Duration,
-    remind_before: Duration,
-    applies: Callable[[CaseView], bool] | None = None,
-) -> Timescale:
-    """The manager is reminded before it is due; a breach goes to the manager, cc the lead."""
-    return Timescale(
-        key=key,
-        rule=rule,
-        description=description,
-        starts_on=starts_on,
-        met_by=met_by,
-        within=within,
-        applies=applies,
-        remind_before=remind_before,
-        on_reminder=_mail("manager_task_reminder", MANAGER, rule),
-        on_due=_mail("manager_task_overdue", MANAGER, rule, LEAD),
-    )
+def _worker_task(key: str, rule: str, description: str, **kw: Any) -> Timescale:
+    return _task(key, rule, description, owner=WORKER, **kw)
+
+
+def _manager_task(key: str, rule: str, description: str, **kw: Any) -> Timescale:
+    return _task(key, rule, description, owner=MANAGER, **kw)
 
 
 DECISION = ("note:managers_decision", "record_managers_decision")

@@ -25,8 +25,11 @@ AdminUser = Annotated[CurrentUser, page_roles(*ADMINS)]
 
 
 def _template_names() -> list[str]:
-    return sorted(str(p.relative_to(MESSAGE_TEMPLATES)) for p in MESSAGE_TEMPLATES.rglob("*.txt")
-                  if not p.name.startswith("_") and "web" not in p.parts)
+    return sorted(
+        str(p.relative_to(MESSAGE_TEMPLATES))
+        for p in MESSAGE_TEMPLATES.rglob("*.txt")
+        if not p.name.startswith("_") and "web" not in p.parts
+    )
 
 
 def sample_context(flow: Any) -> dict[str, Any]:
@@ -34,31 +37,56 @@ def sample_context(flow: Any) -> dict[str, Any]:
     soon = now + dt.timedelta(days=7)
     person = {"name": "Jo Sample", "email": "jo.sample@example.org", "mobile": "+447700900000"}
     return {
-        "case": {"id": 123, "reference": "PAR-000123", "process": "parenting",
-                 "process_title": "Parenting programme", "state": "attending",
-                 "received_at": now, "data": {"venue": "Riverside Family Centre",
-                                              "session_times": [soon.isoformat()],
-                                              "missed_count": 1}},
+        "case": {
+            "id": 123,
+            "reference": "PAR-000123",
+            "process": "parenting",
+            "process_title": "Parenting programme",
+            "state": "attending",
+            "received_at": now,
+            "data": {
+                "venue": "Riverside Family Centre",
+                "session_times": [soon.isoformat()],
+                "missed_count": 1,
+            },
+        },
         "contacts": defaultdict(lambda: person),
-        "recipient": person, "rule": "PAR-00", "service_name": flow.services.service_name,
-        "deadline": {"due_at": soon, "description": "a sample timescale", "rule": "PAR-00",
-                     "late": False},
-        "missed_session": now.isoformat(), "next_session": soon.isoformat(),
-        "missed_count": 1, "reason": "sample reason", "sections": [], "cases": [],
+        "recipient": person,
+        "rule": "PAR-00",
+        "service_name": flow.services.service_name,
+        "deadline": {
+            "due_at": soon,
+            "description": "a sample timescale",
+            "rule": "PAR-00",
+            "late": False,
+        },
+        "missed_session": now.isoformat(),
+        "next_session": soon.isoformat(),
+        "missed_count": 1,
+        "reason": "sample reason",
+        "sections": [],
+        "cases": [],
     }
 
 
 def preview(flow: Any, name: str) -> dict[str, str]:
-    env = Environment(loader=FileSystemLoader(MESSAGE_TEMPLATES), undefined=ChainableUndefined,
-                      autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=lambda v: when(v) if v else "[date]",
-                       day=lambda v: day(v) if v else "[date]")
+    env = Environment(
+        loader=FileSystemLoader(MESSAGE_TEMPLATES),
+        undefined=ChainableUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        when=lambda v: when(v) if v else "[date]", day=lambda v: day(v) if v else "[date]"
+    )
     source = (FilePath(MESSAGE_TEMPLATES) / name).read_text(encoding="utf-8")
     try:
         template = env.get_template(name)
         ctx = template.new_context(sample_context(flow))
-        subject = ("".join(template.blocks["subject"](ctx)).strip()
-                   if "subject" in template.blocks else "")
+        subject = (
+            "".join(template.blocks["subject"](ctx)).strip() if "subject" in template.blocks else ""
+        )
         body = "".join(template.root_render_func(ctx)).strip()
     except (TemplateError, TypeError, ValueError, KeyError) as error:
         subject, body = "", f"This template cannot be previewed with sample data: {error}"
@@ -68,79 +96,166 @@ def preview(flow: Any, name: str) -> dict[str, str]:
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
-    def page(request: Request, flow: Any, user: CurrentUser, csrf: str, *,
-             errors: list[dict[str, str]] | None = None, status: int = 200,
-             shown: dict[str, str] | None = None, form: Any = None) -> HTMLResponse:
+    def page(
+        request: Request,
+        flow: Any,
+        user: CurrentUser,
+        csrf: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        status: int = 200,
+        shown: dict[str, str] | None = None,
+        form: Any = None,
+    ) -> HTMLResponse:
         with flow.db.connect() as conn:
             users = store.list_users(conn)
             closures = store.closure_day_rows(conn)
         teams: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for u in users:
             teams[u["team"] or "(no team)"].append(u)
-        return render(request, "admin.html", user=user, csrf=csrf, errors=errors or [],
-                      status=status, users=users, teams=dict(sorted(teams.items())),
-                      closures=closures, templates_list=_template_names(), shown=shown,
-                      roles=accounts.ROLES, form={k: v for k, v in (form or {}).items()
-                                                  if isinstance(v, str)})
+        return render(
+            request,
+            "admin.html",
+            user=user,
+            csrf=csrf,
+            errors=errors or [],
+            status=status,
+            users=users,
+            teams=dict(sorted(teams.items())),
+            closures=closures,
+            templates_list=_template_names(),
+            shown=shown,
+            roles=accounts.ROLES,
+            form={k: v for k, v in (form or {}).items() if isinstance(v, str)},
+        )
 
     @pages.get("/admin", response_class=HTMLResponse)
-    def admin(request: Request, flow: FlowDep, user: AdminUser, csrf: CsrfTokenDep,
-              template: str | None = None) -> HTMLResponse:
+    def admin(
+        request: Request,
+        flow: FlowDep,
+        user: AdminUser,
+        csrf: CsrfTokenDep,
+        template: str | None = None,
+    ) -> HTMLResponse:
         shown = preview(flow, template) if template in _template_names() else None
         return page(request, flow, user, csrf, shown=shown)
 
     @pages.post("/admin/users", dependencies=[CheckCsrf])
-    async def add_user(request: Request, flow: FlowDep, user: AdminUser,
-                       csrf: CsrfTokenDep) -> Response:
+    async def add_user(
+        request: Request, flow: FlowDep, user: AdminUser, csrf: CsrfTokenDep
+    ) -> Response:
         form = await request.form()
-        text = {k: str(form.get(k) or "").strip() for k in
-                ("email", "name", "role", "team", "password", "manager_email")}
+        text = {
+            k: str(form.get(k) or "").strip()
+            for k in ("email", "name", "role", "team", "password", "manager_email")
+        }
         try:
-            accounts.add_user(flow, email=text["email"], name=text["name"], role=text["role"],
-                              team=text["team"] or None, password=text["password"] or None,
-                              part_time=form.get("part_time") == "yes",
-                              manager_email=text["manager_email"] or None, by=user.actor)
+            accounts.add_user(
+                flow,
+                email=text["email"],
+                name=text["name"],
+                role=text["role"],
+                team=text["team"] or None,
+                password=text["password"] or None,
+                part_time=form.get("part_time") == "yes",
+                manager_email=text["manager_email"] or None,
+                by=user.actor,
+            )
         except FamilyFlowError as error:
             field = str(error.fields.get("field", "email"))
-            return page(request, flow, user, csrf, status=error.http_status, form=form,
-                        errors=[{"text": error.message, "href": f"#user-{field}",
-                                 "field": field}])
+            return page(
+                request,
+                flow,
+                user,
+                csrf,
+                status=error.http_status,
+                form=form,
+                errors=[{"text": error.message, "href": f"#user-{field}", "field": field}],
+            )
         return redirect("/admin#users", f"User {text['email']} added")
 
     @pages.post("/admin/users/{user_id}/access", dependencies=[CheckCsrf])
-    async def access(request: Request, user_id: Annotated[int, Path(ge=1, le=2**62)],
-                     flow: FlowDep, user: AdminUser) -> Response:
+    async def access(
+        request: Request,
+        user_id: Annotated[int, Path(ge=1, le=2**62)],
+        flow: FlowDep,
+        user: AdminUser,
+    ) -> Response:
         form = await request.form()
         active = form.get("active") == "yes"
         accounts.update_user(flow, user_id, {"active": active}, by=user.actor)
         return redirect("/admin#users", f"Access {'restored' if active else 'switched off'}")
 
     @pages.post("/admin/closures", dependencies=[CheckCsrf])
-    async def add_closure(request: Request, flow: FlowDep, user: AdminUser,
-                          csrf: CsrfTokenDep) -> Response:
+    async def add_closure(
+        request: Request, flow: FlowDep, user: AdminUser, csrf: CsrfTokenDep
+    ) -> Response:
         form = await request.form()
         description = str(form.get("description") or "").strip()
         try:
             day_ = dt.date.fromisoformat(str(form.get("day") or ""))
         except ValueError:
-            return page(request, flow, user, csrf, status=422, form=form, errors=[
-                {"text": "Enter the closure day as a date", "href": "#closure-day",
-                 "field": "day"}])
+            return page(
+                request,
+                flow,
+                user,
+                csrf,
+                status=422,
+                form=form,
+                errors=[
+                    {
+                        "text": "Enter the closure day as a date",
+                        "href": "#closure-day",
+                        "field": "day",
+                    }
+                ],
+            )
         if not description:
-            return page(request, flow, user, csrf, status=422, form=form, errors=[
-                {"text": "Enter what the closure is for", "href": "#closure-description",
-                 "field": "description"}])
+            return page(
+                request,
+                flow,
+                user,
+                csrf,
+                status=422,
+                form=form,
+                errors=[
+                    {
+                        "text": "Enter what the closure is for",
+                        "href": "#closure-description",
+                        "field": "description",
+                    }
+                ],
+            )
         now = flow.clock.now()
         with flow.db.begin() as conn:
             added = store.add_closure_day(conn, day=day_, description=description)
             if added:
-                store.record(conn, audit_row(kind="change", actor=user.actor, at=now,
-                                             reason=f"closure day {day_} added",
-                                             detail={"day": day_.isoformat()}))
+                store.record(
+                    conn,
+                    audit_row(
+                        kind="change",
+                        actor=user.actor,
+                        at=now,
+                        reason=f"closure day {day_} added",
+                        detail={"day": day_.isoformat()},
+                    ),
+                )
         if not added:
-            return page(request, flow, user, csrf, status=409, form=form, errors=[
-                {"text": f"{day_} is already a closure day", "href": "#closure-day",
-                 "field": "day"}])
+            return page(
+                request,
+                flow,
+                user,
+                csrf,
+                status=409,
+                form=form,
+                errors=[
+                    {
+                        "text": f"{day_} is already a closure day",
+                        "href": "#closure-day",
+                        "field": "day",
+                    }
+                ],
+            )
         return redirect("/admin#closures", f"Closure day {day_} added")
 
     @pages.post("/admin/closures/{day}/remove", dependencies=[CheckCsrf])
@@ -148,9 +263,16 @@ def router() -> APIRouter:
         now = flow.clock.now()
         with flow.db.begin() as conn:
             if store.remove_closure_day(conn, day=day):
-                store.record(conn, audit_row(kind="change", actor=user.actor, at=now,
-                                             reason=f"closure day {day} removed",
-                                             detail={"day": day.isoformat()}))
+                store.record(
+                    conn,
+                    audit_row(
+                        kind="change",
+                        actor=user.actor,
+                        at=now,
+                        reason=f"closure day {day} removed",
+                        detail={"day": day.isoformat()},
+                    ),
+                )
         return redirect("/admin#closures", f"Closure day {day} removed")
 
     return pages

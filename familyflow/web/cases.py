@@ -236,7 +236,7 @@ def router() -> APIRouter:
         user: PageUser,
         csrf: CsrfTokenDep,
     ) -> Response:
-        row, process = _load(flow, user, case_id)
+        _, process = _load(flow, user, case_id)
         found = find_transition(process, trigger)
         if found is None:
             raise NotFound(what="action", key=trigger)

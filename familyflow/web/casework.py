@@ -85,7 +85,8 @@ def split_actions(
     process: Process, state: str, roles: set[str]
 ) -> tuple[list[Action], list[Action]]:
     """(what this person may do, what needs someone else) in this state."""
-    mine, others = [], []
+    mine: list[Action] = []
+    others: list[Action] = []
     for action in actions(process, state):
         (mine if roles & set(action.roles) else others).append(action)
     return mine, others

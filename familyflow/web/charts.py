@@ -86,7 +86,7 @@ def bar_chart(
     group_w = plot_w / max(len(groups), 1)
     names = list(bars)
     bar_w = group_w * 0.8 / max(len(names), 1)
-    drawn = []
+    drawn: list[dict[str, object]] = []
     for g, _ in enumerate(groups):
         for n, name in enumerate(names):
             value = bars[name][g]

@@ -18,32 +18,56 @@ def _timeliness_chart(rows: list[dict[str, Any]]) -> charts.Chart | None:
     months = sorted({r["month"] for r in rows})[-12:]
     if not months:
         return None
-    by_month: dict[str, list[float | None]] = {"Within the expectation": [], "Within the maximum": []}
+    by_month: dict[str, list[float | None]] = {
+        "Within the expectation": [],
+        "Within the maximum": [],
+    }
     for month in months:
-        for name, label in (("expectation", "Within the expectation"),
-                            ("maximum", "Within the maximum")):
+        for name, label in (
+            ("expectation", "Within the expectation"),
+            ("maximum", "Within the maximum"),
+        ):
             met = sum(r[name]["met"] for r in rows if r["month"] == month)
             total = sum(r[name]["total"] for r in rows if r["month"] == month)
             by_month[label].append(100 * met / total if total else None)
-    return charts.bar_chart(months, by_month, y_max=100, y_format="{:.0f}%",
-                            title="Share of timescales met, all rules, by month")
+    return charts.bar_chart(
+        months,
+        by_month,
+        y_max=100,
+        y_format="{:.0f}%",
+        title="Share of timescales met, all rules, by month",
+    )
 
 
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
     @pages.get("/reports", response_class=HTMLResponse)
-    def report(request: Request, flow: FlowDep, csrf: CsrfTokenDep,
-               user: Annotated[CurrentUser, page_roles(*REPORT_READERS)]) -> HTMLResponse:
+    def report(
+        request: Request,
+        flow: FlowDep,
+        csrf: CsrfTokenDep,
+        user: Annotated[CurrentUser, page_roles(*REPORT_READERS)],
+    ) -> HTMLResponse:
         with flow.db.connect() as conn:
-            timeliness = reports.timeliness(conn, flow.services.processes, teams=user.teams,
-                                            email=user.email)
+            timeliness = reports.timeliness(
+                conn, flow.services.processes, teams=user.teams, email=user.email
+            )
             caseload = reports.caseload(conn, teams=user.teams)
-            durations = reports.open_durations(conn, now=flow.clock.now(), teams=user.teams,
-                                               email=user.email)
+            durations = reports.open_durations(
+                conn, now=flow.clock.now(), teams=user.teams, email=user.email
+            )
             missed = reports.missed_sessions(conn, teams=user.teams, email=user.email)
-        return render(request, "reports.html", user=user, csrf=csrf, timeliness=timeliness,
-                      chart=_timeliness_chart(timeliness), caseload=caseload,
-                      durations=durations, missed=missed)
+        return render(
+            request,
+            "reports.html",
+            user=user,
+            csrf=csrf,
+            timeliness=timeliness,
+            chart=_timeliness_chart(timeliness),
+            caseload=caseload,
+            durations=durations,
+            missed=missed,
+        )
 
     return pages

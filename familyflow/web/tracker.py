@@ -110,8 +110,8 @@ def rows(flow: Any, user: CurrentUser, process: Process, f: Filters) -> list[dic
         cases = store.load_cases(conn, ids)
         due = store.unmet_deadlines(conn, case_ids=ids) if ids else []
     first_due: dict[int, dict[str, Any]] = {}
-    for d in due:
-        first_due.setdefault(d["case_id"], d)
+    for deadline in due:
+        first_due.setdefault(deadline["case_id"], deadline)
     out = []
     for r in found:
         case = cases[r["id"]]
@@ -179,6 +179,7 @@ def router() -> APIRouter:
         *,
         errors: list[dict[str, str]] | None = None,
         status: int = 200,
+        notice: str | None = None,
     ) -> HTMLResponse:
         shown = rows(flow, user, process, f)
         with flow.db.connect() as conn:
@@ -215,6 +216,7 @@ def router() -> APIRouter:
             can_move=user.role in MOVERS,
             teams=sorted({r["team"] for r in every if r["team"]}),
             errors=errors or [],
+            notice=notice or request.query_params.get("notice"),
             status=status,
         )
 
@@ -315,6 +317,9 @@ def router() -> APIRouter:
                 csrf,
                 errors=errors,
                 status=409 if moved == 0 else 200,
+                notice=f"{humanise(trigger)}: {moved} moved; the others were refused"
+                if moved
+                else None,
             )
         return redirect(back, f"{humanise(trigger)}: {moved} case{'s' if moved != 1 else ''} moved")
 

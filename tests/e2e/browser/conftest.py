@@ -89,6 +89,9 @@ def sign_in(page: Page, email: str) -> None:
     expect(page.get_by_role("heading", name="My work")).to_be_visible()
 
 
-def screenshot(page: Page, name: str) -> None:
+def screenshot(page: Page, name: str, *, height: int | None = None) -> None:
+    """docs/screenshots/<name>: the whole page, or its first `height` pixels."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    if height is not None:
+        page.set_viewport_size({"width": 1200, "height": height})
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=height is None)

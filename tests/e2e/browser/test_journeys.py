@@ -131,7 +131,7 @@ def test_a_worker_records_a_missed_session_and_the_text_appears_on_messages(
 
     text.get_by_role("link").first.click()
     expect(page.locator("#timeline")).to_contain_text("Missed-session text queued")
-    screenshot(page, "case.png")
+    screenshot(page, "case.png", height=1500)
 
 
 def test_a_worker_is_refused_a_manager_only_action_and_shown_why(
@@ -200,3 +200,26 @@ def test_the_tracker_csv_and_xlsx_exports_match_the_rows_shown(page: Page, tmp_p
     assert sheet is not None
     cells = [[str(v or "") for v in row[:3]] for row in sheet.iter_rows(values_only=True)]
     assert cells == [exported[0][:3], *shown]
+
+
+def test_business_support_moves_several_cases_at_once_each_move_recorded(page: Page) -> None:
+    """The demo's Alex Green awaits confirmation (PAR-03 may be recorded); Jo Parent is
+    only referred, so the engine refuses that one and says why."""
+    sign_in(page, "bs@example.org")
+    page.goto("/tracker/parenting")
+    page.get_by_label("Select PAR-000001").check()
+    page.get_by_label("Select PAR-000002").check()
+    page.get_by_label("What to do").select_option("confirm_attendance")
+    page.get_by_role("button", name="Move selected cases").click()
+
+    expect(page.get_by_text("Confirm attendance: 1 moved; the others were refused")).to_be_visible()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "PAR-000001: trigger 'confirm_attendance' is not allowed in state 'referred'"
+    )
+    expect(page.locator('tr[data-reference="PAR-000002"]')).to_contain_text(
+        "Awaiting session choice"
+    )
+    page.goto("/cases/2")
+    expect(
+        page.locator("#timeline li").filter(has_text="Moved: Confirm attendance")
+    ).to_contain_text("by bs@example.org")
