@@ -39,9 +39,22 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # Writers (engine.begin()) take the write lock up front with BEGIN IMMEDIATE, so
+    # they wait their turn instead of failing half-way; readers (engine.connect()) begin
+    # DEFERRED so that a page or report never holds the lock.
+    @contextmanager
+    def begin_for_writing() -> Iterator[Connection]:
+        with engine.connect() as connection:
+            connection.execution_options(familyflow_write=True)
+            with connection.begin():
+                yield connection
+
+    setattr(engine, "begin", begin_for_writing)  # noqa: B010  (mypy: a method slot)
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writing = connection.get_execution_options().get("familyflow_write")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 def is_postgres(connection: Connection | Engine) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from transitions import EventData, Machine, MachineError
@@ -21,10 +22,18 @@ class CaseModel:
     """The plain domain object a Machine drives: a case's state and nothing else."""
 
     def __init__(self, view: CaseView) -> None:
+        self.load(view)
+
+    def load(self, view: CaseView) -> None:
         self.view = view
         self.state = view.state
         self.applied: Transition | None = None
         self.refusals: list[str] = []
+
+    def copy(self) -> CaseModel:
+        moved = CaseModel(self.view)
+        moved.state, moved.applied, moved.refusals = self.state, self.applied, list(self.refusals)
+        return moved
 
 
 def _condition(guard: Guard) -> Any:
@@ -68,6 +77,19 @@ class ProcessMachine:
             send_event=True,
             ignore_invalid_triggers=False,
         )
+        # One model stays attached: the case in hand is loaded into it under the lock,
+        # because attaching and detaching a model per event costs more than the event.
+        self._in_hand = CaseModel(
+            CaseView(
+                case_id=0,
+                process=process.name,
+                state=process.initial,
+                data={},
+                contacts={},
+                received_at=datetime.now(UTC),
+            )
+        )
+        self.machine.add_model(self._in_hand, initial=process.initial)
 
     def fire(self, view: CaseView, trigger: str, data: Mapping[str, Any]) -> CaseModel:
         """Move a copy of the case; raise if the trigger may not fire from here."""
@@ -75,15 +97,14 @@ class ProcessMachine:
             raise UnknownTrigger(
                 trigger=trigger, process=self.process.name, known=", ".join(self.process.triggers)
             )
-        model = CaseModel(view)
-        with self._lock:  # add/remove_model mutate the shared Machine
-            self.machine.add_model(model, initial=view.state)
+        with self._lock:
+            self._in_hand.load(view)
+            self.machine.set_state(view.state, model=self._in_hand)
             try:
-                moved = cast(Any, model).trigger(trigger, data=data)
+                moved = cast(Any, self._in_hand).trigger(trigger, data=data)
             except MachineError:
                 moved = None
-            finally:
-                self.machine.remove_model(model)
+            model = self._in_hand.copy()
         if moved is None:
             raise TriggerNotAllowed(
                 trigger=trigger,

@@ -27,12 +27,15 @@ def test_the_machine_has_no_auto_transitions_and_knows_every_trigger():
     assert set(machine.machine.events) == set(PROCESS.triggers)
 
 
-def test_firing_moves_a_copy_and_leaves_the_machine_without_models():
+def test_firing_returns_a_moved_copy_and_the_next_case_starts_from_its_own_state():
     machine = ProcessMachine(PROCESS)
     moved = machine.fire(view("referred"), "request_confirmation", {})
     assert moved.state == "awaiting_confirmation"
     assert moved.applied is not None and moved.applied.rule == "PAR-02"
-    assert machine.machine.models == []
+    assert all(model is not moved for model in machine.machine.models)
+
+    other = machine.fire(view("awaiting_confirmation"), "confirm_attendance", {})
+    assert (other.state, moved.state) == ("awaiting_session_choice", "awaiting_confirmation")
 
 
 def test_an_unknown_trigger_and_a_wrong_state_are_told_apart():
