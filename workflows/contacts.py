@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -39,6 +41,7 @@ ROLES = (
 OFCOM_DRAMA_MOBILES = "+447700900"
 
 
+@lru_cache(maxsize=4096)  # the same people recur on every event
 def normalise_email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
@@ -46,6 +49,7 @@ def normalise_email(value: str) -> str:
         raise ValueError(f"{value!r} is not a valid email address ({error})") from None
 
 
+@lru_cache(maxsize=4096)
 def normalise_uk_mobile(value: str) -> str:
     """Return the mobile in E.164 (+447...), or refuse anything but a UK mobile."""
     try:
