@@ -2,6 +2,7 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+CHROMIUM ?= /usr/bin/chromium
 
 $(BIN)/familyflow: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -9,12 +10,22 @@ $(BIN)/familyflow: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-.PHONY: run test lint
+.PHONY: run test chromium
 run: $(BIN)/familyflow
 	$(BIN)/familyflow demo
 	$(BIN)/familyflow serve
 
-test: $(BIN)/familyflow
+# The browser tests drive Debian's Chromium; Playwright never downloads a browser here.
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq chromium; \
+	  else \
+	    echo "the browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; \
+	fi
+
+test: $(BIN)/familyflow chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
