@@ -4,6 +4,7 @@ Chromium through Playwright's sync API, from these fixtures (no pytest-playwrigh
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+# The README's screenshots are refreshed with FAMILYFLOW_SCREENSHOTS=docs/screenshots; an
+# ordinary test run writes them to a scratch folder so it leaves the checkout as it was.
+SCREENSHOTS = Path(
+    os.environ.get("FAMILYFLOW_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / "familyflow-screenshots"
+)
 PASSWORDS = {
     "bs@example.org": "demo-business-support",
     "kim.lee@example.org": "demo-worker",
@@ -90,7 +96,7 @@ def sign_in(page: Page, email: str) -> None:
 
 
 def screenshot(page: Page, name: str, *, height: int | None = None) -> None:
-    """docs/screenshots/<name>: the whole page, or its first `height` pixels."""
+    """SCREENSHOTS/<name>: the whole page, or its first `height` pixels."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     if height is not None:
         page.set_viewport_size({"width": 1200, "height": height})
