@@ -140,6 +140,19 @@ Decisions where the seed is vague:
   case, so each allocated case has a recurring 4-week clock, started at allocation and
   restarted by `record_supervision` (which writes the note): the manager is reminded 3 working
   days before and the breach goes to the manager copied to the team manager.
+- Digests (agendas, times configurable in FAMILYFLOW_AGENDA_TIMES; each run is a `job` entry),
+  besides the per-case reminders. Nothing is sent to someone with nothing to list.
+  `early_help_pre_allocation` (EH-3.3), Mondays 09:00, to each case's duty worker (every
+  contact has one): the families on the pre-allocation list (`awaiting_allocation`), when each
+  joined it, when it was last contacted (`pre_allocation_contacts`) and when the next contact
+  is due. `early_help_oversight` (EH-11.1, EH-11.4), the first Monday of the month 09:00, to
+  each case's manager: every allocated open case with the calendar months it has been open at
+  the slot; those open 3 months or more are listed first as priorities (3, 6, 9 or 12 months
+  or more). `early_help_supervision` (EH-11.6), Mondays 09:00, to each case's manager: an
+  agenda's criteria see the case, not the time of the run, so it lists every allocated case
+  with its supervision due date (28 days after allocation or the last `record_supervision`)
+  and the template groups them by the slot as overdue, due in the next 7 days, or not yet due;
+  a manager with allocated cases gets it every week, saying when nothing is due.
 """
 
 from __future__ import annotations
@@ -1414,6 +1427,11 @@ def _contact_route(case: CaseView) -> bool:
     return route(case) == CONTACT
 
 
+def _supervision_running(case: CaseView) -> bool:
+    """EH-11.6: the supervision clock runs from allocation (or the last supervision)."""
+    return bool(case.data.get("last_supervision_at") or case.data.get("allocated_at"))
+
+
 def _route_is(value: str) -> Callable[[CaseView], bool]:
     return lambda case: route(case) == value
 
@@ -1902,6 +1920,53 @@ PROCESS = Process(
                 ),
             ),
         ),
+        Agenda(
+            key="early_help_pre_allocation",
+            rules=("EH-3.3",),
+            template="early_help/pre_allocation_digest",
+            to=DUTY,
+            day_of_week="mon",
+            time="09:00",
+            sections=(
+                AgendaSection(
+                    key="pre_allocation",
+                    title="Families on the pre-allocation list: contact each one weekly",
+                    state_in=(AWAITING_ALLOCATION,),
+                ),
+            ),
+        ),
+        Agenda(
+            key="early_help_oversight",
+            rules=("EH-11.1", "EH-11.4"),
+            template="early_help/oversight_digest",
+            to=MANAGER,
+            day="1st mon",
+            day_of_week="*",
+            time="09:00",
+            sections=(
+                AgendaSection(
+                    key="allocated",
+                    title="Allocated open cases",
+                    state_in=HELD,
+                ),
+            ),
+        ),
+        Agenda(
+            key="early_help_supervision",
+            rules=("EH-11.6",),
+            template="early_help/supervision_digest",
+            to=MANAGER,
+            day_of_week="mon",
+            time="09:00",
+            sections=(
+                AgendaSection(
+                    key="supervision",
+                    title="Allocated cases and when their supervision is due",
+                    state_in=HELD,
+                    where=_supervision_running,
+                ),
+            ),
+        ),
     ),
     rules={
         "EH-1.1": "automated: MAAM due 15 calendar days from the contact when screening sends "
@@ -1924,7 +1989,8 @@ PROCESS = Process(
         "reminded), maximum 5 calendar days (manager, cc team manager)",
         "EH-3.3": "automated: weekly pre-allocation contact, a recurring 7-day timescale "
         "restarted by each case-noted contact; duty worker reminded, manager on "
-        "breach",
+        "breach; a Monday 09:00 digest to each duty worker lists the families on the "
+        "pre-allocation list with when each was last contacted",
         "EH-4.1": "automated: initial contact within 2 calendar days of allocation, first "
         "visit within 5 working days of it; worker reminded, manager on breach; "
         "the first visit is refused unless the child was seen and spoken to",
@@ -1959,17 +2025,22 @@ PROCESS = Process(
         "seen and spoken to are recorded with each visit",
         "EH-11.1": "automated: Managers Decision within 3 calendar days of each assessment, "
         "plan and review (note or trigger), monthly on every allocated case "
-        "(record_managers_decision); closure's decision is part of the sign-off",
+        "(record_managers_decision); closure's decision is part of the sign-off; a "
+        "monthly oversight digest (first Monday 09:00) lists each manager's allocated "
+        "open cases",
         "EH-11.2": "manual: case discussions recorded as a Managers Decision "
         "(record_managers_decision about case_discussion) by the end of the next "
         "working day",
         "EH-11.3": "automated: allocation beyond 20 families (10 part-time) adds a warning "
         "note and emails the manager; not blocked",
-        "EH-11.4": "automated: oversight prompts to the manager at 13, 26, 39 and 52 weeks open",
+        "EH-11.4": "automated: oversight prompts to the manager at 13, 26, 39 and 52 weeks "
+        "open; the monthly oversight digest flags cases open 3, 6, 9 or 12 months or "
+        "more as priorities",
         "EH-11.5": "manual: leads aware of the most intensive/high-risk cases",
         "EH-11.6": "automated: supervision every 4 calendar weeks on each allocated case, "
         "restarted by record_supervision; manager reminded, cc team manager on "
-        "breach",
+        "breach; a Monday 09:00 digest to each manager marks supervision overdue or "
+        "due within 7 days",
         "EH-11.7": "manual: oversight for Early Help Enablers' cases",
     },
 )

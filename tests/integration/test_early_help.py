@@ -1499,9 +1499,12 @@ STEP_DOWN_EASTER = [
     "2027-03-24T14:00:00+00:00 transition EH-4.1 record_initial_contact allocated -> contacted",
     "2027-03-24T14:00:00+00:00 deadline_met EH-4.1 met on time",
     "2027-03-24T14:00:00+00:00 deadline_set EH-4.1 due 2027-04-02T23:59:59+01:00",
+    "2027-03-29T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-03-29T09:00:00+01:00",
     "2027-04-01T09:00:00+01:00 message EH-4.1 worker_task_reminder to kim.lee@example.org sent 2027-04-01T09:00:00+01:00",
     "2027-04-02T23:59:59+01:00 deadline_missed EH-4.1 missed",
     "2027-04-02T23:59:59+01:00 message EH-4.1 worker_task_overdue to mo.khan@example.org cc kim.lee@example.org sent 2027-04-03T08:00:00+01:00",
+    "2027-04-05T09:00:00+01:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-04-05T09:00:00+01:00",
+    "2027-04-05T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-04-05T09:00:00+01:00",
     "2027-04-06T10:00:00+01:00 transition EH-4.1 record_first_visit contacted -> assessing",
     "2027-04-06T10:00:00+01:00 deadline_met EH-4.1 met late",
     "2027-04-06T10:00:00+01:00 deadline_set EH-10.1 due 2027-04-07T23:59:59+01:00",
@@ -1554,6 +1557,7 @@ CONTACT_TO_ALLOCATION = [
     "2027-01-22T23:59:59+00:00 deadline_missed EH-3.2 missed",
     "2027-01-22T23:59:59+00:00 message EH-3.2 allocation_expected to mo.khan@example.org sent 2027-01-23T08:00:00+00:00",
     "2027-01-25T09:00:00+00:00 message EH-2.1 screening_list to screening@example.org sent 2027-01-25T09:00:00+00:00",
+    "2027-01-25T09:00:00+00:00 message EH-3.3 pre_allocation_digest to dee.duty@example.org sent 2027-01-25T09:00:00+00:00",
     "2027-01-25T23:59:59+00:00 deadline_missed EH-3.2 missed",
     "2027-01-25T23:59:59+00:00 message EH-3.2 allocation_overdue to mo.khan@example.org cc tia.lead@example.org sent 2027-01-26T08:00:00+00:00",
     "2027-01-26T09:00:00+00:00 message EH-3.3 pre_allocation_contact_reminder to dee.duty@example.org sent 2027-01-26T09:00:00+00:00",
@@ -1616,12 +1620,17 @@ PLAN_TO_CLOSURE = [
     "2027-05-14T10:00:00+01:00 deadline_set EH-10.1 due 2027-05-17T23:59:59+01:00",
     "2027-05-14T15:00:00+01:00 note - First visit written up.",
     "2027-05-14T15:00:00+01:00 deadline_met EH-10.1 met on time",
+    "2027-05-17T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-05-17T09:00:00+01:00",
+    "2027-05-24T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-05-24T09:00:00+01:00",
+    "2027-05-31T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-05-31T09:00:00+01:00",
     "2027-06-01T09:00:00+01:00 message EH-4.3 worker_task_reminder to kim.lee@example.org sent 2027-06-01T09:00:00+01:00",
     "2027-06-03T09:00:00+01:00 message EH-11.6 manager_task_reminder to mo.khan@example.org sent 2027-06-03T09:00:00+01:00",
     "2027-06-04T14:00:00+01:00 transition EH-11.6 record_supervision assessing -> assessing",
     "2027-06-04T14:00:00+01:00 deadline_met EH-11.6 met on time",
     "2027-06-04T14:00:00+01:00 note EH-11.6 Supervision: Kim's caseload reviewed; Jo",
     "2027-06-04T14:00:00+01:00 deadline_set EH-11.6 due 2027-07-02T23:59:59+01:00",
+    "2027-06-07T09:00:00+01:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-06-07T09:00:00+01:00",
+    "2027-06-07T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-06-07T09:00:00+01:00",
     "2027-06-07T15:00:00+01:00 transition EH-4.3 complete_assessment assessing -> assessing",
     "2027-06-07T15:00:00+01:00 deadline_met EH-4.3 met on time",
     "2027-06-07T15:00:00+01:00 deadline_set EH-11.1 due 2027-06-10T23:59:59+01:00",
@@ -1631,7 +1640,9 @@ PLAN_TO_CLOSURE = [
     "2027-06-08T10:00:00+01:00 deadline_met EH-11.1 met on time",
     "2027-06-08T10:00:00+01:00 note EH-11.1 Managers Decision (assessment): EHA agre",
     "2027-06-08T10:00:00+01:00 deadline_set EH-11.1 due 2027-07-09T23:59:59+01:00",
+    "2027-06-14T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-06-14T09:00:00+01:00",
     "2027-06-15T09:00:00+01:00 message EH-5.1 worker_task_reminder to kim.lee@example.org sent 2027-06-15T09:00:00+01:00",
+    "2027-06-21T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-06-21T09:00:00+01:00",
     "2027-06-21T11:00:00+01:00 transition EH-5.1 complete_plan assessing -> plan_in_place",
     "2027-06-21T11:00:00+01:00 deadline_met EH-5.1 met on time",
     "2027-06-21T11:00:00+01:00 deadline_set EH-5.1 due 2027-08-02T23:59:59+01:00",
@@ -1639,6 +1650,7 @@ PLAN_TO_CLOSURE = [
     "2027-06-23T09:00:00+01:00 message EH-11.1 manager_task_reminder to mo.khan@example.org sent 2027-06-23T09:00:00+01:00",
     "2027-06-23T09:30:00+01:00 note - Managers Decision: plan is SMART; agreed",
     "2027-06-23T09:30:00+01:00 deadline_met EH-11.1 met on time",
+    "2027-06-28T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-06-28T09:00:00+01:00",
     "2027-06-29T09:00:00+01:00 message EH-11.6 manager_task_reminder to mo.khan@example.org sent 2027-06-29T09:00:00+01:00",
     "2027-06-30T15:00:00+01:00 transition EH-9 record_direct_work plan_in_place -> plan_in_place",
     "2027-06-30T15:00:00+01:00 note EH-9 Direct work/Voice of the child: Worry mo",
@@ -1646,11 +1658,14 @@ PLAN_TO_CLOSURE = [
     "2027-07-01T14:00:00+01:00 deadline_met EH-11.6 met on time",
     "2027-07-01T14:00:00+01:00 note EH-11.6 Supervision: Jones family: progress good",
     "2027-07-01T14:00:00+01:00 deadline_set EH-11.6 due 2027-07-29T23:59:59+01:00",
+    "2027-07-05T09:00:00+01:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-07-05T09:00:00+01:00",
+    "2027-07-05T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-07-05T09:00:00+01:00",
     "2027-07-06T09:00:00+01:00 message EH-11.1 monthly_oversight_reminder to mo.khan@example.org sent 2027-07-06T09:00:00+01:00",
     "2027-07-07T10:00:00+01:00 transition EH-11.1 record_managers_decision plan_in_place -> plan_in_place",
     "2027-07-07T10:00:00+01:00 deadline_met EH-11.1 met on time",
     "2027-07-07T10:00:00+01:00 note EH-11.1 Managers Decision (oversight): Good prog",
     "2027-07-07T10:00:00+01:00 deadline_set EH-11.1 due 2027-08-07T23:59:59+01:00",
+    "2027-07-12T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-07-12T09:00:00+01:00",
     "2027-07-14T10:00:00+01:00 transition EH-8.1 request_closure plan_in_place -> closure_requested",
     "2027-07-14T10:00:00+01:00 message EH-8.1 closure_requested to mo.khan@example.org sent 2027-07-14T10:00:00+01:00",
     "2027-07-14T10:00:00+01:00 deadline_set EH-8.1 due 2027-07-17T23:59:59+01:00",
@@ -1686,6 +1701,7 @@ ESCALATION_WRAPAROUND = [
     "2027-09-08T10:00:00+01:00 deadline_set EH-10.1 due 2027-09-09T23:59:59+01:00",
     "2027-09-08T15:00:00+01:00 note - First visit written up.",
     "2027-09-08T15:00:00+01:00 deadline_met EH-10.1 met on time",
+    "2027-09-13T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-09-13T09:00:00+01:00",
     "2027-09-15T11:00:00+01:00 transition EH-7.2–7.4 escalate_to_social_care assessing -> escalated",
     "2027-09-15T11:00:00+01:00 message EH-7.2–7.4 escalated to mo.khan@example.org sent 2027-09-15T11:00:00+01:00",
     "2027-09-15T11:00:00+01:00 note EH-7.2–7.4 Escalated to social care: Disclosure of ",
@@ -1694,6 +1710,7 @@ ESCALATION_WRAPAROUND = [
     "2027-09-17T15:00:00+01:00 deadline_set EH-7.1 due 2027-09-21T23:59:59+01:00",
     "2027-09-17T15:00:00+01:00 deadline_set EH-7.1 due 2027-09-22T23:59:59+01:00",
     "2027-09-20T09:00:00+01:00 message EH-2.1 screening_list to screening@example.org sent 2027-09-20T09:00:00+01:00",
+    "2027-09-20T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-09-20T09:00:00+01:00",
     "2027-09-21T09:00:00+01:00 message EH-2.1 screening_list to screening@example.org sent 2027-09-21T09:00:00+01:00",
     "2027-09-21T23:59:59+01:00 deadline_missed EH-7.1 missed",
     "2027-09-21T23:59:59+01:00 message EH-7.1 allocation_expected to mo.khan@example.org sent 2027-09-22T08:00:00+01:00",
@@ -1729,8 +1746,13 @@ OPEN_A_YEAR = [
     "2027-01-07T10:00:00+00:00 deadline_set EH-10.1 due 2027-01-08T23:59:59+00:00",
     "2027-01-07T15:00:00+00:00 note - First visit written up.",
     "2027-01-07T15:00:00+00:00 deadline_met EH-10.1 met on time",
+    "2027-01-11T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-01-11T09:00:00+00:00",
+    "2027-01-18T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-01-18T09:00:00+00:00",
+    "2027-01-25T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-01-25T09:00:00+00:00",
     "2027-01-27T09:00:00+00:00 message EH-11.6 manager_task_reminder to mo.khan@example.org sent 2027-01-27T09:00:00+00:00",
     "2027-02-01T09:00:00+00:00 message EH-11.1 monthly_oversight_reminder to mo.khan@example.org sent 2027-02-01T09:00:00+00:00",
+    "2027-02-01T09:00:00+00:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-02-01T09:00:00+00:00",
+    "2027-02-01T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-02-01T09:00:00+00:00",
     "2027-02-01T11:00:00+00:00 transition EH-5.1 complete_plan assessing -> plan_in_place",
     "2027-02-01T11:00:00+00:00 deadline_met EH-5.1 met on time",
     "2027-02-01T11:00:00+00:00 deadline_set EH-5.1 due 2027-03-15T23:59:59+00:00",
@@ -1744,21 +1766,219 @@ OPEN_A_YEAR = [
     "2027-02-02T10:00:00+00:00 deadline_met EH-11.1 met on time",
     "2027-02-02T10:00:00+00:00 note EH-11.1 Managers Decision (plan): Plan agreed.",
     "2027-02-02T10:00:00+00:00 deadline_set EH-11.1 due 2027-03-05T23:59:59+00:00",
+    "2027-02-08T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-02-08T09:00:00+00:00",
+    "2027-02-15T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-02-15T09:00:00+00:00",
+    "2027-02-22T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-02-22T09:00:00+00:00",
     "2027-02-24T09:00:00+00:00 message EH-11.6 manager_task_reminder to mo.khan@example.org sent 2027-02-24T09:00:00+00:00",
+    "2027-03-01T09:00:00+00:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-03-01T09:00:00+00:00",
+    "2027-03-01T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-03-01T09:00:00+00:00",
     "2027-03-01T23:59:59+00:00 deadline_missed EH-11.6 missed",
     "2027-03-01T23:59:59+00:00 message EH-11.6 manager_task_overdue to mo.khan@example.org cc tia.lead@example.org sent 2027-03-02T08:00:00+00:00",
     "2027-03-02T09:00:00+00:00 message EH-11.1 monthly_oversight_reminder to mo.khan@example.org sent 2027-03-02T09:00:00+00:00",
     "2027-03-05T23:59:59+00:00 deadline_missed EH-11.1 missed",
     "2027-03-05T23:59:59+00:00 message EH-11.1 monthly_oversight_overdue to mo.khan@example.org cc tia.lead@example.org sent 2027-03-06T08:00:00+00:00",
     "2027-03-08T09:00:00+00:00 message EH-5.1 worker_task_reminder to kim.lee@example.org sent 2027-03-08T09:00:00+00:00",
+    "2027-03-08T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-03-08T09:00:00+00:00",
+    "2027-03-15T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-03-15T09:00:00+00:00",
     "2027-03-15T23:59:59+00:00 deadline_missed EH-5.1 missed",
     "2027-03-15T23:59:59+00:00 message EH-5.1 worker_task_overdue to mo.khan@example.org cc kim.lee@example.org sent 2027-03-16T08:00:00+00:00",
+    "2027-03-22T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-03-22T09:00:00+00:00",
+    "2027-03-29T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-03-29T09:00:00+01:00",
+    "2027-04-05T09:00:00+01:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-04-05T09:00:00+01:00",
+    "2027-04-05T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-04-05T09:00:00+01:00",
     "2027-04-05T23:59:59+01:00 deadline_missed EH-11.4 missed",
     "2027-04-05T23:59:59+01:00 message EH-11.4 oversight_prompt to mo.khan@example.org sent 2027-04-06T08:00:00+01:00",
+    "2027-04-12T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-04-12T09:00:00+01:00",
+    "2027-04-19T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-04-19T09:00:00+01:00",
+    "2027-04-26T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-04-26T09:00:00+01:00",
+    "2027-05-03T09:00:00+01:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-05-03T09:00:00+01:00",
+    "2027-05-03T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-05-03T09:00:00+01:00",
+    "2027-05-10T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-05-10T09:00:00+01:00",
+    "2027-05-17T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-05-17T09:00:00+01:00",
+    "2027-05-24T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-05-24T09:00:00+01:00",
+    "2027-05-31T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-05-31T09:00:00+01:00",
+    "2027-06-07T09:00:00+01:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-06-07T09:00:00+01:00",
+    "2027-06-07T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-06-07T09:00:00+01:00",
+    "2027-06-14T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-06-14T09:00:00+01:00",
+    "2027-06-21T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-06-21T09:00:00+01:00",
+    "2027-06-28T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-06-28T09:00:00+01:00",
+    "2027-07-05T09:00:00+01:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-07-05T09:00:00+01:00",
+    "2027-07-05T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-07-05T09:00:00+01:00",
     "2027-07-05T23:59:59+01:00 deadline_missed EH-11.4 missed",
     "2027-07-05T23:59:59+01:00 message EH-11.4 oversight_prompt to mo.khan@example.org sent 2027-07-06T08:00:00+01:00",
+    "2027-07-12T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-07-12T09:00:00+01:00",
+    "2027-07-19T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-07-19T09:00:00+01:00",
+    "2027-07-26T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-07-26T09:00:00+01:00",
+    "2027-08-02T09:00:00+01:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-08-02T09:00:00+01:00",
+    "2027-08-02T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-08-02T09:00:00+01:00",
+    "2027-08-09T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-08-09T09:00:00+01:00",
+    "2027-08-16T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-08-16T09:00:00+01:00",
+    "2027-08-23T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-08-23T09:00:00+01:00",
+    "2027-08-30T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-08-30T09:00:00+01:00",
+    "2027-09-06T09:00:00+01:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-09-06T09:00:00+01:00",
+    "2027-09-06T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-09-06T09:00:00+01:00",
+    "2027-09-13T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-09-13T09:00:00+01:00",
+    "2027-09-20T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-09-20T09:00:00+01:00",
+    "2027-09-27T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-09-27T09:00:00+01:00",
+    "2027-10-04T09:00:00+01:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-10-04T09:00:00+01:00",
+    "2027-10-04T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-10-04T09:00:00+01:00",
     "2027-10-04T23:59:59+01:00 deadline_missed EH-11.4 missed",
     "2027-10-04T23:59:59+01:00 message EH-11.4 oversight_prompt to mo.khan@example.org sent 2027-10-05T08:00:00+01:00",
+    "2027-10-11T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-10-11T09:00:00+01:00",
+    "2027-10-18T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-10-18T09:00:00+01:00",
+    "2027-10-25T09:00:00+01:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-10-25T09:00:00+01:00",
+    "2027-11-01T09:00:00+00:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-11-01T09:00:00+00:00",
+    "2027-11-01T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-11-01T09:00:00+00:00",
+    "2027-11-08T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-11-08T09:00:00+00:00",
+    "2027-11-15T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-11-15T09:00:00+00:00",
+    "2027-11-22T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-11-22T09:00:00+00:00",
+    "2027-11-29T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-11-29T09:00:00+00:00",
+    "2027-12-06T09:00:00+00:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2027-12-06T09:00:00+00:00",
+    "2027-12-06T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-12-06T09:00:00+00:00",
+    "2027-12-13T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-12-13T09:00:00+00:00",
+    "2027-12-20T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-12-20T09:00:00+00:00",
+    "2027-12-27T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2027-12-27T09:00:00+00:00",
+    "2028-01-03T09:00:00+00:00 message EH-11.1, EH-11.4 oversight_digest to mo.khan@example.org sent 2028-01-03T09:00:00+00:00",
+    "2028-01-03T09:00:00+00:00 message EH-11.6 supervision_digest to mo.khan@example.org sent 2028-01-03T09:00:00+00:00",
     "2028-01-03T23:59:59+00:00 deadline_missed EH-11.4 missed",
     "2028-01-03T23:59:59+00:00 message EH-11.4 oversight_prompt to mo.khan@example.org sent 2028-01-04T08:00:00+00:00",
 ]
+
+
+# -- the scheduled digests (EH-3.3, EH-11.1, EH-11.4, EH-11.6) -----------------------
+
+
+def digests(flow, template: str) -> list[tuple[str, str]]:
+    """Who each digest went to, and its subject, in the order queued."""
+    return [(m["to_address"], m["subject"]) for m in mails(flow, None, template)]
+
+
+def jobs(flow, key: str) -> list[str]:
+    return [e["at"] for e in history(flow) if e["kind"] == "job" and e["reason"].startswith(key)]
+
+
+def test_EH_3_3_the_weekly_pre_allocation_digest_lists_families_awaiting_allocation(make_app):
+    flow = make_app(start="2027-01-11T09:00")
+    waiting = new_case(flow, "2027-01-11T10:00")
+    _to_maam(flow, waiting, "allocate")
+    unscreened = new_case(flow, "2027-01-21T10:00", family="Jones family")
+    step(
+        flow,
+        waiting,
+        "2027-01-22T11:00",
+        "record_pre_allocation_contact",
+        {"method": "phone", "summary": "Mum updated; no new concerns."},
+        by=DEE["email"],
+    )
+    flow.advance(at("2027-01-25T09:00"))
+
+    # Monday 18 January: nobody was on the list yet, so no digest was sent.
+    assert digests(flow, "pre_allocation_digest") == [
+        (DEE["email"], "Early help pre-allocation list: weekly contacts, Monday 25 January 2027")
+    ]
+    assert jobs(flow, "early_help_pre_allocation") == [
+        "2027-01-18T09:00:00+00:00",
+        "2027-01-25T09:00:00+00:00",
+    ]
+    [digest] = mails(flow, None, "pre_allocation_digest")
+    assert digest["rule"] == "EH-3.3"
+    assert (
+        f"- {ref(waiting)} (Smith family): on the list since Wednesday 20 January 2027; "
+        "last contacted Friday 22 January 2027 at 11:00 (phone); "
+        "next contact due by Friday 29 January 2027"
+    ) in digest["body"]
+    assert ref(unscreened) not in digest["body"]
+
+    flow.advance(at("2027-02-01T09:00"))
+    [_, second] = mails(flow, None, "pre_allocation_digest")
+    assert second["subject"].endswith("Monday 1 February 2027")
+    assert "next contact OVERDUE (was due by Friday 29 January 2027)" in second["body"]
+
+    step(flow, waiting, "2027-02-02T10:00", "allocate", {"worker": KIM}, by=MO["email"])
+    flow.advance(at("2027-02-08T09:00"))
+    assert len(mails(flow, None, "pre_allocation_digest")) == 2  # an empty digest is not sent
+    assert jobs(flow, "early_help_pre_allocation")[-1] == "2027-02-08T09:00:00+00:00"
+
+
+def test_EH_11_1_EH_11_4_the_monthly_oversight_digest_goes_on_the_first_monday_flagging_priorities(
+    make_app,
+):
+    flow = make_app(start="2027-01-11T09:00")
+    older = allocated(flow)
+    newer = step_down(flow, "2027-03-15T09:30", family="Jones family")
+    step(flow, newer, "2027-03-15T10:00", "allocate", {"worker": LEE}, by=MO["email"])
+    unallocated = new_case(flow, "2027-03-16T10:00", {**CONTACTS, "manager": RAVI})
+    flow.advance(at("2027-05-03T09:00"))
+
+    subject = "Early help monthly oversight meeting, {}"
+    assert digests(flow, "oversight_digest") == [
+        (MO["email"], subject.format("Monday 1 February 2027")),
+        (MO["email"], subject.format("Monday 1 March 2027")),
+        (MO["email"], subject.format("Monday 5 April 2027")),
+        (MO["email"], subject.format("Monday 3 May 2027")),
+    ]  # the first Monday of each month; nothing to Ravi, who has no allocated case
+    assert jobs(flow, "early_help_oversight")[-1] == "2027-05-03T09:00:00+01:00"
+    digest = mails(flow, None, "oversight_digest")[-1]
+    assert digest["rule"] == "EH-11.1, EH-11.4"
+    priorities, others = digest["body"].split("Other allocated cases")
+    assert (
+        f"- {ref(older)} (Smith family): open 3 months (received Monday 11 January 2027), "
+        "allocated, worker Kim Lee; PRIORITY: open 3 months or more"
+    ) in priorities
+    assert (
+        f"- {ref(newer)} (Jones family): open 1 month (received Monday 15 March 2027), "
+        "allocated, worker Lee Cole"
+    ) in others
+    assert ref(unallocated) not in digest["body"]
+    april = mails(flow, None, "oversight_digest")[-2]["body"]
+    assert "Priorities for oversight" not in april
+    assert f"- {ref(older)} (Smith family): open 2 months" in april
+
+
+def test_EH_11_6_the_weekly_supervision_digest_lists_supervision_overdue_or_due_within_7_days(
+    make_app,
+):
+    flow = make_app(start="2027-01-11T09:00")
+    first = allocated(flow)  # supervision due by Monday 8 February
+    second = step_down(flow, "2027-01-25T09:30", family="Jones family")
+    step(flow, second, "2027-01-25T10:00", "allocate", {"worker": LEE}, by=MO["email"])
+    new_case(flow, "2027-01-26T10:00", {**CONTACTS, "manager": RAVI})
+    flow.advance(at("2027-02-01T09:00"))
+
+    subject = "Early help supervision due, week of {}"
+    assert digests(flow, "supervision_digest") == [
+        (MO["email"], subject.format("Monday 18 January 2027")),
+        (MO["email"], subject.format("Monday 25 January 2027")),
+        (MO["email"], subject.format("Monday 1 February 2027")),
+    ]  # weekly to the manager of allocated cases; nothing to Ravi, who has none
+    assert jobs(flow, "early_help_supervision")[-1] == "2027-02-01T09:00:00+00:00"
+    january = mails(flow, None, "supervision_digest")[0]["body"]
+    assert "No supervision is overdue or due in the next 7 days." in january
+    body = mails(flow, None, "supervision_digest")[-1]["body"]
+    assert "Overdue:" not in body
+    due_soon, later = body.split("Due by Monday 8 February 2027:")[1].split("Not yet due:")
+    assert (
+        f"- {ref(first)} (Smith family): worker Kim Lee; no supervision recorded since "
+        "allocation on Monday 11 January 2027; due by Monday 8 February 2027"
+    ) in due_soon
+    assert f"- {ref(second)} (Jones family): worker Lee Cole;" in later
+    assert "due by Monday 22 February 2027" in later
+
+    step(
+        flow,
+        first,
+        "2027-02-10T14:00",
+        "record_supervision",
+        {"summary": "Caseload reviewed."},
+        by=MO["email"],
+    )
+    flow.advance(at("2027-03-01T09:00"))
+    [digest] = [m for m in mails(flow, None, "supervision_digest") if "1 March" in m["subject"]]
+    assert digest["rule"] == "EH-11.6"
+    overdue, rest = digest["body"].split("Overdue:")[1].split("Not yet due:")
+    assert f"- {ref(second)} (Jones family)" in overdue
+    assert "due by Monday 22 February 2027" in overdue
+    assert (
+        f"- {ref(first)} (Smith family): worker Kim Lee; last supervision Wednesday "
+        "10 February 2027; due by Wednesday 10 March 2027"
+    ) in rest

@@ -29,7 +29,10 @@ from tests.support.logs import captured_logs
 # One cron job per agenda of every process, and the interval jobs; nothing per case.
 JOBS = sorted(
     [
+        "agenda:early_help_oversight",
+        "agenda:early_help_pre_allocation",
         "agenda:early_help_screening",
+        "agenda:early_help_supervision",
         "agenda:family_therapy_panel",
         "agenda:family_therapy_waiting_list",
         "agenda:joint_under5_locality_meeting",
