@@ -127,7 +127,7 @@ def run_agenda(
                 policy=work.services.policy,
             )
         )
-    work._audit(
+    work.audit(
         None,
         kind="job",
         actor=Actor(),
@@ -137,7 +137,7 @@ def run_agenda(
         detail={"job": agenda.key, "slot": slot.isoformat(), "recipients": len(by_recipient)},
     )
     for dedupe_key in dedupe_keys:  # each agenda email on the timeline, like any message
-        work._audit(
+        work.audit(
             None,
             kind="message",
             actor=Actor(),

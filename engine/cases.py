@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -69,6 +70,11 @@ class Services:
     nation: str
     service_name: str = "FamilyFlow"
     mailing_lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def contact_roles(self) -> frozenset[str]:
+        """Every process's contact roles: data under these names is a contact, not data."""
+        return frozenset().union(*(p.contact_roles for p in self.processes.values()))
 
 
 def validate_data(model: type[BaseModel] | None, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,7 +166,7 @@ class CaseWork:
         store.insert_contacts(self.conn, contact_rows)
         case = CaseRow(id=case_id, contacts=contact_rows, loaded_version=1, **row)
         self.cases[case_id] = case
-        self._audit(
+        self.audit(
             case,
             kind="transition",
             actor=actor,
@@ -202,7 +208,7 @@ class CaseWork:
         role = self._authorise(process, case, candidates, trigger, actor)
         clean = validate_data(candidates[0].data_model, data)
         clean.update(self._caseload(process, clean))
-        view = self._view(case)
+        view = self.view(case)
         machine = self.services.machines[process.name]
         spec = machine.fire(view, trigger, clean).applied
         assert spec is not None
@@ -219,7 +225,7 @@ class CaseWork:
             case.closed_at = at
         if not store.update_case(self.conn, case):
             raise ConflictError(case_id=case_id, expected=case.loaded_version)
-        self._audit(
+        self.audit(
             case,
             kind="transition",
             actor=Actor(actor.email, role),
@@ -254,7 +260,7 @@ class CaseWork:
         case = self.case(case_id)
         at = self._occurred(at or self.now, field_name="at")
         process = self.process(case.process)
-        self._audit(
+        self.audit(
             case,
             kind="note",
             actor=actor,
@@ -287,7 +293,7 @@ class CaseWork:
             }
         }
         if not reminder:
-            self._audit(
+            self.audit(
                 case,
                 kind="deadline_missed",
                 actor=Actor(),
@@ -314,7 +320,7 @@ class CaseWork:
         process = self.process(case.process)
         rows = []
         view = (
-            self._view(case)
+            self.view(case)
             if any(t.applies or t.within_for for t in process.timescales if trigger in t.starts_on)
             else None
         )
@@ -330,7 +336,7 @@ class CaseWork:
                 timescale = timescale.with_within(timescale.within_for(view) or timescale.within)
             rows.extend(self._deadline_rows(case, timescale, at))
             due = rows[-1]["due_at"]
-            self._audit(
+            self.audit(
                 case,
                 kind="deadline_set",
                 actor=actor,
@@ -383,7 +389,7 @@ class CaseWork:
             if row["kind"] != "due":
                 continue
             on_time = row["fired_at"] is None and at <= row["due_at"]
-            self._audit(
+            self.audit(
                 case,
                 kind="deadline_met",
                 actor=Actor(),
@@ -424,7 +430,7 @@ class CaseWork:
                     case, effect, context=context, key=key, at=at, automatic=actor.email == SYSTEM
                 )
             elif isinstance(effect, Note):
-                self._audit(
+                self.audit(
                     case,
                     kind="note",
                     actor=Actor(),
@@ -467,7 +473,7 @@ class CaseWork:
             store.links,
             [{"from_case_id": case.id, "to_case_id": new.id, "kind": link.kind, "rule": link.rule}],
         )
-        self._audit(
+        self.audit(
             case,
             kind="note",
             actor=Actor(),
@@ -527,7 +533,7 @@ class CaseWork:
                     automatic=automatic,
                 )
             )
-            self._audit(
+            self.audit(
                 case,
                 kind="message",
                 actor=Actor(),
@@ -589,7 +595,7 @@ class CaseWork:
         actor: Actor,
     ) -> str | None:
         if not candidates:
-            self.services.machines[process.name].fire(self._view(case), trigger, {})
+            self.services.machines[process.name].fire(self.view(case), trigger, {})
         allowed = frozenset().union(*(t.roles for t in candidates))
         if actor.email == SYSTEM:
             return actor.role or SYSTEM
@@ -624,7 +630,7 @@ class CaseWork:
             store.replace_contacts(self.conn, case_id=case.id, role=role, people=contacts)
 
     def _plain_data(self, clean: Mapping[str, Any]) -> dict[str, Any]:
-        roles = self.process_roles
+        roles = self.services.contact_roles
         return {
             k: _jsonable(v)
             for k, v in clean.items()
@@ -648,14 +654,7 @@ class CaseWork:
             }
         }
 
-    @property
-    def process_roles(self) -> frozenset[str]:
-        return frozenset().union(*(p.contact_roles for p in self.services.processes.values()))
-
     def view(self, case: CaseRow) -> CaseView:
-        return self._view(case)
-
-    def _view(self, case: CaseRow) -> CaseView:
         process = self.process(case.process)
         breached = (
             store.breached_timescales(self.conn, case_id=case.id)
@@ -684,7 +683,7 @@ class CaseWork:
             )
         return at
 
-    def _audit(
+    def audit(
         self,
         case: CaseRow | None,
         *,

@@ -184,7 +184,7 @@ class FamilyFlow:
         def record(work: CaseWork) -> None:
             row = store.deadline(work.conn, deadline_id)
             case = work.case(row["case_id"])
-            work._audit(
+            work.audit(
                 case,
                 kind="note",
                 actor=Actor(),

@@ -326,11 +326,6 @@ def insert_contacts(conn: Connection, rows: list[dict[str, Any]]) -> None:
         _write(conn, _INSERT[contacts], rows)
 
 
-def replace_contact(conn: Connection, *, case_id: int, role: str, contact: dict[str, Any]) -> None:
-    _write(conn, _DELETE_CONTACT, {"b_case_id": case_id, "b_role": role})
-    _write(conn, _INSERT[contacts], {"case_id": case_id, "role": role, **contact})
-
-
 def load_cases(conn: Connection, ids: Sequence[int]) -> dict[int, CaseRow]:
     found: dict[int, CaseRow] = {}
     for chunk in _chunks(list(ids)):
