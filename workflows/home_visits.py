@@ -141,6 +141,10 @@ class AddSibling(TriggerData):
     name: str = Field(min_length=1)
 
 
+class UnannouncedVisit(TriggerData):
+    """VIS-04: fired by the service after an unannounced visit is recorded; no data."""
+
+
 class Close(TriggerData):
     reason: str = Field(min_length=1)
 
@@ -406,6 +410,7 @@ PROCESS = Process(
             ("system",),
             "VIS-04",
             "The visit was unannounced: the 3-month clock restarts",
+            data_model=UnannouncedVisit,
         ),
         transition(
             "record_missed_visit",
