@@ -105,10 +105,27 @@ def validate_data(
         where = ".".join(str(p) for p in first["loc"]) or "data"
         reason = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden" and len(first["loc"]) == 1:
-            reason = f"{trigger} does not take {where}"
-            if where in contact_roles:
-                reason += "; a contact is changed with change_contact"
+            raise _undeclared(where, trigger=trigger, contact_roles=contact_roles) from None
         raise InputError(field=f"data.{where}", reason=reason) from None
+
+
+def _undeclared(name: str, *, trigger: str, contact_roles: frozenset[str]) -> InputError:
+    reason = f"{trigger} does not take {name}"
+    if name in contact_roles:
+        reason += "; a contact is changed with change_contact"
+    return InputError(field=f"data.{name}", reason=reason)
+
+
+def _refuse_undeclared(process: Process, trigger: str, data: Mapping[str, Any]) -> None:
+    """Data no transition of the trigger declares is refused in any state, before
+    the state or the actor is looked at: it can never reach the case."""
+    every = process.transitions_for(trigger)
+    declared = {name for t in every for name in t.data_model.model_fields}
+    undeclared = [key for key in data if key not in declared]
+    if every and undeclared:
+        raise _undeclared(
+            undeclared[0], trigger=trigger, contact_roles=frozenset(process.contact_roles)
+        )
 
 
 def check_size(value: Any, *, field_name: str, limit: int) -> None:
@@ -254,6 +271,7 @@ class CaseWork:
         process = self.process(case.process)
         check_size(data, field_name="data", limit=self.services.max_data_bytes)
         at = self._occurred(at or self.now, field_name="at", not_before=case.received_at)
+        _refuse_undeclared(process, trigger, data)
         candidates = self._candidates(process, case, trigger)
         role = self._authorise(process, case, candidates, trigger, actor)
         clean = validate_data(
