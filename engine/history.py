@@ -48,7 +48,7 @@ def timeline(conn: Connection, *, case_id: int | None) -> list[dict[str, Any]]:
         }
         if event["kind"] == "contact_changed":
             optional.update(
-                {"contact_role": detail["role"], "before": detail["before"], "after": detail["after"]}
+                contact_role=detail["role"], before=detail["before"], after=detail["after"]
             )
         message = sent.get(detail.get("dedupe_key", ""))
         if message is not None:

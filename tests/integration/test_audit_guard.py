@@ -26,8 +26,8 @@ COLUMNS = (
 )
 # The first record again, rewritten: the same id, another actor and reason.
 REWRITE = (
-    f"SELECT id, case_id, kind, 'mallory@example.org', actor_role, occurred_at, recorded_at, "
-    f"rule, 'rewritten', trigger, from_state, to_state, detail FROM audit_events WHERE id = 1"
+    "SELECT id, case_id, kind, 'mallory@example.org', actor_role, occurred_at, recorded_at, "
+    "rule, 'rewritten', trigger, from_state, to_state, detail FROM audit_events WHERE id = 1"
 )
 
 

@@ -92,7 +92,7 @@ def test_a_worker_cannot_make_themselves_team_manager_or_redirect_the_parents_te
         "team_manager": {"name": "Sam Jones", "email": SW},
         "parent": {"name": "Jo Parent", "mobile": "07700900999"},
     }
-    with pytest.raises(InputError, match="data.team_manager: confirm_attendance does not take"):
+    with pytest.raises(InputError, match=r"data\.team_manager: confirm_attendance does not take"):
         flow.fire(case_id, "confirm_attendance", hijack, actor=Actor(SW))
     assert _written(flow, case_id) == before
     assert case_state(flow, case_id).contacts_by_role()["team_manager"]["email"] == TM
