@@ -124,3 +124,12 @@ def grant_service_role(engine: Engine, *, role: str) -> None:
             )
         for statement in statements:
             connection.exec_driver_sql(statement)
+
+
+def migrations_at_head(connection: Connection) -> bool:
+    """Whether the database carries every migration this code knows of."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return set(MigrationContext.configure(connection).get_current_heads()) == heads
