@@ -118,6 +118,23 @@ class FamilyFlow:
         self._work(lambda w: w.add_note(case_id, text=text, kind=kind, actor=actor, at=at))
         log.info("case_note", case_id=case_id, note_kind=kind)
 
+    def change_contact(
+        self,
+        case_id: int,
+        *,
+        role: str,
+        contact: Mapping[str, Any] | None,
+        actor: Actor,
+        at: datetime | None = None,
+    ) -> store.CaseRow:
+        """Set or remove one contact role on a case, audited with before and after.
+        The caller has already decided the actor may (business support, TM, admin)."""
+        case = self._work(
+            lambda w: w.change_contact(case_id, role=role, contact=contact, actor=actor, at=at)
+        )
+        log.info("case_contact_changed", case_id=case_id, role=role)
+        return case
+
     # -- time ----------------------------------------------------------------
 
     def fire_due(self, *, up_to: datetime | None = None) -> int:

@@ -190,6 +190,10 @@ class UpdateArrangements(TriggerData):
         return sorted(sessions) if sessions is not None else None
 
 
+class ConfirmClosed(TriggerData):
+    """FT-10: business support confirm Protocol and the tracker are updated; no data."""
+
+
 class Close(TriggerData):
     reason: str = Field(min_length=1)
     arrangements_form_updated: bool = False
@@ -667,6 +671,7 @@ PROCESS = Process(
             (BS, MANAGER),
             "FT-10",
             "BS has updated Protocol and the tracker",
+            data_model=ConfirmClosed,
         ),
     ),
     timescales=(

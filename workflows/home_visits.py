@@ -142,6 +142,10 @@ class AddSibling(TriggerData):
     name: str = Field(min_length=1)
 
 
+class UnannouncedVisit(TriggerData):
+    """VIS-04: fired by the service after an unannounced visit is recorded; no data."""
+
+
 class Close(TriggerData):
     reason: str = Field(min_length=1)
 
@@ -407,6 +411,7 @@ PROCESS = Process(
             ("system",),
             "VIS-04",
             "The visit was unannounced: the 3-month clock restarts",
+            data_model=UnannouncedVisit,
         ),
         transition(
             "record_missed_visit",

@@ -736,6 +736,7 @@ PROCESS = Process(
             WORKERS,
             "U5-02",
             "Refused: health is not involved until safeguarding is concluded",
+            data_model=ContactHealth,  # the same form as below, so the guard explains
             guards=(health_held,),
         ),
         transition(

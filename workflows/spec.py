@@ -150,6 +150,15 @@ class CaseView:
     contact_lists: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
 
+class TriggerData(BaseModel):
+    """Base of every trigger's data model: unknown fields are refused by name.
+
+    A trigger that takes no data uses this class itself, so that nothing sent
+    with it can reach the case's data or contacts unchecked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 Guard = Callable[[CaseView, Mapping[str, Any]], str | None]
 EffectFn = Callable[[CaseView, Mapping[str, Any], datetime], Outcome]
 
@@ -165,7 +174,7 @@ class Transition:
     roles: frozenset[str]
     rule: str
     description: str = ""
-    data_model: type[BaseModel] | None = None
+    data_model: type[TriggerData] = TriggerData
     guards: tuple[Guard, ...] = ()
     effects: tuple[Effect, ...] = ()
     effect: EffectFn | None = None
@@ -269,12 +278,6 @@ class Process:
                 for t in self.timescales
             ),
         )
-
-
-class TriggerData(BaseModel):
-    """Base of every trigger's data model: unknown fields are refused by name."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 def transition(
