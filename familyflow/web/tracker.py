@@ -216,7 +216,7 @@ def router() -> APIRouter:
             can_move=user.role in MOVERS,
             teams=sorted({r["team"] for r in every if r["team"]}),
             errors=errors or [],
-            notice=notice or request.query_params.get("notice"),
+            notice=notice,
             status=status,
         )
 
