@@ -279,7 +279,7 @@ def error_page(
         if unexpected
         else ERROR_TITLES.get(status, "There is a problem"),
         message=UNEXPECTED if unexpected else detail[:1].upper() + detail[1:],
-        errors=[{"text": f"{e['field']}: {e['reason']}"} for e in errors or []],
+        errors=[{"text": f"{e['field']}: {e['reason']}", "href": ""} for e in errors or []],
     )
     response.headers.update(headers or {})
     return response

@@ -4,6 +4,8 @@ files (issue 7: web hardening and limits)."""
 
 from __future__ import annotations
 
+import traceback
+
 import structlog
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -97,7 +99,7 @@ class EdgeMiddleware:
                 path=scope["path"],
                 error=type(error).__name__,
                 exception=str(error),
-                exc_info=error,
+                traceback="".join(traceback.format_exception(error)),
             )
             if started:
                 raise
