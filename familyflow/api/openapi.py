@@ -4,7 +4,7 @@ and content-type checks, can rely on it (issue 7: errors at the edge).
 
 Which errors, from what the operation is:
 - 401 and 403: it needs a caller (a bearer token or a session), whose role or
-  CSRF token may not do;
+  CSRF token may not do; 401 alone for GOV.UK Notify's callback token;
 - 404: it names something (a path parameter), or its body may (a process, a user);
 - 409: it changes something, which may be in the wrong state or changed meanwhile;
 - 413: it takes a body, which may be over FAMILYFLOW_MAX_BODY_BYTES;
@@ -51,13 +51,25 @@ MEANING = {
 CHANGES = frozenset({"post", "put", "patch", "delete"})
 
 
+# Notify's callback checks its own bearer token (routes/notify.py), not a user's.
+NOTIFY_CALLBACK = "/api/notify/callback"
+NOTIFY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "FAMILYFLOW_NOTIFY_CALLBACK_TOKEN, as configured on GOV.UK Notify",
+}
+
+
 def errors_of(method: str, operation: dict[str, Any]) -> list[int]:
     body = "requestBody" in operation
     parameters = operation.get("parameters", [])
     named = any(p.get("in") == "path" for p in parameters)
+    schemes = {name for requirement in operation.get("security", []) for name in requirement}
     statuses = []
-    if operation.get("security"):
-        statuses += [401, 403]
+    if schemes:
+        statuses.append(401)
+    if "HTTPBearer" in schemes:  # a user: their role, or a session's CSRF token
+        statuses.append(403)
     if named or body:
         statuses.append(404)
     if method in CHANGES:
@@ -78,6 +90,10 @@ def document(app: FastAPI) -> dict[str, Any]:
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
+    schemes = schema["components"].setdefault("securitySchemes", {})
+    schemes["NotifyCallbackToken"] = NOTIFY_SCHEME
+    for operation in schema.get("paths", {}).get(NOTIFY_CALLBACK, {}).values():
+        operation["security"] = [{"NotifyCallbackToken": []}]
     for methods in schema.get("paths", {}).values():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
