@@ -25,7 +25,8 @@ PAGE_POLICY = (
 # it with an inline script; only that page is allowed to.
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000"
