@@ -7,7 +7,6 @@ from __future__ import annotations
 import traceback
 
 import structlog
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -72,27 +71,20 @@ class EdgeMiddleware:
                 message = {**message, "headers": [*kept, *extra]}
             await send(message)
 
-        too_large = HTTPException(413, detail=too_large_detail(self.max_body_bytes))
         declared = dict(scope.get("headers", [])).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            response = problems.answer(Request(scope, receive), status=413, detail=too_large.detail)
-            await response(scope, receive, send_with_headers)
+            await self._too_large(scope, receive, send_with_headers)
             return
-        received = 0
-
-        async def bounded_receive() -> Message:
-            # A body without Content-Length (chunked) is counted as it arrives; the
-            # HTTPException reaches the app's handlers, so it is answered as a 413.
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise too_large
-            return message
-
+        app_receive = receive
+        if not declared.isdigit() and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
+            # No Content-Length (chunked): read it here, up to the limit, then hand it on.
+            body = await _read_bounded(receive, limit=self.max_body_bytes)
+            if body is None:
+                await self._too_large(scope, receive, send_with_headers)
+                return
+            app_receive = _replay(body, receive)
         try:
-            await self.app(scope, bounded_receive, send_with_headers)
+            await self.app(scope, app_receive, send_with_headers)
         except Exception as error:
             log.error(
                 "request_failed",
@@ -110,6 +102,42 @@ class EdgeMiddleware:
                 detail="something went wrong on our side; it has been logged",
             )
             await response(scope, receive, send_with_headers)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = too_large_detail(self.max_body_bytes)
+        await problems.answer(Request(scope, receive), status=413, detail=detail)(
+            scope, receive, send
+        )
+
+
+async def _read_bounded(receive: Receive, *, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is over `limit` bytes."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()  # what follows the body: a disconnect
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def too_large_detail(limit: int) -> str:
