@@ -126,11 +126,14 @@ class SignInFailed(NotSignedIn):
     """the email address or password is wrong"""
 
 
-class AccountLocked(FamilyFlowError):
-    """too many failed sign-ins; this account is locked until {until}"""
+class SignInThrottled(FamilyFlowError):
+    """too many failed sign-ins; try again in {wait}"""
 
     exit_code = 5
     http_status = 429
+
+
+AccountLocked = SignInThrottled  # its old name: nothing locks an account any more
 
 
 class Forbidden(FamilyFlowError):

@@ -1,6 +1,6 @@
 """People who use the service: users and their roles, passwords (argon2), sign-in
-with lock-out, browser sessions and bearer tokens. No HTTP here: the CLI, the
-demo and the API all come through these functions, each one transaction that
+slowed down after failures (throttle.py), browser sessions and bearer tokens. No
+HTTP here: the CLI, the demo and the API all come through these functions, each one transaction that
 writes its audit record with the change.
 """
 
@@ -20,16 +20,16 @@ from sqlalchemy.engine import Connection
 
 from engine import store
 from engine.cases import Actor
-from engine.clock import local
 from engine.errors import (
-    AccountLocked,
     AlreadyExists,
     InputError,
     InvalidState,
     NotFound,
     SignInFailed,
+    SignInThrottled,
 )
 from engine.service import FamilyFlow
+from familyflow import throttle
 from workflows.contacts import normalise_email
 
 ROLES = ("business_support", "worker", "social_worker", "team_manager", "admin")
@@ -222,55 +222,41 @@ def sign_in(
     *,
     email: str,
     password: str,
-    attempts: int,
-    lock_minutes: int,
+    address: str,
+    policy: throttle.Policy,
     session_hours: int,
 ) -> SignedIn:
-    """Check the password; after `attempts` failures in a row the account locks."""
+    """Check the password, unless this account or this client address has failed so
+    often that it must wait (familyflow/throttle.py); an unknown email is treated
+    exactly as a known one, so the answers never reveal who has an account."""
     now = flow.clock.now()
     try:
-        address = clean_email(email)
+        email = clean_email(email)
     except InputError:
-        address = email.strip().lower()
+        email = email.strip().lower()
+    attempt = throttle.Attempt(email=email, address=address)
+    with flow.db.begin() as conn:
+        wait = throttle.seconds_to_wait(conn, attempt, policy=policy, now=now)
+    if wait > 0:  # refused before the password is checked: waiting out the wait is all that helps
+        raise SignInThrottled(wait=throttle.wait_text(wait), retry_after=wait)
     failure: Exception | None = None
     with flow.db.begin() as conn:
-        user = store.user_by_email(conn, address)
+        user = store.user_by_email(conn, email)
         matches = password_matches(user["password_hash"] if user else None, password)
-        actor = Actor(address, user["role"] if user else None)
-        if user is None or not user["active"] or user["password_hash"] is None:
+        actor = Actor(email, user["role"] if user else None)
+        usable = user is not None and user["active"] and user["password_hash"] is not None
+        if user is None or not (usable and matches):
+            throttle.record_failure(conn, attempt, policy=policy, now=now)
             failure = SignInFailed()
-        elif user["locked_until"] is not None and user["locked_until"] > now:
-            failure = AccountLocked(until=local(user["locked_until"]).strftime("%H:%M on %d %B"))
-            store.record(
-                conn,
-                audit_row(kind="sign_in_refused", actor=actor, at=now, reason="account locked"),
-            )
-        elif not matches:
-            count = store.count_failed_sign_in(conn, user["id"])
-            if count >= attempts:
-                until = now + timedelta(minutes=lock_minutes)
-                store.update_user(conn, user["id"], {"locked_until": until, "failed_logins": 0})
-                failure = AccountLocked(until=local(until).strftime("%H:%M on %d %B"))
+            if user is not None:
+                reason = "wrong password" if usable else "account cannot sign in"
                 store.record(
-                    conn,
-                    audit_row(
-                        kind="sign_in_refused",
-                        actor=actor,
-                        at=now,
-                        reason=f"locked after {count} failed sign-ins",
-                    ),
-                )
-            else:
-                failure = SignInFailed()
-                store.record(
-                    conn,
-                    audit_row(kind="sign_in_refused", actor=actor, at=now, reason="wrong password"),
+                    conn, audit_row(kind="sign_in_refused", actor=actor, at=now, reason=reason)
                 )
         else:
-            changes: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+            throttle.record_success(conn, attempt)
             if hasher().check_needs_rehash(user["password_hash"]):
-                changes["password_hash"] = hasher().hash(password)
-            store.update_user(conn, user["id"], changes)
+                store.update_user(conn, user["id"], {"password_hash": hasher().hash(password)})
             raw = secrets.token_urlsafe(32)
             store.insert_web_session(
                 conn,
@@ -283,7 +269,7 @@ def sign_in(
                 },
             )
             store.record(conn, audit_row(kind="sign_in", actor=actor, at=now, reason="signed in"))
-    if failure is not None:  # raised after the commit, so the count and the lock stay
+    if failure is not None:  # raised after the commit, so the count stays
         raise failure
     assert user is not None
     return SignedIn(user=user, session_token=raw)

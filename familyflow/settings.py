@@ -88,8 +88,12 @@ class Settings(BaseSettings):
     )
     cookie_secure: bool = True  # off only for plain-http tests
     session_hours: int = Field(12, ge=1, le=24 * 30)
+    # Failed sign-ins (familyflow/throttle.py): this many are free, then an address
+    # waits longer each time, up to lockout_minutes; an account, at most this long.
     lockout_attempts: int = Field(5, ge=1, le=100)
     lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    sign_in_account_delay_seconds: int = Field(30, ge=1, le=3600)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     notify_callback_token: SecretStr | None = Field(
         None, description="the bearer token GOV.UK Notify sends with delivery receipts"
     )

@@ -35,6 +35,7 @@ TABLES = (
     "api_tokens",
     "web_sessions",
     "users",
+    "sign_in_throttle",
 )
 
 

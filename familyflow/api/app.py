@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI
 
 from engine.service import FamilyFlow
-from familyflow.api import health, problems
+from familyflow.api import health, openapi, problems
 from familyflow.api.auth import QueuedCookies, WebAuth
 from familyflow.api.routes import (
     calendar,
@@ -23,6 +23,7 @@ from familyflow.api.routes import (
 )
 from familyflow.secret_key import secret_key
 from familyflow.settings import Settings
+from familyflow.web.security import EdgeMiddleware
 
 log = structlog.get_logger("familyflow.api")
 API_PREFIX = "/api"
@@ -49,10 +50,15 @@ def create_app(*, flow: FamilyFlow, settings: Settings) -> FastAPI:
     token = settings.metrics_token
     health.install(app, flow=flow, metrics_token=token.get_secret_value() if token else None)
     app.add_middleware(QueuedCookies)
+    # Outermost: its headers and its 413/500 answers cover every response.
+    app.add_middleware(
+        EdgeMiddleware, max_body_bytes=settings.max_body_bytes, hsts=settings.cookie_secure
+    )
     for module in (cases, processes, deadlines, messages, people, calendar, reports, notify):
         app.include_router(module.router(), prefix=API_PREFIX)
     app.include_router(session.router())
     from familyflow import web  # the web pages at / (familyflow/web)
 
     web.install(app)
+    openapi.declare_errors(app)
     return app

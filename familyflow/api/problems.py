@@ -1,4 +1,6 @@
-"""Errors at the edge: every failure is `application/problem+json` (RFC 9457).
+"""Errors at the edge: every failure is `application/problem+json` (RFC 9457) for
+API clients, and a page for a browser (a request outside /api that accepts HTML;
+the web pages register how to draw it as `app.state.error_page`).
 
 The engine raises its own errors (engine/errors.py), each with an `http_status`;
 this is the only place they become HTTP responses.
@@ -6,13 +8,14 @@ this is the only place they become HTTP responses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import (
@@ -25,6 +28,8 @@ from engine.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("familyflow.api")
+# (request, status, detail, field errors, headers) -> the page a browser is shown
+ErrorPage = Callable[..., Response]
 
 
 def problem(
@@ -52,7 +57,38 @@ def _listed(text: Any) -> list[str]:
     return [] if not text or text.startswith("none") else text.split(", ")
 
 
-def from_error(error: FamilyFlowError) -> JSONResponse:
+def wants_page(request: Request) -> bool:
+    """A browser on a page, not an API client: it asks for HTML outside /api."""
+    path = request.url.path
+    return not (path == "/api" or path.startswith("/api/")) and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def answer(
+    request: Request,
+    *,
+    status: int,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """The problem, or for a browser the styled page saying the same."""
+    page: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    if page is not None and wants_page(request):
+        try:
+            return page(request, status=status, detail=detail, errors=errors, headers=headers)
+        except Exception as error:  # the page itself failed: the problem still goes out
+            log.error("error_page_failed", error=type(error).__name__, exception=str(error))
+    return problem(status=status, detail=detail, errors=errors, headers=headers, **extra)
+
+
+def retry_after(error: AccountLocked) -> dict[str, str]:
+    return {"Retry-After": str(max(1, int(error.fields.get("retry_after", 1))))}
+
+
+def _parts(error: FamilyFlowError) -> dict[str, Any]:
     fields = error.fields
     errors = (
         [{"field": str(fields["field"]), "reason": str(fields["reason"])}]
@@ -68,17 +104,25 @@ def from_error(error: FamilyFlowError) -> JSONResponse:
     elif isinstance(error, NotSignedIn):
         headers = {"WWW-Authenticate": 'Bearer realm="familyflow"'}
     elif isinstance(error, AccountLocked):
-        headers = {"Retry-After": "900"}
+        headers = retry_after(error)
     if error.http_status >= 500:
-        log.error("request_failed", error=type(error).__name__)
-    return problem(
-        status=error.http_status, detail=error.message, errors=errors, headers=headers, **extra
-    )
+        log.error("request_failed", error=type(error).__name__, exception=error.message)
+    return {
+        "status": error.http_status,
+        "detail": error.message,
+        "errors": errors,
+        "headers": headers,
+        **extra,
+    }
 
 
-async def _familyflow_error(request: Request, error: Exception) -> JSONResponse:
+def from_error(error: FamilyFlowError) -> JSONResponse:
+    return problem(**_parts(error))
+
+
+async def _familyflow_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, FamilyFlowError)
-    return from_error(error)
+    return answer(request, **_parts(error))
 
 
 def _where(location: tuple[Any, ...] | list[Any]) -> str:
@@ -88,7 +132,7 @@ def _where(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     errors = [
         {
@@ -98,12 +142,13 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
         for e in error.errors()
     ]
     first = errors[0] if errors else {"field": "body", "reason": "invalid"}
-    return problem(status=422, detail=f"{first['field']}: {first['reason']}", errors=errors)
+    return answer(request, status=422, detail=f"{first['field']}: {first['reason']}", errors=errors)
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    return problem(
+    return answer(
+        request,
         status=error.status_code,
         detail=str(error.detail),
         headers=dict(error.headers or {}) or None,

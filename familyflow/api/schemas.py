@@ -16,6 +16,7 @@ assert set(ROLES) == set(Role.__args__)  # type: ignore[attr-defined]
 
 MAX_ID = 2**31 - 1
 NO_NUL = r"^[^\x00]*$"
+NOTE_MAX_CHARS = 20_000  # on every entrance: the API here, the web form (web/cases.py)
 
 
 def _storable(value: Any, where: str = "value") -> Any:
@@ -101,7 +102,7 @@ class EventIn(_In):
 
 
 class NoteIn(_In):
-    text: Annotated[str, Field(pattern=NO_NUL, min_length=1, max_length=20_000)]
+    text: Annotated[str, Field(pattern=NO_NUL, min_length=1, max_length=NOTE_MAX_CHARS)]
     kind: Annotated[str, Field(pattern=r"^[a-z_]{1,50}$")] = "general"
     at: When | None = None
 

@@ -17,12 +17,20 @@ from familyflow.web import (
     tracker,
     work,
 )
-from familyflow.web.core import STATIC, PageError, SignInRequired, page_error, sign_in_required
+from familyflow.web.core import (
+    STATIC,
+    PageError,
+    SignInRequired,
+    error_page,
+    page_error,
+    sign_in_required,
+)
 
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(PageError, page_error)
+    app.state.error_page = error_page  # how problems.answer shows an error to a browser
     for module in (work, cases, tracker, register, messages, processes, reports, admin):
         app.include_router(module.router())

@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from engine import store
 from engine.clock import local, parse_instant
-from engine.errors import FamilyFlowError, NotFound
+from engine.errors import FamilyFlowError, InputError, NotFound
 from engine.store import CaseRow
 from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.api.routes.cases import CREATORS, read_case
+from familyflow.api.schemas import NOTE_MAX_CHARS
 from familyflow.web import charts, forms
 from familyflow.web.casework import about, note_kinds, reference, roles_on, split_actions
 from familyflow.web.casework import transition as find_transition
@@ -155,6 +156,11 @@ def router() -> APIRouter:
         if kind not in note_kinds(process):
             kind = "general"
         try:
+            if len(text) > NOTE_MAX_CHARS:
+                raise InputError(
+                    field="Note",
+                    reason=f"must be {NOTE_MAX_CHARS:,} characters or fewer; it has {len(text):,}",
+                )
             flow.add_note(case_id, text=text, kind=kind, actor=user.actor)
         except FamilyFlowError as error:
             errors = [

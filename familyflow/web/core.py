@@ -1,5 +1,6 @@
 """What every page shares: the Jinja2 environment, the signed-in person, CSRF on
-forms, errors shown as GOV.UK pages, and the RAG status of a timescale."""
+forms, errors shown as GOV.UK pages (for page errors and, for browsers, every
+error the app answers: see `error_page`), and the RAG status of a timescale."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from familyflow.api.auth import (
     get_settings,
     verify_csrf,
 )
+from familyflow.web import flash
 
 TEMPLATES = template_files.DIRECTORY / "web"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -162,7 +164,9 @@ def render(
         "nav": nav,
         "service_name": settings.service_name,
         "errors": [],
-        "notice": request.query_params.get("notice"),
+        # Only the server's own words: a notice a page passes, or one left by a
+        # redirect (flash.py); never text from the address.
+        "notice": context.pop("notice", None) or flash.take(request),
         "now": get_flow(request).clock.now(),
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
@@ -207,8 +211,10 @@ CheckCsrf = Depends(page_csrf)
 
 
 def redirect(path: str, notice: str | None = None) -> RedirectResponse:
-    target = path + (("&" if "?" in path else "?") + "notice=" + quote(notice) if notice else "")
-    return RedirectResponse(target, status_code=303)
+    """A 303 to `path`; the notice goes with the session, not in the address."""
+    if notice:
+        return flash.NoticeRedirect(path, notice=notice)
+    return RedirectResponse(path, status_code=303)
 
 
 async def sign_in_required(request: Request, error: Exception) -> Response:
@@ -216,19 +222,64 @@ async def sign_in_required(request: Request, error: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(error.next_path)}", status_code=303)
 
 
-async def page_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, PageError)
+def _user_if_any(request: Request) -> CurrentUser | None:
     from familyflow.api.auth import optional_user
 
     try:
-        user = optional_user(request, get_flow(request), request.app.state.web_auth, None)
+        return optional_user(request, get_flow(request), request.app.state.web_auth, None)
     except Exception:
-        user = None
+        return None
+
+
+async def page_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, PageError)
     return render(
         request,
         "error.html",
-        user=user,
+        user=_user_if_any(request),
         status=error.status,
         title=error.title,
         message=error.message,
     )
+
+
+ERROR_TITLES = {
+    400: "There is a problem with your request",
+    401: "Sign in to use this service",
+    403: "You cannot do this",
+    404: "Page not found",
+    405: "You cannot do this here",
+    409: "This could not be done",
+    413: "What you sent is too large",
+    422: "There is a problem with what you sent",
+    429: "Too many attempts",
+}
+UNEXPECTED = (
+    "Sorry, there is a problem with the service. Nothing you sent was saved. "
+    "Try again later; if it keeps happening, tell your system administrator."
+)
+
+
+def error_page(
+    request: Request,
+    *,
+    status: int,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The GOV.UK page a browser sees for an error the app answers (problems.answer)."""
+    unexpected = status >= 500
+    response = render(
+        request,
+        "error.html",
+        user=_user_if_any(request),
+        status=status,
+        title="Sorry, there is a problem with the service"
+        if unexpected
+        else ERROR_TITLES.get(status, "There is a problem"),
+        message=UNEXPECTED if unexpected else detail[:1].upper() + detail[1:],
+        errors=[{"text": f"{e['field']}: {e['reason']}", "href": ""} for e in errors or []],
+    )
+    response.headers.update(headers or {})
+    return response

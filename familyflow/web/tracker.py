@@ -4,18 +4,16 @@ several cases at once (each move its own audited event)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from openpyxl import Workbook
 
 from engine import store
 from engine.clock import local
 from engine.errors import FamilyFlowError
+from familyflow import exports
 from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.web.casework import about, actions, reference
 from familyflow.web.core import (
@@ -216,7 +214,7 @@ def router() -> APIRouter:
             can_move=user.role in MOVERS,
             teams=sorted({r["team"] for r in every if r["team"]}),
             errors=errors or [],
-            notice=notice or request.query_params.get("notice"),
+            notice=notice,
             status=status,
         )
 
@@ -236,12 +234,8 @@ def router() -> APIRouter:
         name: Annotated[str, Path(max_length=100)], f: FiltersDep, flow: FlowDep, user: PageUser
     ) -> Response:
         process = _process(flow, name)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(COLUMNS)
-        writer.writerows(_cells(r) for r in rows(flow, user, process, f))
         return Response(
-            out.getvalue(),
+            exports.csv_text(COLUMNS, [_cells(r) for r in rows(flow, user, process, f)]),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="tracker-{process.name}.csv"'},
         )
@@ -251,19 +245,12 @@ def router() -> APIRouter:
         name: Annotated[str, Path(max_length=100)], f: FiltersDep, flow: FlowDep, user: PageUser
     ) -> Response:
         process = _process(flow, name)
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = process.code
-        sheet.append(COLUMNS)
-        for r in rows(flow, user, process, f):
-            sheet.append(_cells(r))
-        out = io.BytesIO()
-        book.save(out)
         return Response(
-            out.getvalue(),
+            exports.xlsx_bytes(
+                process.code, COLUMNS, [_cells(r) for r in rows(flow, user, process, f)]
+            ),
             headers={"Content-Disposition": f'attachment; filename="tracker-{process.name}.xlsx"'},
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=exports.XLSX_TYPE,
         )
 
     @pages.post("/tracker/{name}/move", dependencies=[CheckCsrf])

@@ -14,7 +14,8 @@ from familyflow.web.core import PageUser, redirect, render
 
 SIGN_IN_ERRORS = {
     "failed": "The email address or password is wrong",
-    "locked": "Too many failed sign-ins: this account is locked for 15 minutes",
+    "missing": "Enter your email address and password",
+    "wait": "Too many failed sign-ins: wait a minute, then try again",
 }
 
 

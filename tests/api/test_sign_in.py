@@ -1,5 +1,6 @@
 """Signing in with a password: argon2, a signed HttpOnly session cookie, CSRF on the
-form, lock-out after repeated failures, sign-out revoking the session."""
+form, failures slowed down per account and address (never a lock-out from outside),
+sign-out revoking the session."""
 
 from __future__ import annotations
 
@@ -96,18 +97,98 @@ def test_a_wrong_password_is_401_and_a_browser_goes_back_to_the_form(api: Api) -
     assert (browser.status_code, browser.headers["location"]) == (303, "/login?error=failed")
 
 
-def test_five_failed_sign_ins_lock_the_account_for_fifteen_minutes(api: Api) -> None:
+def _client(api: Api, address: str, **settings: Any) -> TestClient:
+    """Another browser or script, at `address`, on an instance with these settings
+    (the same database: instances share the throttle)."""
+    config = api.settings.model_copy(update=settings)
+    return TestClient(create_app(flow=api.flow, settings=config), client=(address, 50000))
+
+
+def _try(client: TestClient, email: str, password: str) -> tuple[int, dict[str, Any], str | None]:
+    token = client.get("/api/csrf").json()["csrf_token"]
+    form = {"email": email, "password": password, "csrf_token": token}
+    response = client.post("/login", data=form, follow_redirects=False)
+    body = response.json() if response.status_code != 303 else {}
+    return response.status_code, body, response.headers.get("retry-after")
+
+
+def _wait(api: Api, seconds: str | None) -> None:
+    api.flow.clock.advance_to(api.flow.clock.now() + timedelta(seconds=int(seconds or 0)))  # type: ignore[attr-defined]
+
+
+def _keep_guessing(api: Api, client: TestClient, email: str, failures: int) -> None:
+    """This many more wrong passwords, waiting out each refusal as a patient guesser would."""
+    while failures:
+        status, _, retry_after = _try(client, email, "guess")
+        if status == 429:
+            _wait(api, retry_after)
+        else:
+            failures -= 1
+
+
+def test_failed_sign_ins_slow_down_and_the_retry_after_follows_the_settings(api: Api) -> None:
     _with_password(api)
-    for _ in range(4):
-        problem(_login(api, password="guess"), 401)
-    locked = problem(_login(api, password="guess"), 429)
-    assert "locked until" in locked["detail"]
-    problem(_login(api), 429)  # even the right password, while locked
-    api.flow.clock.advance_to(api.flow.clock.now() + timedelta(minutes=15, seconds=1))  # type: ignore[attr-defined]
-    assert _login(api).status_code == 303
+    with _client(api, "198.51.100.7", lockout_attempts=3, lockout_minutes=2) as client:
+        answers = [_try(client, EMAIL, "guess") for _ in range(4)]
+        assert [a[0] for a in answers] == [401, 401, 401, 429]
+        _, body, retry_after = answers[3]
+        assert retry_after == "1"
+        assert body["detail"] == "too many failed sign-ins; try again in 1 second"
+        _keep_guessing(api, client, EMAIL, failures=6)
+        assert _try(client, EMAIL, "guess")[2] == "64"  # each wait doubles...
+        _keep_guessing(api, client, EMAIL, failures=1)
+        _, _, retry_after = _try(client, EMAIL, "guess")
+        assert retry_after == "120"  # ...up to FAMILYFLOW_LOCKOUT_MINUTES, never a fixed 900
+        _wait(api, retry_after)
+        assert _try(client, EMAIL, PASSWORD)[0] == 303
     with api.flow.db.connect() as conn:
         refused = store.audit_trail(conn, kind="sign_in_refused")
-    assert len(refused) == 6 and all(r["actor"] == EMAIL for r in refused)
+    assert refused and all((r["actor"], r["reason"]) == (EMAIL, "wrong password") for r in refused)
+
+
+def test_anonymous_wrong_passwords_cannot_keep_the_real_owner_out_from_another_address(
+    api: Api,
+) -> None:
+    _with_password(api)
+    with _client(api, "198.51.100.7") as attacker:
+        _keep_guessing(api, attacker, EMAIL, failures=12)
+        assert _try(attacker, EMAIL, PASSWORD)[0] == 429  # the guesser's address must wait
+    with _client(api, "203.0.113.5") as owner:
+        status, _, retry_after = _try(owner, EMAIL, PASSWORD)
+        if status == 429:  # at most a short, bounded wait for the account
+            assert int(retry_after or 0) <= api.settings.sign_in_account_delay_seconds == 30
+            _wait(api, retry_after)
+            status = _try(owner, EMAIL, PASSWORD)[0]
+        assert status == 303
+
+
+def test_an_unknown_account_gets_exactly_the_answers_a_real_one_gets(api: Api) -> None:
+    _with_password(api)
+    with _client(api, "198.51.100.7") as one, _client(api, "198.51.100.8") as other:
+        real = [_try(one, EMAIL, "guess") for _ in range(7)]
+        unknown = [_try(other, "nobody@example.org", "guess") for _ in range(7)]
+    assert real == unknown
+    assert [status for status, _, _ in real] == [401] * 5 + [429] * 2
+
+
+def test_the_throttle_is_shared_by_every_instance_of_the_service(api: Api) -> None:
+    _with_password(api)
+    with _client(api, "198.51.100.7", lockout_attempts=1) as first:
+        assert _try(first, EMAIL, "guess")[0] == 401
+    with _client(api, "198.51.100.7", lockout_attempts=1) as second:
+        assert _try(second, EMAIL, PASSWORD)[0] == 429
+
+
+def test_a_blank_sign_in_form_shows_the_form_again_with_a_message(api: Api) -> None:
+    form = {"email": "", "password": "", "csrf_token": _csrf(api)}
+    browser = api.client.post(
+        "/login", data=form, headers={"Accept": "text/html"}, follow_redirects=True
+    )
+    assert browser.status_code == 200 and browser.headers["content-type"].startswith("text/html")
+    assert "Enter your email address and password" in browser.text
+    assert problem(api.client.post("/login", data=form), 422)["errors"] == [
+        {"field": "email", "reason": "enter it"}
+    ]
 
 
 def test_a_browser_session_changing_things_through_the_api_must_send_the_csrf_header(

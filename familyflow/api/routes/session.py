@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from engine.errors import AccountLocked, NotSignedIn
-from familyflow import accounts
+from engine.errors import InputError, NotSignedIn, SignInThrottled
+from familyflow import accounts, throttle
+from familyflow.api import problems
 from familyflow.api.auth import (
     CsrfTokenDep,
     FlowDep,
@@ -18,7 +19,6 @@ from familyflow.api.auth import (
     WebAuthDep,
     verify_csrf,
 )
-from familyflow.api.problems import from_error
 from familyflow.api.schemas import NO_NUL
 
 
@@ -46,28 +46,36 @@ def router() -> APIRouter:
         flow: FlowDep,
         settings: SettingsDep,
         web: WebAuthDep,
-        email: Annotated[str, Form(pattern=NO_NUL, max_length=320)],
-        password: Annotated[str, Form(pattern=NO_NUL, max_length=200)],
+        email: Annotated[str, Form(pattern=NO_NUL, max_length=320)] = "",
+        password: Annotated[str, Form(pattern=NO_NUL, max_length=200)] = "",
         next: Annotated[str, Form(pattern=NO_NUL, max_length=2000)] = "/",
     ) -> Response:
         """Form fields `email`, `password`, `csrf_token` and optional `next`. A browser
         (Accept: text/html) is sent back to /login?error=... on failure."""
         try:
+            if not email.strip() or not password:
+                raise InputError(
+                    field="email" if not email.strip() else "password", reason="enter it"
+                )
             signed = accounts.sign_in(
                 flow,
                 email=email,
                 password=password,
-                attempts=settings.lockout_attempts,
-                lock_minutes=settings.lockout_minutes,
+                address=request.client.host if request.client else "unknown",
+                policy=throttle.Policy.from_settings(settings),
                 session_hours=settings.session_hours,
             )
-        except (NotSignedIn, AccountLocked) as error:
+        except (InputError, NotSignedIn, SignInThrottled) as error:
             if _wants_html(request):
-                reason = "locked" if isinstance(error, AccountLocked) else "failed"
+                reason = {InputError: "missing", SignInThrottled: "wait"}.get(type(error), "failed")
                 return RedirectResponse(
-                    f"/login?error={reason}", status_code=status.HTTP_303_SEE_OTHER
+                    f"/login?error={reason}",
+                    status_code=status.HTTP_303_SEE_OTHER,
+                    headers=problems.retry_after(error)
+                    if isinstance(error, SignInThrottled)
+                    else None,
                 )
-            return from_error(error)
+            return problems.from_error(error)
         response = RedirectResponse(_local_path(next), status_code=status.HTTP_303_SEE_OTHER)
         web.session_cookie(response, signed.session_token)
         return response
