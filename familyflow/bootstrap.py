@@ -71,6 +71,10 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
             email_template_id=settings.notify_email_template_id or "",
             sms_template_id=settings.notify_sms_template_id or "",
             base_url=settings.notify_base_url,
+            email_reply_to_ids={
+                settings.team_reply_to[team]: reply_to_id
+                for team, reply_to_id in settings.notify_team_reply_to_ids.items()
+            },
         )
         if settings.email_transport == "notify":
             transports["email"] = notify
@@ -116,6 +120,8 @@ def bootstrap(
         nation=settings.nation,
         service_name=settings.service_name,
         mailing_lists={k: tuple(v) for k, v in settings.mailing_lists.items()},
+        team_reply_to=settings.team_reply_to,
+        base_url=settings.base_url,
     )
     outbox = Outbox(
         db=db, transports=transports or build_transports(settings), policy=policy, clock=clock

@@ -24,6 +24,8 @@ from tests.support.journeys import CONTACTS, at
 POSTGRES_URL = os.environ.get("FAMILYFLOW_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 TABLES = (
+    "received_texts",
+    "inbox_cursors",
     "audit_events",
     "outbox",
     "deadlines",
