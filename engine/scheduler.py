@@ -30,7 +30,12 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
 
 
 def add_jobs(
-    scheduler: BaseScheduler, flow: FamilyFlow, *, tick_seconds: int, outbox_seconds: int
+    scheduler: BaseScheduler,
+    flow: FamilyFlow,
+    *,
+    tick_seconds: int,
+    outbox_seconds: int,
+    replies_seconds: int = 60,
 ) -> None:
     start = datetime.now(LONDON)
     scheduler.add_job(
@@ -45,6 +50,13 @@ def add_jobs(
         id="deliver_outbox",
         next_run_time=start,
     )
+    if flow.inbox is not None:  # parents' replies: idempotent, so any instance may read
+        scheduler.add_job(
+            _guarded("read_replies", flow.read_replies),
+            IntervalTrigger(seconds=replies_seconds),
+            id="read_replies",
+            next_run_time=start,
+        )
     # Agendas missed while stopped run once now; after that, on their cron.
     scheduler.add_job(
         _guarded("agendas", flow.run_agendas), id="agendas_catch_up", next_run_time=start
@@ -57,7 +69,12 @@ def add_jobs(
 
 
 def build_scheduler(
-    flow: FamilyFlow, *, tick_seconds: int, outbox_seconds: int, blocking: bool = True
+    flow: FamilyFlow,
+    *,
+    tick_seconds: int,
+    outbox_seconds: int,
+    blocking: bool = True,
+    replies_seconds: int = 60,
 ) -> BaseScheduler:
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -66,7 +83,13 @@ def build_scheduler(
         timezone=LONDON,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
-    add_jobs(scheduler, flow, tick_seconds=tick_seconds, outbox_seconds=outbox_seconds)
+    add_jobs(
+        scheduler,
+        flow,
+        tick_seconds=tick_seconds,
+        outbox_seconds=outbox_seconds,
+        replies_seconds=replies_seconds,
+    )
     return scheduler
 
 

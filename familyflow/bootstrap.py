@@ -17,6 +17,7 @@ from engine.machines import ProcessMachine
 from engine.service import FamilyFlow
 from familyflow.settings import Settings
 from notifications.channels.base import Transport
+from notifications.inbox import Inbox
 from notifications.outbox import DeliveryPolicy, Outbox
 from notifications.render import Renderer
 from workflows import all_processes
@@ -94,12 +95,22 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
     return transports
 
 
+def build_inbox(settings: Settings) -> Inbox | None:
+    """Parents' replies arrive at the Notify service's inbound number, when texts go by Notify."""
+    if settings.sms_transport != "notify":
+        return None
+    from notifications.channels.notify_inbox import NotifyInbox
+
+    return NotifyInbox(api_key=settings.notify_api_key or "", base_url=settings.notify_base_url)
+
+
 def bootstrap(
     settings: Settings,
     *,
     clock: Clock | None = None,
     transports: dict[str, Transport] | None = None,
     migrate: bool = True,
+    inbox: Inbox | None = None,
 ) -> FamilyFlow:
     clock = clock or SystemClock()
     db = create_engine(settings.database_url)
@@ -133,4 +144,5 @@ def bootstrap(
         outbox=outbox,
         late_after=timedelta(minutes=settings.late_after_minutes),
         batch_size=settings.batch_size,
+        inbox=inbox or build_inbox(settings),
     )

@@ -295,7 +295,11 @@ def serve(
     flow = bootstrap(config)
     web = create_app(flow=flow, settings=config)
     scheduler = build_scheduler(
-        flow, tick_seconds=config.tick_seconds, outbox_seconds=config.outbox_seconds, blocking=False
+        flow,
+        tick_seconds=config.tick_seconds,
+        outbox_seconds=config.outbox_seconds,
+        blocking=False,
+        replies_seconds=config.replies_seconds,
     )
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     lines = [

@@ -54,8 +54,7 @@ REPLACEMENTS = {
     "ł": "l",
 }
 ZERO_WIDTH = "\u180e\u200b\u200c\u200d\u2060\ufeff\u2028\u2029"
-for _char in ZERO_WIDTH:
-    REPLACEMENTS[_char] = ""
+REPLACEMENTS.update(dict.fromkeys(ZERO_WIDTH, ""))
 
 GSM7_SINGLE, GSM7_PART = 160, 153
 UCS2_SINGLE, UCS2_PART = 70, 67

@@ -142,7 +142,9 @@ def test_data_with_line_breaks_cannot_start_a_markdown_line(tmp_path: Path):
     (tmp_path / "t.email.txt").write_text(
         "{% if false %}{% block subject %}S{% endblock %}{% endif %}Reason: {{ reason }}\n"
     )
-    body = Renderer(directory=tmp_path).render(
-        template="t", medium="email", context={"reason": "late\n# urgent\n- call"}
-    ).body
+    body = (
+        Renderer(directory=tmp_path)
+        .render(template="t", medium="email", context={"reason": "late\n# urgent\n- call"})
+        .body
+    )
     assert body == "Reason: late # urgent - call\n"
