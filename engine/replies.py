@@ -204,17 +204,16 @@ def waiting(conn: Connection, *, limit: int = 200) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def on_cases(conn: Connection, case_ids: Sequence[int], *, since: datetime) -> list[dict[str, Any]]:
-    """Replies written on these cases since `since`, newest first (for My work)."""
-    if not case_ids:
-        return []
-    query = (
-        sa.select(received_texts)
-        .where(
-            received_texts.c.case_id.in_(list(case_ids)),
-            received_texts.c.status.in_(("noted", "assigned")),
-            received_texts.c.received_at >= since,
-        )
-        .order_by(received_texts.c.received_at.desc(), received_texts.c.id.desc())
+def recent(conn: Connection, *, email: str | None, since: datetime) -> list[dict[str, Any]]:
+    """Replies on cases where `email` is a contact (every case if None), newest first."""
+    query = sa.select(received_texts).where(
+        received_texts.c.status.in_(("noted", "assigned")),
+        received_texts.c.received_at >= since,
     )
-    return [dict(row) for row in conn.execute(query).mappings()]
+    if email is not None:
+        mine = sa.select(store.contacts.c.case_id).where(
+            sa.func.lower(store.contacts.c.email) == email.lower()
+        )
+        query = query.where(received_texts.c.case_id.in_(mine))
+    query = query.order_by(received_texts.c.received_at.desc(), received_texts.c.id.desc())
+    return [dict(row) for row in conn.execute(query.limit(50)).mappings()]

@@ -108,7 +108,10 @@ def test_par_01_a_referral_is_emailed_by_smtp_to_the_team_manager_copied_to_busi
         "\nReferring social worker: Sam Jones\n"
     )
     assert f"Children's Services, Parenting programme, {reference} (Jo Parent)\n" in body
-    assert body.endswith("Sent under rule PAR-01. Replies to this address are not read: please contact the team directly.\n")
+    assert body.endswith(
+        "Sent under rule PAR-01. "
+        "Replies to this address are not read: please contact the team directly.\n"
+    )
     assert (queued["status"], queued["attempts"], queued["sent_at"]) == (
         "sent",
         1,

@@ -4,7 +4,7 @@ against the local fake Notify and a real SMTP server."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -122,7 +122,7 @@ def the_text(flow, case_id: int) -> dict[str, object]:  # type: ignore[no-untype
             f"{VENUE_60}. Please reply if you can't come. Children's Services",
         ),
         (
-            "Mrs O’Brien",  # the curly apostrophe becomes ': GSM-7, the full text fits
+            "Mrs O\u2019Brien",  # the curly apostrophe becomes ': GSM-7, the full text fits
             "Hello Mrs O'Brien, we missed you at the parenting session on Tuesday 5 January "
             "2027 at 10:00. The next session is on Tuesday 12 January 2027 at 10:00 at "
             f"{VENUE_60}. Please reply if you cannot attend. Children's Services",
@@ -284,7 +284,8 @@ def test_par_12_a_reply_from_the_parents_mobile_becomes_a_case_note_on_their_cas
     assert (report.received, report.noted, report.waiting) == (1, 1, 0)
     (note,) = notes_from_replies(flow, theirs)
     assert note["reason"] == (
-        "Reply by text from Siân Williams (parent): Sorry, Owen was ill. We will be there next week."
+        "Reply by text from Siân Williams (parent): "
+        "Sorry, Owen was ill. We will be there next week."
     )
     assert note["rule"] == "PAR-12"
     assert notes_from_replies(flow, other) == []

@@ -33,6 +33,7 @@ import re
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -357,15 +358,19 @@ class FakeNotify:
             self.reply_to_ids[reply_to_id] = address
         return reply_to_id
 
-    def receive_text(self, user_number: str, content: str) -> str:
-        """A text a person sent to the service's inbound number; returns its id."""
+    def receive_text(
+        self, user_number: str, content: str, *, created_at: datetime | None = None
+    ) -> str:
+        """A text a person sent to the service's inbound number (now, unless told
+        when); returns its id."""
+        moment = (created_at or datetime.now(UTC)).astimezone(UTC)
         message = {
             "id": str(uuid.uuid4()),
             "notify_number": "07700900000",
             "user_number": user_number,
             "service_id": self.service_id,
             "content": content,
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()),
+            "created_at": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         }
         with self._lock:
             self.received.append(message)

@@ -19,9 +19,9 @@ def test_a_missing_variable_is_an_error_not_a_blank(tmp_path: Path):
 
 
 def test_a_text_is_stored_sanitised_as_notify_will_send_it(tmp_path: Path):
-    (tmp_path / "t.sms.txt").write_text("Hello {{ name }} – see you…")
+    (tmp_path / "t.sms.txt").write_text("Hello {{ name }} \u2013 see you\u2026")
     rendered = Renderer(directory=tmp_path).render(
-        template="t", medium="sms", context={"name": "Mrs O’Brien"}
+        template="t", medium="sms", context={"name": "Mrs O\u2019Brien"}
     )
     assert rendered.body == "Hello Mrs O'Brien - see you..."
     assert rendered.needs_review is None

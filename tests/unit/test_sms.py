@@ -15,12 +15,12 @@ from notifications.sms import measure, sanitise
         ("\t", ""),  # a lone tab is whitespace, stripped like any other
         ("a\tb", "a b"),
         ("ç", "c"),
-        ("–", "-"),
-        ("—", "-"),
-        ("…", "..."),
+        ("\u2013", "-"),
+        ("\u2014", "-"),
+        ("\u2026", "..."),
         ("a\u200bb", "ab"),
-        ("‘quoted’", "'quoted'"),
-        ("“quoted”", '"quoted"'),
+        ("\u2018quoted\u2019", "'quoted'"),
+        ("\u201cquoted\u201d", '"quoted"'),
         ("a\xa0b", "a b"),
         ("😬", "?"),
         ("↉", "?"),
@@ -80,7 +80,7 @@ def test_an_emoji_becomes_one_question_mark_and_does_not_make_the_text_unicode()
     [
         ("Siân", "Siân", "UCS-2"),  # Notify keeps the Welsh â, so the text is Unicode
         ("Zoë", "Zoë", "UCS-2"),  # ë is a Welsh letter Notify keeps
-        ("Mrs O’Brien", "Mrs O'Brien", "GSM-7"),  # the curly apostrophe is replaced
+        ("Mrs O\u2019Brien", "Mrs O'Brien", "GSM-7"),  # the curly apostrophe is replaced
         ("Łukasz", "Lukasz", "GSM-7"),
     ],
 )
