@@ -379,3 +379,21 @@ def test_the_fake_notify_refuses_unknown_properties_and_over_long_references(
         assert raised.value.message == [{"error": "ValidationError", "message": message}]
     client.request_session.close()
     assert notify.sent == []
+
+
+def test_the_scheduler_reads_replies_on_an_interval_only_when_texts_go_by_notify(
+    make_app: AppFactory, notify: FakeNotify
+) -> None:
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from engine.scheduler import build_scheduler
+
+    without = build_scheduler(make_app(), tick_seconds=30, outbox_seconds=15, blocking=False)
+    assert "read_replies" not in {job.id for job in without.get_jobs()}
+    flow = make_app(inbox=inbox(notify))
+    scheduler = build_scheduler(
+        flow, tick_seconds=30, outbox_seconds=15, blocking=False, replies_seconds=45
+    )
+    trigger = {job.id: job for job in scheduler.get_jobs()}["read_replies"].trigger
+    assert isinstance(trigger, IntervalTrigger)
+    assert trigger.interval.total_seconds() == 45
