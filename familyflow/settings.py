@@ -169,6 +169,13 @@ class Settings(BaseSettings):
                 f"notify_team_reply_to_ids names {', '.join(unknown)}, which "
                 "FAMILYFLOW_TEAM_REPLY_TO gives no address"
             )
+        # Notify sets Reply-To only from an id: without one the team's replies go astray.
+        missing = sorted(set(self.team_reply_to) - set(self.notify_team_reply_to_ids))
+        if self.email_transport == "notify" and missing:
+            raise ValueError(
+                f"emails go by Notify, so FAMILYFLOW_NOTIFY_TEAM_REPLY_TO_IDS needs a reply-to "
+                f"id for {', '.join(missing)}"
+            )
         return self
 
     def timescale_overrides(self) -> dict[str, Duration]:

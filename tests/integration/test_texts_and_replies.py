@@ -14,6 +14,7 @@ from notifications_python_client.notifications import NotificationsAPIClient
 from engine import replies
 from engine.cases import Actor
 from engine.errors import InvalidState
+from engine.service import FamilyFlow
 from notifications.channels.file import FileTransport
 from notifications.channels.notify import NotifyTransport
 from notifications.channels.notify_inbox import NotifyInbox
@@ -48,7 +49,7 @@ def notify_transport(notify: FakeNotify, **extra: object) -> NotifyTransport:
         base_url=notify.base_url,
         email_template_id=notify.email_template_id,
         sms_template_id=notify.sms_template_id,
-        **extra,  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]  # e.g. email_reply_to_ids
     )
 
 
@@ -56,7 +57,9 @@ def inbox(notify: FakeNotify) -> NotifyInbox:
     return NotifyInbox(api_key=notify.api_key, base_url=notify.base_url)
 
 
-def referral(flow, *, parent: dict[str, str], venue: str = VENUE_60, team: str = TEAM) -> int:  # type: ignore[no-untyped-def]
+def referral(
+    flow: FamilyFlow, *, parent: dict[str, str], venue: str = VENUE_60, team: str = TEAM
+) -> int:
     flow.clock.advance_to(at("2026-12-14T10:00"))
     case_id: int = flow.create_case(
         process="parenting",
@@ -89,7 +92,7 @@ def referral(flow, *, parent: dict[str, str], venue: str = VENUE_60, team: str =
     return case_id
 
 
-def miss_first_session(flow, case_id: int) -> None:  # type: ignore[no-untyped-def]
+def miss_first_session(flow: FamilyFlow, case_id: int) -> None:
     step(
         flow,
         case_id,
@@ -100,7 +103,7 @@ def miss_first_session(flow, case_id: int) -> None:  # type: ignore[no-untyped-d
     )
 
 
-def the_text(flow, case_id: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def the_text(flow: FamilyFlow, case_id: int) -> dict[str, object]:
     (text,) = outbox_rows(flow, case_id=case_id, template="parenting/missed_session")
     return text
 
@@ -152,7 +155,7 @@ def test_par_12_a_missed_session_is_recorded_and_texted_whatever_the_parents_nam
     assert measure(expected).fragments <= 3
     (sent,) = [s for s in notify.sent if s["type"] == "sms"]
     assert sent["personalisation"] == {"body": expected}
-    assert sent["content"] == {"body": expected, "from_number": notify.from_number}  # type: ignore[comparison-overlap]
+    assert sent["content"] == {"body": expected, "from_number": notify.from_number}
     assert text["status"] == "sent"
 
 
@@ -222,7 +225,7 @@ def test_a_notify_email_names_the_teams_reply_to_id(
     flow = make_app(
         transports={"email": transport, "sms": files}, team_reply_to={TEAM: TEAM_MAILBOX}
     )
-    flow.clock.advance_to(at("2026-12-14T10:00"))  # type: ignore[attr-defined]
+    flow.clock.advance_to(at("2026-12-14T10:00"))
     flow.create_case(
         process="parenting",
         received_at=at("2026-12-14T10:00"),
@@ -241,7 +244,7 @@ def test_a_team_without_a_reply_to_says_replies_are_not_read_and_sends_no_reply_
 ) -> None:
     files = FileTransport(directory=tmp_path / "outbox")
     flow = make_app(transports={"email": notify_transport(notify), "sms": files})
-    flow.clock.advance_to(at("2026-12-14T10:00"))  # type: ignore[attr-defined]
+    flow.clock.advance_to(at("2026-12-14T10:00"))
     flow.create_case(
         process="parenting",
         received_at=at("2026-12-14T10:00"),
@@ -253,7 +256,7 @@ def test_a_team_without_a_reply_to_says_replies_are_not_read_and_sends_no_reply_
 
     (first, *_) = [s for s in notify.sent if s["type"] == "email"]
     assert "email_reply_to_id" not in first
-    assert str(first["personalisation"]["body"]).endswith(  # type: ignore[index]
+    assert str(first["personalisation"]["body"]).endswith(
         "Replies to this address are not read: please contact the team directly.\n"
     )
 
@@ -261,7 +264,7 @@ def test_a_team_without_a_reply_to_says_replies_are_not_read_and_sends_no_reply_
 # -- item 8: replies from parents ----------------------------------------------------
 
 
-def notes_from_replies(flow, case_id: int) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+def notes_from_replies(flow: FamilyFlow, case_id: int) -> list[dict[str, object]]:
     return [
         e
         for e in history(flow, case_id)

@@ -78,10 +78,10 @@ def _render_with_sample_data(renderer: Renderer, template: str) -> str:
     env = renderer.env
     names: set[str] = set()
     for name in (f"{template}.email.txt", "_layout.email.txt"):
-        source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+        source = env.loader.get_source(env, name)[0]
         names |= meta.find_undeclared_variables(env.parse(source))
     context = {name: Sample() for name in names}
-    first_line = env.loader.get_source(env, f"{template}.email.txt")[0].splitlines()[0]  # type: ignore[union-attr]
+    first_line = env.loader.get_source(env, f"{template}.email.txt")[0].splitlines()[0]
     rule = re.findall(r"[A-Z0-9]+-[0-9.]+", first_line)[0]
     context.update(service_name="Northshire Council Families Together", rule=rule)
     return renderer.render(template=template, medium="email", context=context).body
