@@ -4,11 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-$(BIN)/familyflow: pyproject.toml
+# Running needs only the service's own dependencies; the test tools come with `make test`.
+$(VENV)/.installed-run: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
-	touch $@
+	touch $(VENV)/.installed-run $@
 
 # The demo signs its messages as a council would (FAMILYFLOW_SERVICE_NAME, README: first run),
 # replies go to the demo team's mailbox and emails link to the local case pages.
@@ -17,7 +24,7 @@ DEMO_ENV := FAMILYFLOW_SERVICE_NAME="$${FAMILYFLOW_SERVICE_NAME:-Northshire Coun
 	FAMILYFLOW_BASE_URL="$${FAMILYFLOW_BASE_URL:-http://localhost:8000}"
 
 .PHONY: run test chromium
-run: $(BIN)/familyflow
+run: $(VENV)/.installed-run
 	$(DEMO_ENV) $(BIN)/familyflow demo
 	$(DEMO_ENV) $(BIN)/familyflow serve
 
@@ -31,7 +38,7 @@ chromium:
 	  fi; \
 	fi
 
-test: $(BIN)/familyflow chromium
+test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -19,12 +19,21 @@ from engine.service import FamilyFlow
 log = structlog.get_logger("familyflow.scheduler")
 
 
-def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
+JobObserver = Callable[[str, bool], None]  # (job name, succeeded): metrics count runs
+
+
+def _guarded(
+    name: str, job: Callable[[], object], observe: JobObserver | None = None
+) -> Callable[[], None]:
     def run() -> None:
+        ok = True
         try:
             job()
         except Exception:  # a failing tick must not stop the next one
+            ok = False
             log.exception("job_failed", job=name)
+        if observe is not None:
+            observe(name, ok)
 
     return run
 
@@ -36,35 +45,38 @@ def add_jobs(
     tick_seconds: int,
     outbox_seconds: int,
     replies_seconds: int = 60,
+    observe: JobObserver | None = None,
 ) -> None:
     start = datetime.now(LONDON)
     scheduler.add_job(
-        _guarded("fire_due", flow.fire_due),
+        _guarded("fire_due", flow.fire_due, observe),
         IntervalTrigger(seconds=tick_seconds),
         id="fire_due",
         next_run_time=start,
     )
     scheduler.add_job(
-        _guarded("deliver_outbox", flow.outbox.deliver_due),
+        _guarded("deliver_outbox", flow.outbox.deliver_due, observe),
         IntervalTrigger(seconds=outbox_seconds),
         id="deliver_outbox",
         next_run_time=start,
     )
     if flow.inbox is not None:  # parents' replies: idempotent, so any instance may read
         scheduler.add_job(
-            _guarded("read_replies", flow.read_replies),
+            _guarded("read_replies", flow.read_replies, observe),
             IntervalTrigger(seconds=replies_seconds),
             id="read_replies",
             next_run_time=start,
         )
     # Agendas missed while stopped run once now; after that, on their cron.
     scheduler.add_job(
-        _guarded("agendas", flow.run_agendas), id="agendas_catch_up", next_run_time=start
+        _guarded("agendas", flow.run_agendas, observe), id="agendas_catch_up", next_run_time=start
     )
     for process in flow.services.processes.values():
         for agenda in process.agendas:
             scheduler.add_job(
-                _guarded(agenda.key, flow.run_agendas), cron(agenda), id=f"agenda:{agenda.key}"
+                _guarded(agenda.key, flow.run_agendas, observe),
+                cron(agenda),
+                id=f"agenda:{agenda.key}",
             )
 
 
@@ -75,6 +87,7 @@ def build_scheduler(
     outbox_seconds: int,
     blocking: bool = True,
     replies_seconds: int = 60,
+    observe: JobObserver | None = None,
 ) -> BaseScheduler:
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -89,6 +102,7 @@ def build_scheduler(
         tick_seconds=tick_seconds,
         outbox_seconds=outbox_seconds,
         replies_seconds=replies_seconds,
+        observe=observe,
     )
     return scheduler
 

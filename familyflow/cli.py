@@ -300,7 +300,9 @@ def serve(
         outbox_seconds=config.outbox_seconds,
         blocking=False,
         replies_seconds=config.replies_seconds,
+        observe=web.state.metrics.observe_job,
     )
+    web.state.scheduler = scheduler  # /readyz reports whether it runs
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     lines = [
         f"FamilyFlow is running at http://{shown}:{port}/ (API docs: "
