@@ -29,6 +29,7 @@ from engine.errors import (
 )
 from engine.machines import ProcessMachine
 from engine.store import CaseRow
+from engine.timescales import start_and_due
 from notifications.outbox import DeliveryPolicy, outbox_row
 from notifications.render import Renderer
 from workflows.contacts import Contact, normalise_email
@@ -365,10 +366,9 @@ class CaseWork:
         store.insert_deadlines(self.conn, rows)
 
     def _deadline_rows(self, case: CaseRow, timescale: Timescale, at: datetime) -> list[dict]:
-        start = at
-        if timescale.anchor_field and case.data.get(timescale.anchor_field):
-            start = aware(datetime.fromisoformat(case.data[timescale.anchor_field]))
-        due = self.calendar.due_at(start, timescale.within)
+        start, due = start_and_due(
+            timescale=timescale, data=case.data, at=at, calendar=self.calendar
+        )
         base = {
             "case_id": case.id,
             "process": case.process,

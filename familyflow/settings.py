@@ -17,7 +17,7 @@ from engine.calendar import NATIONS
 from workflows.spec import Duration
 
 DEFAULT_SERVICE_NAME = "Children's Services"
-_DURATION = re.compile(r"^\s*(\d+)\s+(calendar_days|working_days|weeks|hours)\s*$")
+_DURATION = re.compile(r"^\s*(\d+)\s+(calendar_days|working_days|weeks|calendar_months|hours)\s*$")
 _SLOT = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun|\*)\s+([01]\d|2[0-3]):([0-5]\d)\s*$")
 
 
