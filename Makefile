@@ -17,10 +17,16 @@ $(VENV)/.installed-test: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(VENV)/.installed-run $@
 
+# The demo signs its messages as a council would (FAMILYFLOW_SERVICE_NAME, README: first run),
+# replies go to the demo team's mailbox and emails link to the local case pages.
+DEMO_ENV := FAMILYFLOW_SERVICE_NAME="$${FAMILYFLOW_SERVICE_NAME:-Northshire Council Families Together}" \
+	FAMILYFLOW_TEAM_REPLY_TO="$${FAMILYFLOW_TEAM_REPLY_TO:-{\"Families Together (demo)\": \"families.together@northshire.example\"}}" \
+	FAMILYFLOW_BASE_URL="$${FAMILYFLOW_BASE_URL:-http://localhost:8000}"
+
 .PHONY: run test chromium
 run: $(VENV)/.installed-run
-	$(BIN)/familyflow demo
-	$(BIN)/familyflow serve
+	$(DEMO_ENV) $(BIN)/familyflow demo
+	$(DEMO_ENV) $(BIN)/familyflow serve
 
 # The browser tests drive Debian's Chromium; Playwright never downloads a browser here.
 chromium:

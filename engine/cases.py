@@ -76,15 +76,32 @@ class Services:
     policy: DeliveryPolicy
     day_starts: time
     nation: str
-    service_name: str = "FamilyFlow"
+    service_name: str = "Children's Services"
     mailing_lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     max_data_bytes: int = 64 * 1024  # event data, as JSON (issue 7: 10 MB was stored twice)
     max_note_chars: int = 20_000
+    team_reply_to: Mapping[str, str] = field(default_factory=dict)  # team -> its mailbox
+    base_url: str | None = None  # the web service, for links to case pages
 
     @cached_property
     def contact_roles(self) -> frozenset[str]:
         """Every process's contact roles: data under these names is a contact, not data."""
         return frozenset().union(*(p.contact_roles for p in self.processes.values()))
+
+
+FAMILY_ROLES = ("child", "young_person", "parent", "carer")
+
+
+def family_name(case: CaseRow) -> str | None:
+    """Who the case is about, as a professional would recognise it."""
+    for key in ("family", "child_name"):
+        if isinstance(case.data.get(key), str) and case.data[key].strip():
+            return str(case.data[key]).strip()
+    by_role = case.contacts_by_role()
+    for role in FAMILY_ROLES:
+        if role in by_role and by_role[role].get("name"):
+            return str(by_role[role]["name"])
+    return None
 
 
 def validate_data(
@@ -659,6 +676,7 @@ class CaseWork:
                     now=self.now,
                     policy=self.services.policy,
                     automatic=automatic,
+                    reply_to=full["reply_to"] if message.medium == "email" else None,
                 )
             )
             self.audit(
@@ -675,6 +693,7 @@ class CaseWork:
         self, case: CaseRow, recipient: Mapping[str, Any], rule: str, extra: Mapping[str, Any]
     ) -> dict[str, Any]:
         process = self.process(case.process)
+        base_url = self.services.base_url
         return {
             "case": {
                 "id": case.id,
@@ -684,11 +703,15 @@ class CaseWork:
                 "state": case.state,
                 "data": case.data,
                 "received_at": case.received_at,
+                # For professionals' emails only (the layout): texts stay as they were.
+                "family": family_name(case),
+                "url": f"{base_url}/cases/{case.id}" if base_url else None,
             },
             "contacts": case.contacts_by_role(),
             "recipient": recipient,
             "rule": rule,
             "service_name": self.services.service_name,
+            "reply_to": self.services.team_reply_to.get(case.team or ""),
             "deadline": None,
             **extra,
         }

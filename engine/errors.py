@@ -148,3 +148,7 @@ class CsrfFailed(FamilyFlowError):
 
     exit_code = 5
     http_status = 403
+
+
+class InboxError(FamilyFlowError):
+    """reading received texts from {provider} failed and will be tried again: {reason}"""

@@ -153,6 +153,7 @@ class OutboxMessage(SQLModel, table=True):
     provider_ref: str | None = None
     last_error: str | None = None
     delivery_status: str | None = None  # the provider's receipt: delivered, permanent-failure, ...
+    reply_to: str | None = None  # the owning team's mailbox (Reply-To, Notify's reply-to id)
 
 
 class ClosureDay(SQLModel, table=True):
@@ -214,3 +215,35 @@ class WebSession(SQLModel, table=True):
     created_at: datetime = _dt()
     expires_at: datetime = _dt()
     revoked_at: datetime | None = _dt(nullable=True)
+
+
+class ReceivedText(SQLModel, table=True):
+    """A text a parent sent to the service's Notify number (PAR-12: their reply).
+
+    Matched by mobile to one open case it becomes a case note (`noted`); matching
+    none or several, it waits for business support to assign (`unmatched`,
+    `ambiguous`, then `assigned`)."""
+
+    __tablename__ = "received_texts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notify_id: str = Field(unique=True)  # Notify's id: reading twice stores it once
+    user_number: str  # E.164, +447700900123
+    content: str
+    received_at: datetime = _dt()
+    fetched_at: datetime = _dt()
+    status: str = Field(index=True)  # noted, unmatched, ambiguous, assigned
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    candidates: list[int] = _json(list)  # the open cases the number matched
+    assigned_by: str | None = None
+    assigned_at: datetime | None = _dt(nullable=True)
+
+
+class InboxCursor(SQLModel, table=True):
+    """How far an inbox has been read: the newest provider id seen."""
+
+    __tablename__ = "inbox_cursors"
+
+    name: str = Field(primary_key=True)
+    last_id: str
+    updated_at: datetime = _dt()

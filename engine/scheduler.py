@@ -44,6 +44,7 @@ def add_jobs(
     *,
     tick_seconds: int,
     outbox_seconds: int,
+    replies_seconds: int = 60,
     observe: JobObserver | None = None,
 ) -> None:
     start = datetime.now(LONDON)
@@ -59,6 +60,13 @@ def add_jobs(
         id="deliver_outbox",
         next_run_time=start,
     )
+    if flow.inbox is not None:  # parents' replies: idempotent, so any instance may read
+        scheduler.add_job(
+            _guarded("read_replies", flow.read_replies, observe),
+            IntervalTrigger(seconds=replies_seconds),
+            id="read_replies",
+            next_run_time=start,
+        )
     # Agendas missed while stopped run once now; after that, on their cron, and a run moved
     # off a bank holiday to the next working day is picked up by this job's interval.
     scheduler.add_job(
@@ -82,6 +90,7 @@ def build_scheduler(
     tick_seconds: int,
     outbox_seconds: int,
     blocking: bool = True,
+    replies_seconds: int = 60,
     observe: JobObserver | None = None,
 ) -> BaseScheduler:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -92,7 +101,12 @@ def build_scheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
     add_jobs(
-        scheduler, flow, tick_seconds=tick_seconds, outbox_seconds=outbox_seconds, observe=observe
+        scheduler,
+        flow,
+        tick_seconds=tick_seconds,
+        outbox_seconds=outbox_seconds,
+        replies_seconds=replies_seconds,
+        observe=observe,
     )
     return scheduler
 

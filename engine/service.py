@@ -13,11 +13,12 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import agendas, store
+from engine import agendas, replies, store
 from engine.calendar import WorkingCalendar
 from engine.cases import Actor, CaseWork, Services
 from engine.clock import Clock, SimulatedClock
 from engine.errors import ConflictError, FamilyFlowError, InputError, UnknownProcess
+from notifications.inbox import Inbox
 from notifications.outbox import Outbox
 from workflows.contacts import ROLES, Contact
 from workflows.spec import Agenda, Process
@@ -51,6 +52,7 @@ class FamilyFlow:
     outbox: Outbox
     late_after: timedelta = timedelta(minutes=5)
     batch_size: int = 500
+    inbox: Inbox | None = None  # parents' replies (Notify's received texts), if any
 
     def _work(self, action: Callable[[CaseWork], T]) -> T:
         with self.db.begin() as conn:
@@ -134,6 +136,28 @@ class FamilyFlow:
         )
         log.info("case_contact_changed", case_id=case_id, role=role)
         return case
+
+    # -- replies -------------------------------------------------------------
+
+    def read_replies(self) -> replies.ReadReport:
+        """Read the texts parents sent since the last read; each becomes a case note
+        on its case (PAR-12) or waits for business support to assign it."""
+        if self.inbox is None:
+            return replies.ReadReport()
+        with self.db.connect() as conn:
+            last = replies.cursor(conn)
+        texts = self.inbox.newer_than(last)  # outside any transaction: a network call
+        if not texts:
+            return replies.ReadReport()
+        report = self._work(lambda w: replies.record(w, texts))
+        log.info(
+            "replies_read", received=report.received, noted=report.noted, waiting=report.waiting
+        )
+        return report
+
+    def assign_reply(self, text_id: int, *, case_id: int, actor: Actor) -> None:
+        self._work(lambda w: replies.assign(w, text_id=text_id, case_id=case_id, actor=actor))
+        log.info("reply_assigned", reply_id=text_id, case_id=case_id)
 
     # -- time ----------------------------------------------------------------
 

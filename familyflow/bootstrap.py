@@ -17,6 +17,7 @@ from engine.machines import ProcessMachine
 from engine.service import FamilyFlow
 from familyflow.settings import Settings
 from notifications.channels.base import Transport
+from notifications.inbox import Inbox
 from notifications.outbox import DeliveryPolicy, Outbox
 from notifications.render import Renderer
 from workflows import all_processes
@@ -71,6 +72,10 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
             email_template_id=settings.notify_email_template_id or "",
             sms_template_id=settings.notify_sms_template_id or "",
             base_url=settings.notify_base_url,
+            email_reply_to_ids={
+                settings.team_reply_to[team]: reply_to_id
+                for team, reply_to_id in settings.notify_team_reply_to_ids.items()
+            },
         )
         if settings.email_transport == "notify":
             transports["email"] = notify
@@ -90,12 +95,25 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
     return transports
 
 
+def build_inbox(settings: Settings) -> Inbox | None:
+    """Parents' replies arrive at the Notify service's inbound number, when texts go by Notify."""
+    if settings.sms_transport != "notify":
+        return None
+    from notifications.channels.notify_inbox import NotifyInbox
+
+    key = settings.notify_api_key
+    return NotifyInbox(
+        api_key=key.get_secret_value() if key else "", base_url=settings.notify_base_url
+    )
+
+
 def bootstrap(
     settings: Settings,
     *,
     clock: Clock | None = None,
     transports: dict[str, Transport] | None = None,
     migrate: bool = True,
+    inbox: Inbox | None = None,
 ) -> FamilyFlow:
     clock = clock or SystemClock()
     db = create_engine(settings.database_url)
@@ -118,6 +136,8 @@ def bootstrap(
         mailing_lists={k: tuple(v) for k, v in settings.mailing_lists.items()},
         max_data_bytes=settings.max_event_data_bytes,
         max_note_chars=settings.max_note_chars,
+        team_reply_to=settings.team_reply_to,
+        base_url=settings.base_url,
     )
     outbox = Outbox(
         db=db, transports=transports or build_transports(settings), policy=policy, clock=clock
@@ -129,4 +149,5 @@ def bootstrap(
         outbox=outbox,
         late_after=timedelta(minutes=settings.late_after_minutes),
         batch_size=settings.batch_size,
+        inbox=inbox or build_inbox(settings),
     )

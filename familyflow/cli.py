@@ -299,6 +299,7 @@ def serve(
         tick_seconds=config.tick_seconds,
         outbox_seconds=config.outbox_seconds,
         blocking=False,
+        replies_seconds=config.replies_seconds,
         observe=web.state.metrics.observe_job,
     )
     web.state.scheduler = scheduler  # /readyz reports whether it runs

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.calendar import NATIONS
 from workflows.spec import Duration
 
+DEFAULT_SERVICE_NAME = "Children's Services"
 _DURATION = re.compile(r"^\s*(\d+)\s+(calendar_days|working_days|weeks|calendar_months|hours)\s*$")
 _SLOT = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun|\*)\s+([01]\d|2[0-3]):([0-5]\d)\s*$")
 
@@ -79,7 +82,20 @@ class Settings(BaseSettings):
         default_factory=dict, description='JSON: {"family_therapy_panel": ["panel@council.gov.uk"]}'
     )
     log_json: bool | None = None
-    service_name: str = "FamilyFlow"
+    # Signs every text and email: the council's name for the service, which parents know.
+    service_name: str = Field(DEFAULT_SERVICE_NAME, min_length=1, max_length=60)
+    # Replies go to the mailbox of the team that owns the case (Reply-To over SMTP).
+    team_reply_to: dict[str, str] = Field(
+        default_factory=dict, description='JSON: {"Parenting": "parenting@council.gov.uk"}'
+    )
+    # Notify sends Reply-To only as one of the service's registered reply-to ids.
+    notify_team_reply_to_ids: dict[str, str] = Field(
+        default_factory=dict, description='JSON: {"Parenting": "<Notify reply-to id>"}'
+    )
+    # Where people reach the web service; emails to professionals link to the case page.
+    base_url: str | None = Field(None, description="e.g. https://familyflow.council.gov.uk")
+    # How often the received texts (parents' replies) are read from Notify.
+    replies_seconds: int = Field(60, ge=5, le=3600)
     # The web service (familyflow serve): address, sign-in and integrations.
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -108,7 +124,14 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(NATIONS)}")
         return value
 
-    @field_validator("timescales", "agenda_times", "mailing_lists", mode="before")
+    @field_validator(
+        "timescales",
+        "agenda_times",
+        "mailing_lists",
+        "team_reply_to",
+        "notify_team_reply_to_ids",
+        mode="before",
+    )
     @classmethod
     def _json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
@@ -131,6 +154,35 @@ class Settings(BaseSettings):
                 raise ValueError(f"{key}: {text!r} is not like 'tue 08:00'")
         return value
 
+    @field_validator("team_reply_to")
+    @classmethod
+    def _reply_to(cls, value: dict[str, str]) -> dict[str, str]:
+        for team, address in value.items():
+            try:
+                validate_email(address, check_deliverability=False)
+            except EmailNotValidError as error:
+                raise ValueError(f"{team}: {address!r} is not an email address ({error})") from None
+        return value
+
+    @field_validator("notify_team_reply_to_ids")
+    @classmethod
+    def _reply_to_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for team, reply_to_id in value.items():
+            try:
+                uuid.UUID(reply_to_id)
+            except ValueError:
+                raise ValueError(f"{team}: {reply_to_id!r} is not a Notify reply-to id") from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not like https://familyflow.council.gov.uk")
+        return value.rstrip("/")
+
     @model_validator(mode="after")
     def _notify_complete(self) -> Settings:
         if "notify" in (self.email_transport, self.sms_transport):
@@ -141,6 +193,23 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"the notify transport needs {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _reply_to_ids_have_addresses(self) -> Settings:
+        unknown = sorted(set(self.notify_team_reply_to_ids) - set(self.team_reply_to))
+        if unknown:
+            raise ValueError(
+                f"notify_team_reply_to_ids names {', '.join(unknown)}, which "
+                "FAMILYFLOW_TEAM_REPLY_TO gives no address"
+            )
+        # Notify sets Reply-To only from an id: without one the team's replies go astray.
+        missing = sorted(set(self.team_reply_to) - set(self.notify_team_reply_to_ids))
+        if self.email_transport == "notify" and missing:
+            raise ValueError(
+                f"emails go by Notify, so FAMILYFLOW_NOTIFY_TEAM_REPLY_TO_IDS needs a reply-to "
+                f"id for {', '.join(missing)}"
+            )
         return self
 
     def timescale_overrides(self) -> dict[str, Duration]:

@@ -68,6 +68,7 @@ def outbox_row(
     now: datetime,
     policy: DeliveryPolicy,
     automatic: bool = False,
+    reply_to: str | None = None,
 ) -> dict[str, Any]:
     address = recipient["mobile"] if medium == "sms" else recipient["email"]
     not_before = policy.not_before(now=now, medium=medium, automatic=automatic)
@@ -83,11 +84,14 @@ def outbox_row(
         "cc": cc,
         "subject": rendered.subject,
         "body": rendered.body,
-        "status": "queued",
+        # A text too long even in its short form waits for a person (Messages page).
+        "status": "needs_review" if rendered.needs_review else "queued",
+        "last_error": rendered.needs_review,
         "attempts": 0,
         "created_at": now,
         "not_before": not_before,
         "next_attempt_at": not_before,
+        "reply_to": reply_to,
     }
 
 
@@ -177,6 +181,7 @@ class Outbox:
             body=row["body"],
             dedupe_key=row["dedupe_key"],
             rule=row["rule"],
+            reply_to=row.get("reply_to"),
         )
         transport = self.transports[row["medium"]]
         attempts = row["attempts"] + 1

@@ -13,32 +13,32 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from engine.clock import local
 from engine.errors import TemplateError as FamilyFlowTemplateError
+from notifications import sms
 
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENDED = set("^{}\\[~]|€\f")
-MAX_SMS_FRAGMENTS = 3
+MAX_SMS_FRAGMENTS = sms.MAX_FRAGMENTS
 
 
 @dataclass(frozen=True)
 class Rendered:
     subject: str | None
     body: str
+    # Why a text could not be made to fit, even in its short form: it is queued
+    # as `needs_review` for business support to shorten, never refused.
+    needs_review: str | None = None
 
 
 def sms_fragments(text: str) -> int:
-    """How many SMS parts `text` needs: GSM-7 when it can, else UCS-2."""
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
-        length = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
-        single, part = 160, 153
-    else:
-        length = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
-        single, part = 70, 67
-    if length <= single:
-        return 1
-    return -(-length // part)
+    """How many SMS parts Notify bills for `text`, after sanitising it as Notify does."""
+    return sms.fragments(text)
+
+
+def one_line(value: Any) -> Any:
+    """Every `{{ value }}` in a message: a value's own line breaks become spaces, so
+    that data (a note, a reason) can never start a Markdown list, heading or inset
+    line in Notify's email, nor split a text."""
+    if isinstance(value, str) and ("\n" in value or "\r" in value):
+        return " ".join(value.split())
+    return value
 
 
 def when(value: datetime | str | None) -> str:
@@ -55,8 +55,22 @@ def day(value: datetime | str) -> str:
     return f"{moment:%A} {moment.day} {moment:%B %Y}"
 
 
+def short_when(value: datetime | str | None) -> str:
+    """The short forms of texts: Tue 12 Jan 10:00."""
+    if value is None:
+        return "to be confirmed"
+    moment = local(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    return f"{moment:%a} {moment.day} {moment:%b} {moment:%H:%M}"
+
+
+def short_day(value: datetime | str) -> str:
+    moment = local(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    return f"{moment:%a} {moment.day} {moment:%b}"
+
+
 class Renderer:
     def __init__(self, *, directory: Path) -> None:
+        self.directory = Path(directory)
         self.env = Environment(
             loader=FileSystemLoader(directory),
             undefined=StrictUndefined,
@@ -64,30 +78,53 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            finalize=one_line,
         )
         self.env.filters["when"] = when
         self.env.filters["day"] = day
+        self.env.filters["short_when"] = short_when
+        self.env.filters["short_day"] = short_day
 
     def render(self, *, template: str, medium: str, context: Mapping[str, Any]) -> Rendered:
+        if medium != "sms":
+            return self._render_email(template=template, medium=medium, context=context)
+        # A text is what Notify will send: sanitised, then counted. Too long, and the
+        # template's short form (`<name>.short.sms.txt`) is tried; too long even
+        # then, it is queued for business support to shorten (never refused).
+        text = sms.measure(self._render_text(f"{template}.sms.txt", context))
+        if text.fits:
+            return Rendered(subject=None, body=text.text)
+        short_name = f"{template}.short.sms.txt"
+        if (self.directory / short_name).is_file():
+            short = sms.measure(self._render_text(short_name, context))
+            if short.fits:
+                return Rendered(subject=None, body=short.text)
+            text = short
+        return Rendered(
+            subject=None,
+            body=text.text,
+            needs_review=f"text needs {text.fragments} SMS fragments ({text.encoding}); "
+            f"at most {MAX_SMS_FRAGMENTS} are allowed: shorten it to send it",
+        )
+
+    def _render_text(self, name: str, context: Mapping[str, Any]) -> str:
+        try:
+            compiled = self.env.get_template(name)
+            return compiled.render(dict(context)).strip()
+        except TemplateError as error:
+            raise FamilyFlowTemplateError(template=name, reason=str(error)) from None
+
+    def _render_email(self, *, template: str, medium: str, context: Mapping[str, Any]) -> Rendered:
         name = f"{template}.{medium}.txt"
         try:
             compiled = self.env.get_template(name)
             # One context for the subject block and the whole template (what
             # Template.render does inside); blocks do not change the context.
             ctx = compiled.new_context(dict(context))
-            if medium == "email":
-                subject = " ".join("".join(compiled.blocks["subject"](ctx)).split())
-                body = "".join(compiled.root_render_func(ctx)).strip() + "\n"
-                return Rendered(subject=subject, body=body)
-            body = "".join(compiled.root_render_func(ctx)).strip()
+            subject = " ".join("".join(compiled.blocks["subject"](ctx)).split())
+            body = "".join(compiled.root_render_func(ctx)).strip() + "\n"
         except TemplateError as error:
             raise FamilyFlowTemplateError(template=name, reason=str(error)) from None
         except KeyError as error:
             raise FamilyFlowTemplateError(template=name, reason=f"missing block {error}") from None
-        if sms_fragments(body) > MAX_SMS_FRAGMENTS:
-            raise FamilyFlowTemplateError(
-                template=name,
-                reason=f"text needs {sms_fragments(body)} SMS fragments; at most "
-                f"{MAX_SMS_FRAGMENTS} are allowed",
-            )
-        return Rendered(subject=None, body=body)
+        return Rendered(subject=subject, body=body)

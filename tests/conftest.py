@@ -19,11 +19,14 @@ from familyflow.bootstrap import bootstrap
 from familyflow.settings import Settings
 from notifications.channels.base import Transport
 from notifications.channels.file import FileTransport
+from notifications.inbox import Inbox
 from tests.support.journeys import CONTACTS, at
 
 POSTGRES_URL = os.environ.get("FAMILYFLOW_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 TABLES = (
+    "received_texts",
+    "inbox_cursors",
     "audit_events",
     "outbox",
     "deadlines",
@@ -104,6 +107,7 @@ def make_app(settings: Settings, tmp_path: Path) -> Iterator[AppFactory]:
         start: str = "2026-12-14T09:00",
         clock: SimulatedClock | None = None,
         transports: dict[str, Transport] | None = None,
+        inbox: Inbox | None = None,
         **overrides: Any,
     ) -> FamilyFlow:
         config = settings.model_copy(update=overrides)
@@ -112,6 +116,7 @@ def make_app(settings: Settings, tmp_path: Path) -> Iterator[AppFactory]:
             config,
             clock=clock or SimulatedClock(at(start)),
             transports=transports or {"email": file, "sms": file},
+            inbox=inbox,
         )
         built.append(flow)
         return flow

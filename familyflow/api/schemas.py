@@ -142,7 +142,9 @@ class MessageOut(BaseModel):
     cc: list[str]
     subject: str | None
     body: str
-    status: str = Field(description="queued, sending, sent, delivered or failed")
+    status: str = Field(
+        description="needs_review (a text to shorten), queued, sending, sent, delivered or failed"
+    )
     delivery_status: str | None = Field(None, description="the provider's last receipt")
     attempts: int
     created_at: datetime

@@ -13,6 +13,7 @@ from familyflow.web import (
     messages,
     processes,
     register,
+    replies,
     reports,
     tracker,
     work,
@@ -32,5 +33,15 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(PageError, page_error)
     app.state.error_page = error_page  # how problems.answer shows an error to a browser
-    for module in (work, cases, tracker, register, messages, processes, reports, admin):
+    for module in (
+        work,
+        cases,
+        tracker,
+        register,
+        messages,
+        replies,
+        processes,
+        reports,
+        admin,
+    ):
         app.include_router(module.router())

@@ -19,7 +19,7 @@ from familyflow.accounts import audit_row
 from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.bootstrap import TEMPLATES as MESSAGE_TEMPLATES
 from familyflow.web.core import ADMINS, CheckCsrf, page_roles, redirect, render
-from notifications.render import day, when
+from notifications.render import day, short_day, short_when, when
 
 AdminUser = Annotated[CurrentUser, page_roles(*ADMINS)]
 
@@ -78,7 +78,10 @@ def preview(flow: Any, name: str) -> dict[str, str]:
         lstrip_blocks=True,
     )
     env.filters.update(
-        when=lambda v: when(v) if v else "[date]", day=lambda v: day(v) if v else "[date]"
+        when=lambda v: when(v) if v else "[date]",
+        day=lambda v: day(v) if v else "[date]",
+        short_when=lambda v: short_when(v) if v else "[date]",
+        short_day=lambda v: short_day(v) if v else "[date]",
     )
     source = (FilePath(MESSAGE_TEMPLATES) / name).read_text(encoding="utf-8")
     try:

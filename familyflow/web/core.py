@@ -132,6 +132,7 @@ NAVIGATION = (
     ("/tracker", "Tracker", None),
     ("/register", "Register", None),
     ("/messages", "Messages", None),
+    ("/replies", "Replies", ("business_support", *ADMINS)),
     ("/processes", "Processes", None),
     ("/reports", "Reports", REPORT_READERS),
     ("/admin", "Admin", ADMINS),

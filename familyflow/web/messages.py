@@ -14,15 +14,17 @@ from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.web.casework import reference
 from familyflow.web.core import ADMINS, CheckCsrf, PageError, PageUser, page_roles, redirect, render
 
-Status = Literal["queued", "sending", "sent", "delivered", "failed"]
+Status = Literal["needs_review", "queued", "sending", "sent", "delivered", "failed"]
 TABS = (
     ("", "All"),
+    ("needs_review", "Needs review"),  # texts too long to send: shorten them (PAR-12)
     ("queued", "Queued"),
     ("sent", "Sent"),
     ("delivered", "Delivered"),
     ("failed", "Failed"),
 )
 TAGS = {
+    "needs_review": "govuk-tag--orange",
     "queued": "govuk-tag--grey",
     "sending": "govuk-tag--blue",
     "sent": "govuk-tag--blue",
@@ -74,6 +76,7 @@ def router() -> APIRouter:
             current=status or "",
             case=case,
             can_retry=user.role in ADMINS,
+            can_shorten=user.role in ("business_support", *ADMINS),
         )
 
     @pages.post("/messages/{message_id}/retry", dependencies=[CheckCsrf])

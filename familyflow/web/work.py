@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.engine import Connection
 
-from engine import store
-from familyflow.api.auth import CsrfTokenDep, FlowDep, OptionalUserDep
-from familyflow.web.casework import work_items
+from engine import replies, store
+from engine.service import FamilyFlow
+from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep, OptionalUserDep
+from familyflow.web.casework import reference, work_items
 from familyflow.web.core import PageUser, redirect, render
 
 SIGN_IN_ERRORS = {
@@ -17,6 +20,23 @@ SIGN_IN_ERRORS = {
     "missing": "Enter your email address and password",
     "wait": "Too many failed sign-ins: wait a minute, then try again",
 }
+
+
+def replies_on_my_cases(
+    flow: FamilyFlow, conn: Connection, user: CurrentUser, now: datetime
+) -> list[dict[str, Any]]:
+    """Parents' replies noted in the last 14 days on the cases the person works (PAR-12)."""
+    rows = replies.recent(
+        conn, email=None if user.is_admin else user.email, since=now - timedelta(days=14)
+    )
+    cases = store.load_cases(conn, sorted({r["case_id"] for r in rows}))
+    shown = []
+    for row in rows:
+        case = cases.get(row["case_id"])
+        process = flow.services.processes.get(case.process) if case else None
+        if process is not None:
+            shown.append({**row, "reference": reference(process, row["case_id"])})
+    return shown
 
 
 def router() -> APIRouter:
@@ -49,12 +69,21 @@ def router() -> APIRouter:
                 teams = user.teams if user.role == "team_manager" else None
                 rows = store.unmet_deadlines(conn, contact_email=user.email, teams=teams or None)
             cases = store.load_cases(conn, sorted({r["case_id"] for r in rows}))
+            recent = replies_on_my_cases(flow, conn, user, now)
         items = work_items(flow, rows, cases, now)
         counts = {
             colour: sum(1 for i in items if i.rag.colour == colour)
             for colour in ("red", "amber", "green")
         }
-        return render(request, "my_work.html", user=user, csrf=csrf, items=items, counts=counts)
+        return render(
+            request,
+            "my_work.html",
+            user=user,
+            csrf=csrf,
+            items=items,
+            counts=counts,
+            replies=recent,
+        )
 
     @pages.get("/work")
     def work_alias() -> object:

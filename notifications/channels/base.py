@@ -24,6 +24,7 @@ class Envelope:
     body: str
     dedupe_key: str
     rule: str
+    reply_to: str | None = None  # the owning team's mailbox; None: the sender's
 
 
 class Transport(Protocol):

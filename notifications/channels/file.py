@@ -41,6 +41,8 @@ def render_file(envelope: Envelope) -> str:
         ("Rule", envelope.rule),
         ("Dedupe-Key", envelope.dedupe_key),
     ]
+    if envelope.reply_to:
+        headers.insert(2, ("Reply-To", envelope.reply_to))
     lines = [f"{name}: {_header_value(value)}".rstrip() for name, value in headers]
     body = envelope.body if envelope.body.endswith("\n") else envelope.body + "\n"
     return "\n".join(lines) + "\n\n" + body

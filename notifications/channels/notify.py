@@ -8,6 +8,10 @@ Notify has no copy (Cc) field: each Cc address gets its own notification of
 the same medium, sent after the main one and with the same reference. The
 reference is `familyflow-<message id>` and never carries personal data.
 
+Replies: Notify sends an email's Reply-To only as one of the service's
+registered reply-to addresses, named by its id; `email_reply_to_ids` maps each
+team's mailbox (the envelope's `reply_to`) to that id.
+
 Failures: Notify's 400/401/403/404 (bad request, bad key) are permanent; 429
 (rate limit), 5xx and connection errors are temporary. Error reasons carry the
 status code and Notify's error class and message, with any recipient address
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -86,6 +90,7 @@ class NotifyTransport:
         sms_template_id: str,
         base_url: str = DEFAULT_BASE_URL,
         sms_sender_id: str | None = None,
+        email_reply_to_ids: Mapping[str, str] | None = None,
     ) -> None:
         check_api_key(api_key)
         for field, value in (
@@ -99,6 +104,7 @@ class NotifyTransport:
         self.sms_template_id = sms_template_id
         self.base_url = base_url
         self.sms_sender_id = sms_sender_id
+        self.email_reply_to_ids = dict(email_reply_to_ids or {})
 
     def __repr__(self) -> str:  # never show the key
         return f"NotifyTransport(base_url={self.base_url!r})"
@@ -139,6 +145,7 @@ class NotifyTransport:
                     template_id=self.email_template_id,
                     personalisation={"subject": envelope.subject, "body": envelope.body},
                     reference=reference,
+                    email_reply_to_id=self.email_reply_to_ids.get(envelope.reply_to or ""),
                 )
             else:
                 response = client.send_sms_notification(

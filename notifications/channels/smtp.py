@@ -79,6 +79,8 @@ class SmtpTransport:
             )
             if envelope.cc:
                 message["Cc"] = ", ".join(envelope.cc)
+            if envelope.reply_to:  # replies reach the team that owns the case
+                message["Reply-To"] = envelope.reply_to
             message["Subject"] = envelope.subject
             message["Date"] = formatdate(usegmt=True)
             message["Message-ID"] = message_id_for(envelope.dedupe_key)

@@ -107,8 +107,11 @@ def test_par_01_a_referral_is_emailed_by_smtp_to_the_team_manager_copied_to_busi
         "A new referral for the parenting programme was received on Monday 14 December 2026.\n"
         "\nReferring social worker: Sam Jones\n"
     )
-    assert f"FamilyFlow · Parenting programme · {reference}\n" in body
-    assert body.endswith("Sent under rule PAR-01. Please do not reply to this address.\n")
+    assert f"Children's Services, Parenting programme, {reference} (Jo Parent)\n" in body
+    assert body.endswith(
+        "Sent under rule PAR-01. "
+        "Replies to this address are not read: please contact the team directly.\n"
+    )
     assert (queued["status"], queued["attempts"], queued["sent_at"]) == (
         "sent",
         1,
@@ -224,7 +227,7 @@ def test_par_12_a_missed_session_text_goes_through_notify_with_no_personal_data_
     assert queued["body"] == (
         "Hello Jo Parent, we missed you at the parenting session on Tuesday 5 January 2027 at "
         f"10:00. The next session is on Tuesday 12 January 2027 at 10:00 at {VENUE}. Please "
-        "reply if you cannot attend. FamilyFlow"
+        "reply if you cannot attend. Children's Services"
     )
     reference = str(text["reference"])
     assert reference == f"familyflow-{queued['id']}"

@@ -244,7 +244,7 @@ def test_PAR_12_a_missed_session_texts_the_parent_the_next_session_and_writes_a_
     assert text["body"] == (
         "Hello Jo Parent, we missed you at the parenting session on Tuesday 5 January 2027 at "
         "10:00. The next session is on Tuesday 12 January 2027 at 10:00 at Riverside Family "
-        "Centre. Please reply if you cannot attend. FamilyFlow"
+        "Centre. Please reply if you cannot attend. Children's Services"
     )
     notes = [e for e in history(flow, case_id) if e["kind"] == "note"]
     assert [n["rule"] for n in notes] == ["PAR-12"]

@@ -18,6 +18,12 @@ and answers with Notify's response and error shapes and status codes.
 
 `fail_next(status, count)` makes the next `count` notification requests fail
 with that status (after authentication, like an upstream failure would).
+
+Parents' replies: `receive_text(user_number, content)` puts a text in the
+service's inbox, read back as Notify serves it by `GET /v2/received-text-messages`
+(newest first, `RECEIVED_PAGE_SIZE` a page, `older_than=<id>` for the next).
+Reply-to addresses: `add_reply_to(address)` registers one and returns its id,
+which an email may name as `email_reply_to_id`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import re
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -35,6 +42,28 @@ from typing import Any
 import jwt
 
 TOKEN_BOUND_SECONDS = 30
+RECEIVED_PAGE_SIZE = 250
+REFERENCE_MAX_LENGTH = 1000
+# The properties Notify's POST schemas define; any other is refused.
+_PROPERTIES = {
+    "email": {
+        "email_address",
+        "template_id",
+        "personalisation",
+        "reference",
+        "scheduled_for",
+        "email_reply_to_id",
+        "one_click_unsubscribe_url",
+    },
+    "sms": {
+        "phone_number",
+        "template_id",
+        "personalisation",
+        "reference",
+        "scheduled_for",
+        "sms_sender_id",
+    },
+}
 _UUID = re.compile(r"^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$")
 _EMAIL = re.compile(r"^[^\s@\"(),:;<>\[\]\\]+@[^\s@\"(),:;<>\[\]\\]+\.[^\s@\"(),:;<>\[\]\\]+$")
 _PLACEHOLDER = re.compile(r"\(\(([^()]+)\)\)")
@@ -104,6 +133,9 @@ class FakeNotify:
         self.requests: list[dict[str, Any]] = []  # every request, accepted or not
         self._failures: list[NotifyError] = []
         self._lock = threading.Lock()
+        self.received: list[dict[str, Any]] = []  # the inbox, oldest first
+        self.received_page_size = RECEIVED_PAGE_SIZE
+        self.reply_to_ids: dict[str, str] = {}  # id -> address
 
         fake = self
 
@@ -251,6 +283,7 @@ class FakeNotify:
             sender = data["sms_sender_id"]
             if not (isinstance(sender, str) and _UUID.match(sender)):
                 errors.append("sms_sender_id is not a valid UUID")
+        errors.extend(self.body_problems(kind, data))
         if errors:
             raise _validation_error(errors)
 
@@ -294,6 +327,77 @@ class FakeNotify:
         with self._lock:
             self.sent.append(record)
         return response
+
+    # -- request bodies, reply-to addresses and received texts -----------------
+
+    def body_problems(self, kind: str, data: dict[str, Any]) -> list[str]:
+        """What Notify's JSON schema refuses beyond the fields checked above: unknown
+        properties, an over-long reference, a reply-to id the service does not have."""
+        problems = [
+            f"Additional properties are not allowed ({name} was unexpected)"
+            for name in sorted(set(data) - _PROPERTIES[kind])
+        ]
+        reference = data.get("reference")
+        if isinstance(reference, str) and len(reference) > REFERENCE_MAX_LENGTH:
+            problems.append(f"reference {reference[:20]}... is too long")
+        reply_to_id = data.get("email_reply_to_id")
+        if kind == "email" and reply_to_id is not None:
+            if not (isinstance(reply_to_id, str) and _UUID.match(reply_to_id)):
+                problems.append("email_reply_to_id is not a valid UUID")
+            elif reply_to_id not in self.reply_to_ids:
+                problems.append(
+                    f"email_reply_to_id {reply_to_id} does not exist in database for "
+                    f"service id {self.service_id}"
+                )
+        return problems
+
+    def add_reply_to(self, address: str) -> str:
+        """Register a reply-to email address, as a service does in Notify's settings."""
+        reply_to_id = str(uuid.uuid4())
+        with self._lock:
+            self.reply_to_ids[reply_to_id] = address
+        return reply_to_id
+
+    def receive_text(
+        self, user_number: str, content: str, *, created_at: datetime | None = None
+    ) -> str:
+        """A text a person sent to the service's inbound number (now, unless told
+        when); returns its id."""
+        moment = (created_at or datetime.now(UTC)).astimezone(UTC)
+        message = {
+            "id": str(uuid.uuid4()),
+            "notify_number": "07700900000",
+            "user_number": user_number,
+            "service_id": self.service_id,
+            "content": content,
+            "created_at": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        with self._lock:
+            self.received.append(message)
+        return str(message["id"])
+
+    def received_page(self, query: str) -> dict[str, Any]:
+        """GET /v2/received-text-messages: newest first, a page at a time."""
+        params = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+        unknown = sorted(set(params) - {"older_than"})
+        if unknown:
+            raise _validation_error(
+                [f"Additional properties are not allowed ({unknown[0]} was unexpected)"]
+            )
+        older_than = params.get("older_than")
+        with self._lock:
+            newest_first = self.received[::-1]
+        if older_than is not None:
+            if not _UUID.match(older_than):
+                raise _validation_error(["older_than is not a valid UUID"])
+            ids = [m["id"] for m in newest_first]
+            newest_first = newest_first[ids.index(older_than) + 1 :] if older_than in ids else []
+        page = newest_first[: self.received_page_size]
+        base = f"{self.base_url}/v2/received-text-messages"
+        links = {"current": base + (f"?older_than={older_than}" if older_than else "")}
+        if len(newest_first) > len(page):
+            links["next"] = f"{base}?older_than={page[-1]['id']}"
+        return {"received_text_messages": page, "links": links}
 
 
 def _validation_error(messages: list[str]) -> NotifyError:
@@ -371,6 +475,10 @@ class _NotifyHandler(BaseHTTPRequestHandler):
             self._reply(error.status, error.body)
 
     def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        if path == "/v2/received-text-messages":
+            self._get_received_texts(query)
+            return
         self._reply(
             404,
             {
@@ -378,6 +486,13 @@ class _NotifyHandler(BaseHTTPRequestHandler):
                 "errors": [{"error": "ResultNotFound", "message": "No result found"}],
             },
         )
+
+    def _get_received_texts(self, query: str) -> None:
+        try:
+            self.notify.authenticate(self.headers.get("Authorization"))
+            self._reply(200, self.notify.received_page(query))
+        except NotifyError as error:
+            self._reply(error.status, error.body)
 
     def _reply(self, status: int, body: dict[str, Any]) -> None:
         payload = json.dumps(body).encode("utf-8")

@@ -1,4 +1,5 @@
-"""Templates render strictly; texts fit in three SMS fragments."""
+"""Templates render strictly; a text is stored as Notify sends it, in at most three
+fragments, its short form if need be, and is never refused for its length (PAR-12)."""
 
 from pathlib import Path
 
@@ -6,22 +7,9 @@ import pytest
 
 from engine.errors import TemplateError
 from familyflow.bootstrap import TEMPLATES
-from notifications.render import Renderer, sms_fragments
+from notifications.render import Renderer
 from workflows import all_processes
 from workflows.spec import Message
-
-
-def test_gsm7_texts_are_160_characters_a_fragment_then_153():
-    assert sms_fragments("a" * 160) == 1
-    assert sms_fragments("a" * 161) == 2
-    assert sms_fragments("a" * 459) == 3
-    assert sms_fragments("{" * 80) == 1  # extension characters count twice
-
-
-def test_a_character_outside_gsm7_makes_the_text_unicode_at_70_a_fragment():
-    assert sms_fragments("ä" * 70) == 1  # ä is in GSM-7
-    assert sms_fragments("ł" * 70) == 1
-    assert sms_fragments("ł" * 71) == 2
 
 
 def test_a_missing_variable_is_an_error_not_a_blank(tmp_path: Path):
@@ -30,10 +18,32 @@ def test_a_missing_variable_is_an_error_not_a_blank(tmp_path: Path):
         Renderer(directory=tmp_path).render(template="t", medium="sms", context={})
 
 
-def test_a_text_longer_than_three_fragments_is_refused_when_queued(tmp_path: Path):
+def test_a_text_is_stored_sanitised_as_notify_will_send_it(tmp_path: Path):
+    (tmp_path / "t.sms.txt").write_text("Hello {{ name }} \u2013 see you\u2026")
+    rendered = Renderer(directory=tmp_path).render(
+        template="t", medium="sms", context={"name": "Mrs O\u2019Brien"}
+    )
+    assert rendered.body == "Hello Mrs O'Brien - see you..."
+    assert rendered.needs_review is None
+
+
+def test_a_text_too_long_falls_back_to_its_short_form(tmp_path: Path):
+    (tmp_path / "t.sms.txt").write_text("{{ name }} " + "x" * 200)
+    (tmp_path / "t.short.sms.txt").write_text("{{ name }}, short")
+    rendered = Renderer(directory=tmp_path).render(
+        template="t", medium="sms", context={"name": "Siân"}
+    )
+    assert (rendered.body, rendered.needs_review) == ("Siân, short", None)
+
+
+def test_a_text_too_long_even_in_short_form_is_kept_for_review_not_refused(tmp_path: Path):
     (tmp_path / "long.sms.txt").write_text("x" * 460)
-    with pytest.raises(TemplateError, match="needs 4 SMS fragments; at most 3"):
-        Renderer(directory=tmp_path).render(template="long", medium="sms", context={})
+    (tmp_path / "long.short.sms.txt").write_text("y" * 460)
+    rendered = Renderer(directory=tmp_path).render(template="long", medium="sms", context={})
+    assert rendered.body == "y" * 460
+    assert rendered.needs_review == (
+        "text needs 4 SMS fragments (GSM-7); at most 3 are allowed: shorten it to send it"
+    )
 
 
 def test_html_templates_are_autoescaped(tmp_path: Path):
@@ -55,3 +65,13 @@ def test_every_message_template_of_every_process_exists_and_cites_its_rule():
         for message in messages:
             source = (TEMPLATES / f"{message.template}.{message.medium}.txt").read_text()
             assert message.rule in source.splitlines()[0], message.template
+
+
+def test_every_text_template_has_a_short_form_citing_the_same_rule():
+    for path in sorted(TEMPLATES.rglob("*.sms.txt")):
+        if path.name.endswith(".short.sms.txt"):
+            continue
+        short = path.with_name(path.name.replace(".sms.txt", ".short.sms.txt"))
+        assert short.is_file(), f"{short.relative_to(TEMPLATES)} is missing"
+        rule = path.read_text().splitlines()[0].split(":")[0].split()[-1]
+        assert rule in short.read_text().splitlines()[0], short.name

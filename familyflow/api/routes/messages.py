@@ -15,7 +15,7 @@ from familyflow.api.auth import CurrentUser, CurrentUserDep, FlowDep, require_ro
 from familyflow.api.schemas import MAX_ID, FlaggedContact, MessageOut
 
 MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Status = Literal["queued", "sending", "sent", "delivered", "failed"]
+Status = Literal["needs_review", "queued", "sending", "sent", "delivered", "failed"]
 
 
 def _visible_message(flow: FlowDep, user: CurrentUser, message_id: int) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 (digests only), shared by every instance of the service (issue 7)
 
 Revision ID: 0004_throttle
-Revises: 0003
+Revises: 0004_audit
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from engine.models import UTCDateTime
 
 revision = "0004_throttle"
-down_revision = "0003"
+down_revision = "0004_audit"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,104 @@
+"""Parents' replies by text: those that matched no open case, or several, wait here
+for business support to put on the right case (PAR-12). A reply that matched one
+case is already a note on it, and on its worker's My work.
+
+Also the Messages page's action for a text too long to send: shorten it and send."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from engine import replies, store
+from engine.errors import FamilyFlowError
+from familyflow.accounts import audit_row
+from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.web.casework import reference
+from familyflow.web.core import ADMINS, CheckCsrf, PageError, page_roles, redirect, render
+from notifications import review
+
+ASSIGNERS = ("business_support", *ADMINS)
+_CASE = re.compile(r"^\s*(?:[A-Za-z0-9]+-)?0*(\d{1,12})\s*$")
+
+
+def router() -> APIRouter:
+    pages = APIRouter(include_in_schema=False)
+
+    @pages.get("/replies", response_class=HTMLResponse)
+    def waiting(
+        request: Request,
+        flow: FlowDep,
+        user: Annotated[CurrentUser, page_roles(*ASSIGNERS)],
+        csrf: CsrfTokenDep,
+    ) -> HTMLResponse:
+        with flow.db.connect() as conn:
+            rows = replies.waiting(conn)
+            cases = store.load_cases(conn, sorted({c for r in rows for c in r["candidates"]}))
+        shown: list[dict[str, Any]] = []
+        for row in rows:
+            candidates = []
+            for case_id in row["candidates"]:
+                case = cases.get(case_id)
+                process = flow.services.processes.get(case.process) if case else None
+                if case is not None and process is not None:
+                    candidates.append({"id": case_id, "reference": reference(process, case_id)})
+            shown.append({**row, "cases": candidates})
+        return render(request, "replies.html", user=user, csrf=csrf, rows=shown)
+
+    @pages.post("/replies/{reply_id}/assign", dependencies=[CheckCsrf])
+    def assign(
+        reply_id: Annotated[int, Path(ge=1, le=2**62)],
+        flow: FlowDep,
+        user: Annotated[CurrentUser, page_roles(*ASSIGNERS)],
+        case: Annotated[str, Form(max_length=40)] = "",
+    ) -> Response:
+        match = _CASE.match(case)
+        if match is None:
+            raise PageError(
+                400,
+                "Say which case the reply is about",
+                "Case: give its reference (PAR-000123) or number.",
+            )
+        case_id = int(match[1])
+        try:
+            flow.assign_reply(reply_id, case_id=case_id, actor=user.actor)
+        except FamilyFlowError as error:
+            raise PageError(error.http_status, "The reply was not assigned", str(error)) from None
+        return redirect("/replies", f"Reply {reply_id} added to case {case_id} as a case note")
+
+    @pages.post("/messages/{message_id}/shorten", dependencies=[CheckCsrf])
+    def shorten(
+        message_id: Annotated[int, Path(ge=1, le=2**62)],
+        flow: FlowDep,
+        user: Annotated[CurrentUser, page_roles(*ASSIGNERS)],
+        body: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        now = flow.clock.now()
+        try:
+            with flow.db.begin() as conn:
+                text = review.release(
+                    conn, message_id=message_id, body=body, now=now, policy=flow.outbox.policy
+                )
+                row = store.message(conn, message_id)
+                assert row is not None
+                store.record(
+                    conn,
+                    audit_row(
+                        kind="change",
+                        actor=user.actor,
+                        at=now,
+                        case_id=row["case_id"],
+                        rule=row["rule"],
+                        reason=f"text {message_id} shortened to {text.fragments} SMS "
+                        "fragment(s) and queued",
+                        detail={"message_id": message_id, "dedupe_key": row["dedupe_key"]},
+                    ),
+                )
+        except FamilyFlowError as error:
+            raise PageError(error.http_status, "The text was not sent", str(error)) from None
+        return redirect("/messages?status=queued", f"Text {message_id} shortened and queued")
+
+    return pages
