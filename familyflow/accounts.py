@@ -18,7 +18,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
-from engine import store
 from engine.cases import Actor
 from engine.clock import local
 from engine.errors import (
@@ -30,6 +29,8 @@ from engine.errors import (
     SignInFailed,
 )
 from engine.service import FamilyFlow
+from familyflow.db import accounts as accounts_db
+from familyflow.db import records
 from workflows.contacts import normalise_email
 
 ROLES = ("business_support", "worker", "social_worker", "team_manager", "admin")
@@ -115,7 +116,7 @@ def visible_teams(
         return None
     teams = {team} if team else set()
     if role == "team_manager":
-        teams.update(store.managed_teams(conn, email))
+        teams.update(accounts_db.managed_teams(conn, email))
     return tuple(sorted(teams))
 
 
@@ -156,10 +157,10 @@ def add_user(
         "password_hash": hash_password(password) if password else None,
     }
     with flow.db.begin() as conn:
-        if store.user_by_email(conn, email) is not None:
+        if accounts_db.user_by_email(conn, email) is not None:
             raise AlreadyExists(what="user", key=email)
-        user_id = store.insert_user(conn, row)
-        store.record(
+        user_id = accounts_db.insert_user(conn, row)
+        records.record(
             conn,
             audit_row(
                 kind="change",
@@ -187,13 +188,13 @@ def update_user(
         raise InputError(field="name", reason="a user needs a name")
     now = flow.clock.now()
     with flow.db.begin() as conn:
-        if store.user_by_id(conn, user_id) is None:
+        if accounts_db.user_by_id(conn, user_id) is None:
             raise NotFound(what="user", key=user_id)
         if values:
-            store.update_user(conn, user_id, values)
+            accounts_db.update_user(conn, user_id, values)
         if values.get("active") is False or "password_hash" in values:
-            store.revoke_web_sessions(conn, at=now, user_id=user_id)
-        store.record(
+            accounts_db.revoke_web_sessions(conn, at=now, user_id=user_id)
+        records.record(
             conn,
             audit_row(
                 kind="change",
@@ -203,7 +204,7 @@ def update_user(
                 detail={"user_id": user_id, "fields": sorted(changes)},
             ),
         )
-        user = store.user_by_id(conn, user_id)
+        user = accounts_db.user_by_id(conn, user_id)
     assert user is not None
     return user
 
@@ -234,24 +235,26 @@ def sign_in(
         address = email.strip().lower()
     failure: Exception | None = None
     with flow.db.begin() as conn:
-        user = store.user_by_email(conn, address)
+        user = accounts_db.user_by_email(conn, address)
         matches = password_matches(user["password_hash"] if user else None, password)
         actor = Actor(address, user["role"] if user else None)
         if user is None or not user["active"] or user["password_hash"] is None:
             failure = SignInFailed()
         elif user["locked_until"] is not None and user["locked_until"] > now:
             failure = AccountLocked(until=local(user["locked_until"]).strftime("%H:%M on %d %B"))
-            store.record(
+            records.record(
                 conn,
                 audit_row(kind="sign_in_refused", actor=actor, at=now, reason="account locked"),
             )
         elif not matches:
-            count = store.count_failed_sign_in(conn, user["id"])
+            count = accounts_db.count_failed_sign_in(conn, user["id"])
             if count >= attempts:
                 until = now + timedelta(minutes=lock_minutes)
-                store.update_user(conn, user["id"], {"locked_until": until, "failed_logins": 0})
+                accounts_db.update_user(
+                    conn, user["id"], {"locked_until": until, "failed_logins": 0}
+                )
                 failure = AccountLocked(until=local(until).strftime("%H:%M on %d %B"))
-                store.record(
+                records.record(
                     conn,
                     audit_row(
                         kind="sign_in_refused",
@@ -262,7 +265,7 @@ def sign_in(
                 )
             else:
                 failure = SignInFailed()
-                store.record(
+                records.record(
                     conn,
                     audit_row(kind="sign_in_refused", actor=actor, at=now, reason="wrong password"),
                 )
@@ -270,9 +273,9 @@ def sign_in(
             changes: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
             if hasher().check_needs_rehash(user["password_hash"]):
                 changes["password_hash"] = hasher().hash(password)
-            store.update_user(conn, user["id"], changes)
+            accounts_db.update_user(conn, user["id"], changes)
             raw = secrets.token_urlsafe(32)
-            store.insert_web_session(
+            accounts_db.insert_web_session(
                 conn,
                 {
                     "user_id": user["id"],
@@ -282,7 +285,7 @@ def sign_in(
                     "revoked_at": None,
                 },
             )
-            store.record(conn, audit_row(kind="sign_in", actor=actor, at=now, reason="signed in"))
+            records.record(conn, audit_row(kind="sign_in", actor=actor, at=now, reason="signed in"))
     if failure is not None:  # raised after the commit, so the count and the lock stay
         raise failure
     assert user is not None
@@ -292,13 +295,15 @@ def sign_in(
 def sign_out(flow: FamilyFlow, *, session_token: str, actor: Actor) -> None:
     now = flow.clock.now()
     with flow.db.begin() as conn:
-        if store.revoke_web_sessions(conn, at=now, token_hash=digest(session_token)):
-            store.record(conn, audit_row(kind="sign_out", actor=actor, at=now, reason="signed out"))
+        if accounts_db.revoke_web_sessions(conn, at=now, token_hash=digest(session_token)):
+            records.record(
+                conn, audit_row(kind="sign_out", actor=actor, at=now, reason="signed out")
+            )
 
 
 def session_user(flow: FamilyFlow, session_token: str) -> dict[str, Any] | None:
     with flow.db.connect() as conn:
-        user = store.web_session_user(conn, digest(session_token), now=flow.clock.now())
+        user = accounts_db.web_session_user(conn, digest(session_token), now=flow.clock.now())
     return user if user and user["active"] else None
 
 
@@ -313,10 +318,10 @@ def issue_token(flow: FamilyFlow, *, email: str, name: str, by: Actor) -> tuple[
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = flow.clock.now()
     with flow.db.begin() as conn:
-        user = store.user_by_email(conn, address)
+        user = accounts_db.user_by_email(conn, address)
         if user is None:
             raise NotFound(what="user", key=address)
-        token_id = store.insert_api_token(
+        token_id = accounts_db.insert_api_token(
             conn,
             {
                 "user_id": user["id"],
@@ -327,7 +332,7 @@ def issue_token(flow: FamilyFlow, *, email: str, name: str, by: Actor) -> tuple[
                 "revoked_at": None,
             },
         )
-        store.record(
+        records.record(
             conn,
             audit_row(
                 kind="change",
@@ -346,14 +351,14 @@ def revoke_token(
     """Revoke a token (only the owner's own when owner_id is given)."""
     now = flow.clock.now()
     with flow.db.begin() as conn:
-        token = store.api_token(conn, token_id)
+        token = accounts_db.api_token(conn, token_id)
         if token is None or (owner_id is not None and token["user_id"] != owner_id):
             raise NotFound(what="API token", key=token_id)
-        if not store.revoke_api_token(conn, token_id, now):
+        if not accounts_db.revoke_api_token(conn, token_id, now):
             raise InvalidState(
                 what=f"API token {token_id}", state="revoked", reason="it was revoked already"
             )
-        store.record(
+        records.record(
             conn,
             audit_row(
                 kind="change",
@@ -369,9 +374,9 @@ def token_user(flow: FamilyFlow, raw: str) -> dict[str, Any] | None:
     """The owner of a live token (with `token_id`), noting when it was last used."""
     now = flow.clock.now()
     with flow.db.connect() as conn:
-        owner = store.api_token_owner(conn, digest(raw))
+        owner = accounts_db.api_token_owner(conn, digest(raw))
     if owner is None or not owner["active"]:
         return None
     with flow.db.begin() as conn:
-        store.touch_api_token(conn, owner["token_id"], now)
+        accounts_db.touch_api_token(conn, owner["token_id"], now)
     return owner

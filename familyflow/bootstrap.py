@@ -15,6 +15,7 @@ from engine.clock import Clock, SystemClock
 from engine.db import create_engine, upgrade
 from engine.machines import ProcessMachine
 from engine.service import FamilyFlow
+from familyflow.db import accounts as accounts_db
 from familyflow.settings import Settings
 from notifications.channels.base import Transport
 from notifications.outbox import DeliveryPolicy, Outbox
@@ -116,6 +117,7 @@ def bootstrap(
         nation=settings.nation,
         service_name=settings.service_name,
         mailing_lists={k: tuple(v) for k, v in settings.mailing_lists.items()},
+        part_time=accounts_db.user_part_time,
     )
     outbox = Outbox(
         db=db, transports=transports or build_transports(settings), policy=policy, clock=clock

@@ -17,6 +17,7 @@ from engine.history import timeline
 from engine.service import FamilyFlow
 from familyflow import describe
 from familyflow.bootstrap import bootstrap, configure_logging
+from familyflow.db import accounts as accounts_db
 from familyflow.settings import Settings
 
 app = typer.Typer(
@@ -409,7 +410,7 @@ def user_list(as_json: JsonOpt = False) -> None:
     """The users, their roles and teams."""
     flow = service()
     with flow.db.connect() as conn:
-        found = store.list_users(conn)
+        found = accounts_db.list_users(conn)
     emit(
         found,
         as_json=as_json,

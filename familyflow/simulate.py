@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine import store
-from engine.cases import ANY_ROLE, Actor
+from engine.cases import ANY_ROLE, AS_NAMED, Actor
 from engine.clock import SimulatedClock, parse_instant
 from engine.errors import FamilyFlowError, InputError
 from engine.history import timeline
@@ -131,7 +131,7 @@ def _step(app: Any, clock: SimulatedClock, case_id: int, number: int, step: Step
         app.advance(moment)
         if step.event:
             label = f"step {number} ({step.event})"
-            actor = Actor(step.by) if step.by else Actor("scenario", ANY_ROLE)
+            actor = Actor(step.by, AS_NAMED) if step.by else Actor("scenario", ANY_ROLE)
             app.fire(case_id, step.event, step.data, actor=actor, at=moment)
         elif step.note:
             app.add_note(

@@ -12,12 +12,14 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, TemplateError
 
-from engine import store
 from engine.errors import FamilyFlowError
 from familyflow import accounts
 from familyflow.accounts import audit_row
 from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.bootstrap import TEMPLATES as MESSAGE_TEMPLATES
+from familyflow.db import accounts as accounts_db
+from familyflow.db import admin as admin_db
+from familyflow.db import records
 from familyflow.web.core import ADMINS, CheckCsrf, page_roles, redirect, render
 from notifications.render import day, when
 
@@ -108,8 +110,8 @@ def router() -> APIRouter:
         form: Any = None,
     ) -> HTMLResponse:
         with flow.db.connect() as conn:
-            users = store.list_users(conn)
-            closures = store.closure_day_rows(conn)
+            users = accounts_db.list_users(conn)
+            closures = admin_db.closure_day_rows(conn)
         teams: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for u in users:
             teams[u["team"] or "(no team)"].append(u)
@@ -228,9 +230,9 @@ def router() -> APIRouter:
             )
         now = flow.clock.now()
         with flow.db.begin() as conn:
-            added = store.add_closure_day(conn, day=day_, description=description)
+            added = admin_db.add_closure_day(conn, day=day_, description=description)
             if added:
-                store.record(
+                records.record(
                     conn,
                     audit_row(
                         kind="change",
@@ -262,8 +264,8 @@ def router() -> APIRouter:
     def remove_closure(day: dt.date, flow: FlowDep, user: AdminUser) -> Response:
         now = flow.clock.now()
         with flow.db.begin() as conn:
-            if store.remove_closure_day(conn, day=day):
-                store.record(
+            if admin_db.remove_closure_day(conn, day=day):
+                records.record(
                     conn,
                     audit_row(
                         kind="change",

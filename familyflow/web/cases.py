@@ -15,6 +15,7 @@ from engine.errors import FamilyFlowError, NotFound
 from engine.store import CaseRow
 from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.api.routes.cases import CREATORS, read_case
+from familyflow.db import read_models
 from familyflow.web import charts, forms
 from familyflow.web.casework import about, note_kinds, reference, roles_on, split_actions
 from familyflow.web.casework import transition as find_transition
@@ -50,7 +51,7 @@ TIMELINE_TITLES = {
 
 def _load(flow: Any, user: CurrentUser, case_id: int) -> tuple[CaseRow, Process]:
     with flow.db.connect() as conn:
-        if not store.case_visible(conn, case_id, teams=user.teams, email=user.email):
+        if not read_models.case_visible(conn, case_id, teams=user.teams, email=user.email):
             raise PageError(
                 404, "Case not found", f"There is no case {case_id}, or it belongs to another team."
             )
@@ -96,7 +97,7 @@ def router() -> APIRouter:
         found = read_case(flow, user, case_id)  # audited as a read
         now = flow.clock.now()
         with flow.db.connect() as conn:
-            due = store.unmet_deadlines(conn, case_ids=[case_id])
+            due = read_models.unmet_deadlines(conn, case_ids=[case_id])
             links = [
                 {
                     **link,

@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from engine import store
 from familyflow.accounts import audit_row
 from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.db import admin as admin_db
+from familyflow.db import read_models, records
 from familyflow.web.casework import reference
 from familyflow.web.core import ADMINS, CheckCsrf, PageError, PageUser, page_roles, redirect, render
 
@@ -44,7 +46,7 @@ def router() -> APIRouter:
         case: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     ) -> HTMLResponse:
         with flow.db.connect() as conn:
-            rows = store.search_messages(
+            rows = read_models.search_messages(
                 conn,
                 teams=user.teams,
                 email=user.email,
@@ -84,17 +86,17 @@ def router() -> APIRouter:
     ) -> Response:
         now = flow.clock.now()
         with flow.db.begin() as conn:
-            row = store.message(conn, message_id)
+            row = admin_db.message(conn, message_id)
             if row is None:
                 raise PageError(404, "Message not found", f"There is no message {message_id}.")
-            if not store.retry_message(conn, message_id, now=now):
+            if not admin_db.retry_message(conn, message_id, now=now):
                 raise PageError(
                     409,
                     "This message cannot be sent again",
                     f"Message {message_id} is {row['status']}: only a failed "
                     "message can be sent again.",
                 )
-            store.record(
+            records.record(
                 conn,
                 audit_row(
                     kind="change",

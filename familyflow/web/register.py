@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from engine import store
 from engine.errors import FamilyFlowError
 from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.db import read_models
 from familyflow.web.casework import about, reference
 from familyflow.web.core import CheckCsrf, PageUser, redirect, render
 
@@ -23,7 +24,7 @@ TRIGGER = "record_session"
 def groups(flow: Any, user: CurrentUser) -> dict[str, list[Any]]:
     """Registered families by group (venue), open cases first."""
     with flow.db.connect() as conn:
-        found, _ = store.search_cases(
+        found, _ = read_models.search_cases(
             conn,
             now=flow.clock.now(),
             teams=user.teams,
@@ -120,7 +121,7 @@ def router() -> APIRouter:
         session = str(form.get("session") or "")
         attended = form.get("attended") == "yes"
         with flow.db.connect() as conn:
-            visible = case_id.isdigit() and store.case_visible(
+            visible = case_id.isdigit() and read_models.case_visible(
                 conn, int(case_id), teams=user.teams, email=user.email
             )
         try:

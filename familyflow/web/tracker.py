@@ -17,6 +17,7 @@ from engine import store
 from engine.clock import local
 from engine.errors import FamilyFlowError
 from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.db import read_models
 from familyflow.web.casework import about, actions, reference
 from familyflow.web.core import (
     MOVERS,
@@ -94,7 +95,7 @@ def rows(flow: Any, user: CurrentUser, process: Process, f: Filters) -> list[dic
     """The tracker's rows for these filters, sorted: the page and both exports use this."""
     now = flow.clock.now()
     with flow.db.connect() as conn:
-        found, _ = store.search_cases(
+        found, _ = read_models.search_cases(
             conn,
             now=now,
             teams=user.teams,
@@ -108,7 +109,7 @@ def rows(flow: Any, user: CurrentUser, process: Process, f: Filters) -> list[dic
         )
         ids = [r["id"] for r in found]
         cases = store.load_cases(conn, ids)
-        due = store.unmet_deadlines(conn, case_ids=ids) if ids else []
+        due = read_models.unmet_deadlines(conn, case_ids=ids) if ids else []
     first_due: dict[int, dict[str, Any]] = {}
     for deadline in due:
         first_due.setdefault(deadline["case_id"], deadline)
@@ -183,7 +184,7 @@ def router() -> APIRouter:
     ) -> HTMLResponse:
         shown = rows(flow, user, process, f)
         with flow.db.connect() as conn:
-            every, _ = store.search_cases(
+            every, _ = read_models.search_cases(
                 conn,
                 now=flow.clock.now(),
                 teams=user.teams,
@@ -289,7 +290,9 @@ def router() -> APIRouter:
         for case_id in ids if trigger else []:
             try:
                 with flow.db.connect() as conn:
-                    visible = store.case_visible(conn, case_id, teams=user.teams, email=user.email)
+                    visible = read_models.case_visible(
+                        conn, case_id, teams=user.teams, email=user.email
+                    )
                 if not visible:
                     raise PageError(404, "Case not found", f"case {case_id} not found")
                 flow.fire(case_id, trigger, {}, actor=user.actor)

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from engine import store
 from familyflow.api.auth import CsrfTokenDep, FlowDep, OptionalUserDep
+from familyflow.db import read_models
 from familyflow.web.casework import work_items
 from familyflow.web.core import PageUser, redirect, render
 
@@ -43,10 +44,12 @@ def router() -> APIRouter:
         now = flow.clock.now()
         with flow.db.connect() as conn:
             if user.is_admin:
-                rows = store.unmet_deadlines(conn)
+                rows = read_models.unmet_deadlines(conn)
             else:
                 teams = user.teams if user.role == "team_manager" else None
-                rows = store.unmet_deadlines(conn, contact_email=user.email, teams=teams or None)
+                rows = read_models.unmet_deadlines(
+                    conn, contact_email=user.email, teams=teams or None
+                )
             cases = store.load_cases(conn, sorted({r["case_id"] for r in rows}))
         items = work_items(flow, rows, cases, now)
         counts = {

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 import holidays
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from engine import store
 from engine.calendar import NATIONS
 from engine.errors import AlreadyExists, NotFound
 from familyflow.accounts import audit_row
 from familyflow.api.auth import CurrentUser, CurrentUserDep, FlowDep, require_roles
 from familyflow.api.schemas import CalendarOut, ClosureDayIn, ClosureDayOut
+from familyflow.db import admin as admin_db
+from familyflow.db import records
 
 AdminDep = Annotated[CurrentUser, Depends(require_roles("admin"))]
 
@@ -31,7 +32,7 @@ def router() -> APIRouter:
         year = year or flow.clock.now().year
         found = holidays.country_holidays("GB", subdiv=NATIONS[nation], years=year)
         with flow.db.connect() as conn:
-            closures = [r for r in store.closure_day_rows(conn) if r["day"].year == year]
+            closures = [r for r in admin_db.closure_day_rows(conn) if r["day"].year == year]
         return {
             "nation": nation,
             "year": year,
@@ -42,7 +43,7 @@ def router() -> APIRouter:
     @api.get("/closures", response_model=list[ClosureDayOut], summary="Every closure day")
     def closures(flow: FlowDep, user: CurrentUserDep) -> list[dict[str, Any]]:
         with flow.db.connect() as conn:
-            return store.closure_day_rows(conn)
+            return admin_db.closure_day_rows(conn)
 
     @api.post(
         "/closures",
@@ -53,9 +54,9 @@ def router() -> APIRouter:
     def add_closure(body: ClosureDayIn, flow: FlowDep, user: AdminDep) -> dict[str, Any]:
         now = flow.clock.now()
         with flow.db.begin() as conn:
-            if not store.add_closure_day(conn, day=body.day, description=body.description):
+            if not admin_db.add_closure_day(conn, day=body.day, description=body.description):
                 raise AlreadyExists(what="closure day", key=body.day.isoformat())
-            store.record(
+            records.record(
                 conn,
                 audit_row(
                     kind="change",
@@ -75,9 +76,9 @@ def router() -> APIRouter:
     def remove_closure(day: Annotated[dt.date, Path()], flow: FlowDep, user: AdminDep) -> Response:
         now = flow.clock.now()
         with flow.db.begin() as conn:
-            if not store.remove_closure_day(conn, day=day):
+            if not admin_db.remove_closure_day(conn, day=day):
                 raise NotFound(what="closure day", key=day.isoformat())
-            store.record(
+            records.record(
                 conn,
                 audit_row(
                     kind="change",

@@ -25,6 +25,7 @@ from familyflow.api.schemas import (
     EventResult,
     NoteIn,
 )
+from familyflow.db import read_models, records
 
 CREATORS = ("business_support", "social_worker", "team_manager", "admin")
 AUDIT_READERS = ("team_manager", "admin")
@@ -36,7 +37,7 @@ _REFERENCE = re.compile(r"^\s*([A-Za-z]*)[-\s]*0*(\d*)\s*$")
 def visible_case(flow: FlowDep, user: CurrentUserDep, case_id: CaseId) -> int:
     """The case id, if the case exists and the caller may see it (otherwise 404)."""
     with flow.db.connect() as conn:
-        if not store.case_visible(conn, case_id, teams=user.teams, email=user.email):
+        if not read_models.case_visible(conn, case_id, teams=user.teams, email=user.email):
             raise NotFound(what="case", key=case_id)
     return case_id
 
@@ -53,7 +54,7 @@ def read_case(flow: FlowDep, user: CurrentUser, case_id: int) -> dict[str, Any]:
             raise NotFound(what="case", key=case_id)
         found = describe.case(conn, flow, row)
         found["messages"] = [views.message(m) for m in store.messages(conn, case_id=case_id)]
-        store.record(
+        records.record(
             conn,
             audit_row(
                 kind="read",
@@ -114,7 +115,7 @@ def router() -> APIRouter:
             id_like = match[2] or None if match else None
         now = flow.clock.now()
         with flow.db.connect() as conn:
-            rows, total = store.search_cases(
+            rows, total = read_models.search_cases(
                 conn,
                 now=now,
                 teams=user.teams,
@@ -215,7 +216,7 @@ def router() -> APIRouter:
     ) -> list[dict[str, Any]]:
         forbid_unless(user, AUDIT_READERS, "read the audit trail")
         with flow.db.connect() as conn:
-            rows = store.audit_trail(conn, case_id=case_id, limit=limit, offset=offset)
+            rows = records.audit_trail(conn, case_id=case_id, limit=limit, offset=offset)
         return [views.audit(r) for r in rows]
 
     return api

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from engine import store
 from familyflow.api import views
 from familyflow.api.auth import CurrentUserDep, FlowDep
 from familyflow.api.schemas import NO_NUL, DueDeadline
+from familyflow.db import read_models
 
 
 def router() -> APIRouter:
@@ -29,7 +29,7 @@ def router() -> APIRouter:
     ) -> list[dict[str, Any]]:
         now = flow.clock.now()
         with flow.db.connect() as conn:
-            rows = store.deadlines_across_cases(
+            rows = read_models.deadlines_across_cases(
                 conn,
                 now=now,
                 teams=user.teams,

@@ -7,12 +7,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from engine import store
 from engine.errors import InvalidState, NotFound
 from familyflow.accounts import audit_row
 from familyflow.api import views
 from familyflow.api.auth import CurrentUser, CurrentUserDep, FlowDep, require_roles
 from familyflow.api.schemas import MAX_ID, FlaggedContact, MessageOut
+from familyflow.db import admin as admin_db
+from familyflow.db import read_models, records
 
 MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Status = Literal["queued", "sending", "sent", "delivered", "failed"]
@@ -20,12 +21,14 @@ Status = Literal["queued", "sending", "sent", "delivered", "failed"]
 
 def _visible_message(flow: FlowDep, user: CurrentUser, message_id: int) -> dict[str, Any]:
     with flow.db.connect() as conn:
-        row = store.message(conn, message_id)
+        row = admin_db.message(conn, message_id)
         visible = row is not None and (
             user.teams is None
             or (
                 row["case_id"] is not None
-                and store.case_visible(conn, row["case_id"], teams=user.teams, email=user.email)
+                and read_models.case_visible(
+                    conn, row["case_id"], teams=user.teams, email=user.email
+                )
             )
         )
     if row is None or not visible:
@@ -46,7 +49,7 @@ def router() -> APIRouter:
         offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     ) -> list[dict[str, Any]]:
         with flow.db.connect() as conn:
-            rows = store.search_messages(
+            rows = read_models.search_messages(
                 conn,
                 teams=user.teams,
                 email=user.email,
@@ -73,16 +76,16 @@ def router() -> APIRouter:
     ) -> dict[str, Any]:
         now = flow.clock.now()
         with flow.db.begin() as conn:
-            row = store.message(conn, message_id)
+            row = admin_db.message(conn, message_id)
             if row is None:
                 raise NotFound(what="message", key=message_id)
-            if not store.retry_message(conn, message_id, now=now):
+            if not admin_db.retry_message(conn, message_id, now=now):
                 raise InvalidState(
                     what=f"message {message_id}",
                     state=row["status"],
                     reason="only a failed message can be retried",
                 )
-            store.record(
+            records.record(
                 conn,
                 audit_row(
                     kind="change",
@@ -94,7 +97,7 @@ def router() -> APIRouter:
                     detail={"message_id": message_id, "dedupe_key": row["dedupe_key"]},
                 ),
             )
-            row = store.message(conn, message_id)
+            row = admin_db.message(conn, message_id)
         assert row is not None
         return views.message(row)
 
@@ -105,7 +108,7 @@ def router() -> APIRouter:
     )
     def flagged(flow: FlowDep, user: CurrentUserDep) -> list[dict[str, Any]]:
         with flow.db.connect() as conn:
-            rows = store.flagged_contacts(conn, teams=user.teams, email=user.email)
+            rows = read_models.flagged_contacts(conn, teams=user.teams, email=user.email)
         return [{**r, "reference": views.reference(flow, r["process"], r["case_id"])} for r in rows]
 
     return api

@@ -8,12 +8,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from engine import store
 from engine.cases import Actor
 from engine.errors import NotFound, NotSignedIn
 from familyflow.accounts import audit_row
 from familyflow.api.auth import FlowDep, SettingsDep
 from familyflow.api.schemas import NotifyReceipt
+from familyflow.db import admin as admin_db
+from familyflow.db import records
 
 _REFERENCE = re.compile(r"^familyflow-(\d{1,10})$")
 NOTIFY = Actor("gov.uk-notify", "system")
@@ -56,11 +57,11 @@ def router() -> APIRouter:
         message_id = int(match[1])
         now = flow.clock.now()
         with flow.db.begin() as conn:
-            row = store.message(conn, message_id)
+            row = admin_db.message(conn, message_id)
             if row is None:
                 raise NotFound(what="message", key=message_id)
             failed = receipt.status != "delivered"
-            store.record_delivery(
+            admin_db.record_delivery(
                 conn,
                 message_id,
                 status=STATUS[receipt.status],
@@ -73,14 +74,14 @@ def router() -> APIRouter:
                 "notify_id": receipt.id,
             }
             if receipt.status == "permanent-failure" and row["case_id"] is not None:
-                detail["flagged"] = store.flag_contacts(
+                detail["flagged"] = admin_db.flag_contacts(
                     conn,
                     case_id=row["case_id"],
                     address=row["to_address"],
                     reason=f"{row['medium']} to {row['to_address']} could not be delivered "
                     f"(permanent failure, {now.date().isoformat()}); check the detail",
                 )
-            store.record(
+            records.record(
                 conn,
                 audit_row(
                     kind="delivery",

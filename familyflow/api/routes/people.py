@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from engine import store
 from engine.errors import NotFound
 from familyflow import accounts
 from familyflow.api import views
@@ -31,6 +30,8 @@ from familyflow.api.schemas import (
     UserOut,
     UserUpdate,
 )
+from familyflow.db import accounts as accounts_db
+from familyflow.db import records
 
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 AdminDep = Annotated[CurrentUser, Depends(require_roles("admin"))]
@@ -42,7 +43,7 @@ def router() -> APIRouter:
     @api.get("/me", response_model=Me, summary="Who you are signed in as")
     def me(flow: FlowDep, user: CurrentUserDep, web: WebAuthDep) -> dict[str, Any]:
         with flow.db.connect() as conn:
-            row = store.user_by_id(conn, user.id)
+            row = accounts_db.user_by_id(conn, user.id)
         assert row is not None
         return {
             "user": views.user(row),
@@ -59,7 +60,7 @@ def router() -> APIRouter:
         role: Role | None = None,
     ) -> list[dict[str, Any]]:
         with flow.db.connect() as conn:
-            rows = store.list_users(conn, team=team, role=role)
+            rows = accounts_db.list_users(conn, team=team, role=role)
         return [views.user(r) for r in rows]
 
     @api.post(
@@ -84,14 +85,14 @@ def router() -> APIRouter:
         )
         response.headers["Location"] = f"/api/people/{user_id}"
         with flow.db.connect() as conn:
-            row = store.user_by_id(conn, user_id)
+            row = accounts_db.user_by_id(conn, user_id)
         assert row is not None
         return views.user(row)
 
     @api.get("/people/{user_id}", response_model=UserOut, summary="A user")
     def person(user_id: UserId, flow: FlowDep, user: CurrentUserDep) -> dict[str, Any]:
         with flow.db.connect() as conn:
-            row = store.user_by_id(conn, user_id)
+            row = accounts_db.user_by_id(conn, user_id)
         if row is None:
             raise NotFound(what="user", key=user_id)
         return views.user(row)
@@ -114,7 +115,7 @@ def router() -> APIRouter:
     )
     def tokens(flow: FlowDep, user: CurrentUserDep) -> list[dict[str, Any]]:
         with flow.db.connect() as conn:
-            rows = store.list_api_tokens(conn, user_id=None if user.is_admin else user.id)
+            rows = accounts_db.list_api_tokens(conn, user_id=None if user.is_admin else user.id)
         return [
             {**r, **{k: views.when(r[k]) for k in ("created_at", "last_used_at", "revoked_at")}}
             for r in rows
@@ -158,7 +159,7 @@ def router() -> APIRouter:
         offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     ) -> list[dict[str, Any]]:
         with flow.db.connect() as conn:
-            rows = store.audit_trail(
+            rows = records.audit_trail(
                 conn, case_id=case_id, kind=kind, actor=actor, limit=limit, offset=offset
             )
         return [views.audit(r) for r in rows]
