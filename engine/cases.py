@@ -50,6 +50,8 @@ ANY_ROLE = "*"  # an actor not named: someone holding an allowed role
 # Simulation only (a throwaway database with no accounts): the person acts with the
 # roles they are named in on the case, as if their account held those roles.
 AS_NAMED = "@named"
+# Who may change a case's contacts outside what a trigger declares.
+CONTACT_EDITORS = ("business_support", "team_manager", "admin")
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
@@ -286,6 +288,61 @@ class CaseWork:
         self._close_timescales(case, process, f"note:{kind}", at)
         if case.state not in process.final_states:  # a note may restart a recurring clock
             self._timescales(case, trigger=f"note:{kind}", actor=actor, at=at)
+
+    def change_contact(
+        self,
+        case_id: int,
+        *,
+        role: str,
+        contact: Mapping[str, Any] | None,
+        actor: Actor,
+        at: datetime | None = None,
+    ) -> CaseRow:
+        case = self.case(case_id)
+        process = self.process(case.process)
+        at = self._occurred(at or self.now, field_name="at")
+        if actor.email != SYSTEM and actor.role not in (*CONTACT_EDITORS, ANY_ROLE):
+            raise RoleNotAllowed(
+                actor=actor.email,
+                role=actor.role or "unknown",
+                trigger="change_contact",
+                allowed=", ".join(CONTACT_EDITORS),
+            )
+        if role not in process.contact_roles:
+            raise InputError(
+                field="role",
+                reason=f"{process.title} has no contact role {role!r}; its roles are "
+                + ", ".join(sorted(process.contact_roles)),
+            )
+        try:
+            people = [Contact.model_validate(dict(contact)).model_dump()] if contact else []
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "contact"
+            reason = first["msg"].removeprefix("Value error, ")
+            raise InputError(field=f"contact.{where}", reason=reason) from None
+        fields = ("name", "email", "mobile")
+        before = [{k: c.get(k) for k in fields} for c in case.contacts if c["role"] == role]
+        case.contacts = [c for c in case.contacts if c["role"] != role]
+        case.contacts += [{"case_id": case.id, "role": role, **p} for p in people]
+        store.replace_contacts(self.conn, case_id=case.id, role=role, people=people)
+        case.version += 1
+        if not store.update_case(self.conn, case):
+            raise ConflictError(case_id=case_id, expected=case.loaded_version)
+        self.audit(
+            case,
+            kind="contact_changed",
+            actor=actor,
+            at=at,
+            rule=None,
+            reason=f"{role} changed",
+            detail={
+                "role": role,
+                "before": before,
+                "after": [{k: p.get(k) for k in fields} for p in people],
+            },
+        )
+        return case
 
     # -- deadlines -----------------------------------------------------------
 

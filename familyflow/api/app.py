@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 from engine.service import FamilyFlow
 from familyflow.api import problems
-from familyflow.api.auth import QueuedCookies, WebAuth
 from familyflow.api.routes import (
     calendar,
     cases,
@@ -23,6 +22,7 @@ from familyflow.api.routes import (
     reports,
     session,
 )
+from familyflow.http.auth import QueuedCookies, WebAuth
 from familyflow.settings import Settings
 
 log = structlog.get_logger("familyflow.api")

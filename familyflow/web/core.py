@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from engine.clock import local
 from engine.errors import CsrfFailed
-from familyflow.api.auth import (
+from familyflow.http.auth import (
     CurrentUser,
     OptionalUserDep,
     WebAuthDep,
@@ -218,7 +218,7 @@ async def sign_in_required(request: Request, error: Exception) -> Response:
 
 async def page_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, PageError)
-    from familyflow.api.auth import optional_user
+    from familyflow.http.auth import optional_user
 
     try:
         user = optional_user(request, get_flow(request), request.app.state.web_auth, None)

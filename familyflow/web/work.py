@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from engine import store
-from familyflow.api.auth import CsrfTokenDep, FlowDep, OptionalUserDep
-from familyflow.db import read_models
+from familyflow.http.auth import CsrfTokenDep, FlowDep, OptionalUserDep
+from familyflow.services import reads
 from familyflow.web.casework import work_items
 from familyflow.web.core import PageUser, redirect, render
 
@@ -42,16 +41,8 @@ def router() -> APIRouter:
         request: Request, flow: FlowDep, user: PageUser, csrf: CsrfTokenDep
     ) -> HTMLResponse:
         now = flow.clock.now()
-        with flow.db.connect() as conn:
-            if user.is_admin:
-                rows = read_models.unmet_deadlines(conn)
-            else:
-                teams = user.teams if user.role == "team_manager" else None
-                rows = read_models.unmet_deadlines(
-                    conn, contact_email=user.email, teams=teams or None
-                )
-            cases = store.load_cases(conn, sorted({r["case_id"] for r in rows}))
-        items = work_items(flow, rows, cases, now)
+        found = reads.my_work(flow, principal=user.principal)
+        items = work_items(flow, found.due, found.cases, now)
         counts = {
             colour: sum(1 for i in items if i.rag.colour == colour)
             for colour in ("red", "amber", "green")

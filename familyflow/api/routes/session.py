@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from engine.errors import AccountLocked, NotSignedIn
-from familyflow import accounts
-from familyflow.api.auth import (
+from familyflow.api.problems import from_error
+from familyflow.api.schemas import NO_NUL
+from familyflow.http.auth import (
     CsrfTokenDep,
     FlowDep,
     OptionalUserDep,
@@ -18,8 +19,7 @@ from familyflow.api.auth import (
     WebAuthDep,
     verify_csrf,
 )
-from familyflow.api.problems import from_error
-from familyflow.api.schemas import NO_NUL
+from familyflow.services import sessions
 
 
 def _local_path(target: str) -> str:
@@ -53,7 +53,7 @@ def router() -> APIRouter:
         """Form fields `email`, `password`, `csrf_token` and optional `next`. A browser
         (Accept: text/html) is sent back to /login?error=... on failure."""
         try:
-            signed = accounts.sign_in(
+            signed = sessions.sign_in(
                 flow,
                 email=email,
                 password=password,
@@ -75,7 +75,7 @@ def router() -> APIRouter:
     @pages.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])
     def logout(flow: FlowDep, web: WebAuthDep, user: OptionalUserDep) -> Response:
         if user is not None and user.session_token:
-            accounts.sign_out(flow, session_token=user.session_token, actor=user.actor)
+            sessions.sign_out(flow, principal=user.principal, session_token=user.session_token)
         response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
         web.forget_session(response)
         return response
