@@ -39,7 +39,6 @@ def list_messages(
             principal=principal,
             at=flow.clock.now(),
             what="messages",
-            case_id=case_id,
             case_ids=sorted({r["case_id"] for r in rows if r["case_id"]}),
             filters={"status": status, "case_id": case_id, "limit": limit, "offset": offset},
         )

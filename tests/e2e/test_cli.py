@@ -98,9 +98,17 @@ def cli(tmp_path: Path) -> CLI:
     return CLI(tmp_path)
 
 
+ACCOUNTS = ((SW, "social_worker"), (TM, "team_manager"), (BS, "business_support"))
+
+
 @pytest.fixture
 def db_cli(tmp_path: Path, database_url: str) -> CLI:
-    return CLI(tmp_path, database_url)
+    """The CLI on a database where the people who act (`--by`) have accounts: roles
+    come from accounts, never from being named on a case."""
+    cli = CLI(tmp_path, database_url)
+    for email, role in ACCOUNTS:
+        cli.ok("user", "add", email, "--role", role, "--password", "a long enough password")
+    return cli
 
 
 # -- reading processes -----------------------------------------------------------
