@@ -436,3 +436,40 @@ def test_a_bad_scenario_exits_2_naming_the_step_and_the_reason(
     path = _scenario(tmp_path, base, change)
 
     refusal(cli("simulate", str(path), "--json"), 2, *phrases)
+
+
+# -- roles come from accounts ------------------------------------------------------
+
+
+def test_by_naming_an_email_with_no_account_is_refused_with_exit_2_and_nothing_written(
+    db_cli: CLI, database_url: str
+) -> None:
+    cli = db_cli
+    case = str(create_referral(cli))
+    before = snapshot(database_url)
+
+    result = cli("case", "event", case, "request_confirmation", "--by", "someone@example.org")
+
+    refusal(result, 2, "--by", "no active account has the email someone@example.org")
+    assert snapshot(database_url) == before
+
+
+def test_by_acts_with_the_accounts_role_whatever_the_capitals_and_case_show_is_a_read(
+    db_cli: CLI, database_url: str
+) -> None:
+    cli = db_cli
+    case = str(create_referral(cli))
+
+    named_only = cli("case", "event", case, "request_confirmation", "--by", BS)
+    moved = cli.json("case", "event", case, "request_confirmation", "--by", "Ade.Bello@Example.org")
+    cli.ok("case", "show", case, "--by", SW)
+
+    refusal(named_only, 5, "role business_support")
+    assert moved["state"] == "awaiting_confirmation"
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        reads = conn.execute(
+            sa.text("SELECT actor, reason FROM audit_events WHERE kind = 'read'")
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in reads] == [(SW, "case read")]

@@ -417,3 +417,25 @@ def test_a_trigger_from_the_wrong_state_names_the_triggers_allowed_there(make_ap
         "trigger 'register' is not allowed in state 'referred'; "
         "allowed here: request_confirmation, close"
     )
+
+
+def test_being_named_on_a_case_grants_the_engine_no_role_the_actor_does_not_hold(
+    make_app, new_referral
+):
+    """The engine never reads users and never counts contact roles: the application
+    resolves the actor's role from their account (issue 7)."""
+    flow = make_app()
+    case_id = new_referral(flow)  # Ade is named as the team manager
+
+    with pytest.raises(RoleNotAllowed, match="role unknown"):
+        flow.fire(case_id, "request_confirmation", actor=Actor("ade.bello@example.org"))
+    with pytest.raises(RoleNotAllowed, match="role business_support"):
+        flow.fire(
+            case_id,
+            "request_confirmation",
+            actor=Actor("ade.bello@example.org", "business_support"),
+        )
+    moved = flow.fire(
+        case_id, "request_confirmation", actor=Actor("ade.bello@example.org", "team_manager")
+    )
+    assert moved.state == "awaiting_confirmation"
