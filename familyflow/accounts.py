@@ -16,7 +16,6 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.engine import Connection
 
 from engine.cases import Actor
 from engine.clock import local
@@ -106,18 +105,6 @@ def audit_row(
         "to_state": None,
         "detail": dict(detail or {}),
     }
-
-
-def visible_teams(
-    conn: Connection, *, email: str, role: str, team: str | None
-) -> tuple[str, ...] | None:
-    """The teams whose cases this person sees; None means every case (admins)."""
-    if role == ADMIN:
-        return None
-    teams = {team} if team else set()
-    if role == "team_manager":
-        teams.update(accounts_db.managed_teams(conn, email))
-    return tuple(sorted(teams))
 
 
 def caseload_limit(part_time: bool) -> int:
