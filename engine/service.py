@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import agendas, replies, store
@@ -25,6 +25,7 @@ from workflows.spec import Agenda, Process
 
 log = structlog.get_logger("familyflow.engine")
 T = TypeVar("T")
+Guard = Callable[[Connection], None]
 
 
 def parse_contacts(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Contact]:
@@ -54,8 +55,10 @@ class FamilyFlow:
     batch_size: int = 500
     inbox: Inbox | None = None  # parents' replies (Notify's received texts), if any
 
-    def _work(self, action: Callable[[CaseWork], T]) -> T:
+    def _work(self, action: Callable[[CaseWork], T], guard: Guard | None = None) -> T:
         with self.db.begin() as conn:
+            if guard is not None:  # the application's check, in the same transaction
+                guard(conn)
             work = CaseWork(conn=conn, services=self.services, now=self.clock.now())
             result = action(work)
             work.flush()
@@ -72,6 +75,7 @@ class FamilyFlow:
         contacts: Mapping[str, Mapping[str, Any]],
         actor: Actor = Actor(),
         team: str | None = None,
+        guard: Guard | None = None,
     ) -> int:
         if process not in self.services.processes:
             raise UnknownProcess(key=process, known=", ".join(self.services.processes))
@@ -85,7 +89,8 @@ class FamilyFlow:
                 contacts=parsed,
                 actor=actor,
                 team=team,
-            )
+            ),
+            guard,
         )
         log.info("case_created", case_id=case.id, process=process)
         return case.id
@@ -99,11 +104,13 @@ class FamilyFlow:
         actor: Actor = Actor(),
         at: datetime | None = None,
         expected_version: int | None = None,
+        guard: Guard | None = None,
     ) -> store.CaseRow:
         case = self._work(
             lambda w: w.fire(
                 case_id, trigger, data or {}, actor=actor, at=at, expected_version=expected_version
-            )
+            ),
+            guard,
         )
         log.info("case_event", case_id=case_id, trigger=trigger, state=case.state)
         return case
@@ -116,8 +123,9 @@ class FamilyFlow:
         kind: str = "general",
         actor: Actor = Actor(),
         at: datetime | None = None,
+        guard: Guard | None = None,
     ) -> None:
-        self._work(lambda w: w.add_note(case_id, text=text, kind=kind, actor=actor, at=at))
+        self._work(lambda w: w.add_note(case_id, text=text, kind=kind, actor=actor, at=at), guard)
         log.info("case_note", case_id=case_id, note_kind=kind)
 
     def change_contact(
@@ -128,11 +136,13 @@ class FamilyFlow:
         contact: Mapping[str, Any] | None,
         actor: Actor,
         at: datetime | None = None,
+        guard: Guard | None = None,
     ) -> store.CaseRow:
         """Set or remove one contact role on a case, audited with before and after.
-        The caller has already decided the actor may (business support, TM, admin)."""
+        The application has already decided the actor may (business support, TM, admin)."""
         case = self._work(
-            lambda w: w.change_contact(case_id, role=role, contact=contact, actor=actor, at=at)
+            lambda w: w.change_contact(case_id, role=role, contact=contact, actor=actor, at=at),
+            guard,
         )
         log.info("case_contact_changed", case_id=case_id, role=role)
         return case

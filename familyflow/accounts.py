@@ -16,9 +16,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.engine import Connection
 
-from engine import store
 from engine.cases import Actor
 from engine.errors import (
     AlreadyExists,
@@ -30,6 +28,8 @@ from engine.errors import (
 )
 from engine.service import FamilyFlow
 from familyflow import throttle
+from familyflow.db import accounts as accounts_db
+from familyflow.db import records
 from workflows.contacts import normalise_email
 
 ROLES = ("business_support", "worker", "social_worker", "team_manager", "admin")
@@ -107,18 +107,6 @@ def audit_row(
     }
 
 
-def visible_teams(
-    conn: Connection, *, email: str, role: str, team: str | None
-) -> tuple[str, ...] | None:
-    """The teams whose cases this person sees; None means every case (admins)."""
-    if role == ADMIN:
-        return None
-    teams = {team} if team else set()
-    if role == "team_manager":
-        teams.update(store.managed_teams(conn, email))
-    return tuple(sorted(teams))
-
-
 def caseload_limit(part_time: bool) -> int:
     return PART_TIME_CASELOAD if part_time else FULL_TIME_CASELOAD
 
@@ -156,10 +144,10 @@ def add_user(
         "password_hash": hash_password(password) if password else None,
     }
     with flow.db.begin() as conn:
-        if store.user_by_email(conn, email) is not None:
+        if accounts_db.user_by_email(conn, email) is not None:
             raise AlreadyExists(what="user", key=email)
-        user_id = store.insert_user(conn, row)
-        store.record(
+        user_id = accounts_db.insert_user(conn, row)
+        records.record(
             conn,
             audit_row(
                 kind="change",
@@ -187,13 +175,13 @@ def update_user(
         raise InputError(field="name", reason="a user needs a name")
     now = flow.clock.now()
     with flow.db.begin() as conn:
-        if store.user_by_id(conn, user_id) is None:
+        if accounts_db.user_by_id(conn, user_id) is None:
             raise NotFound(what="user", key=user_id)
         if values:
-            store.update_user(conn, user_id, values)
+            accounts_db.update_user(conn, user_id, values)
         if values.get("active") is False or "password_hash" in values:
-            store.revoke_web_sessions(conn, at=now, user_id=user_id)
-        store.record(
+            accounts_db.revoke_web_sessions(conn, at=now, user_id=user_id)
+        records.record(
             conn,
             audit_row(
                 kind="change",
@@ -203,7 +191,7 @@ def update_user(
                 detail={"user_id": user_id, "fields": sorted(changes)},
             ),
         )
-        user = store.user_by_id(conn, user_id)
+        user = accounts_db.user_by_id(conn, user_id)
     assert user is not None
     return user
 
@@ -241,7 +229,7 @@ def sign_in(
         raise SignInThrottled(wait=throttle.wait_text(wait), retry_after=wait)
     failure: Exception | None = None
     with flow.db.begin() as conn:
-        user = store.user_by_email(conn, email)
+        user = accounts_db.user_by_email(conn, email)
         matches = password_matches(user["password_hash"] if user else None, password)
         actor = Actor(email, user["role"] if user else None)
         usable = user is not None and user["active"] and user["password_hash"] is not None
@@ -250,15 +238,17 @@ def sign_in(
             failure = SignInFailed()
             if user is not None:
                 reason = "wrong password" if usable else "account cannot sign in"
-                store.record(
+                records.record(
                     conn, audit_row(kind="sign_in_refused", actor=actor, at=now, reason=reason)
                 )
         else:
             throttle.record_success(conn, attempt)
             if hasher().check_needs_rehash(user["password_hash"]):
-                store.update_user(conn, user["id"], {"password_hash": hasher().hash(password)})
+                accounts_db.update_user(
+                    conn, user["id"], {"password_hash": hasher().hash(password)}
+                )
             raw = secrets.token_urlsafe(32)
-            store.insert_web_session(
+            accounts_db.insert_web_session(
                 conn,
                 {
                     "user_id": user["id"],
@@ -268,7 +258,7 @@ def sign_in(
                     "revoked_at": None,
                 },
             )
-            store.record(conn, audit_row(kind="sign_in", actor=actor, at=now, reason="signed in"))
+            records.record(conn, audit_row(kind="sign_in", actor=actor, at=now, reason="signed in"))
     if failure is not None:  # raised after the commit, so the count stays
         raise failure
     assert user is not None
@@ -278,13 +268,15 @@ def sign_in(
 def sign_out(flow: FamilyFlow, *, session_token: str, actor: Actor) -> None:
     now = flow.clock.now()
     with flow.db.begin() as conn:
-        if store.revoke_web_sessions(conn, at=now, token_hash=digest(session_token)):
-            store.record(conn, audit_row(kind="sign_out", actor=actor, at=now, reason="signed out"))
+        if accounts_db.revoke_web_sessions(conn, at=now, token_hash=digest(session_token)):
+            records.record(
+                conn, audit_row(kind="sign_out", actor=actor, at=now, reason="signed out")
+            )
 
 
 def session_user(flow: FamilyFlow, session_token: str) -> dict[str, Any] | None:
     with flow.db.connect() as conn:
-        user = store.web_session_user(conn, digest(session_token), now=flow.clock.now())
+        user = accounts_db.web_session_user(conn, digest(session_token), now=flow.clock.now())
     return user if user and user["active"] else None
 
 
@@ -299,10 +291,10 @@ def issue_token(flow: FamilyFlow, *, email: str, name: str, by: Actor) -> tuple[
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = flow.clock.now()
     with flow.db.begin() as conn:
-        user = store.user_by_email(conn, address)
+        user = accounts_db.user_by_email(conn, address)
         if user is None:
             raise NotFound(what="user", key=address)
-        token_id = store.insert_api_token(
+        token_id = accounts_db.insert_api_token(
             conn,
             {
                 "user_id": user["id"],
@@ -313,7 +305,7 @@ def issue_token(flow: FamilyFlow, *, email: str, name: str, by: Actor) -> tuple[
                 "revoked_at": None,
             },
         )
-        store.record(
+        records.record(
             conn,
             audit_row(
                 kind="change",
@@ -332,14 +324,14 @@ def revoke_token(
     """Revoke a token (only the owner's own when owner_id is given)."""
     now = flow.clock.now()
     with flow.db.begin() as conn:
-        token = store.api_token(conn, token_id)
+        token = accounts_db.api_token(conn, token_id)
         if token is None or (owner_id is not None and token["user_id"] != owner_id):
             raise NotFound(what="API token", key=token_id)
-        if not store.revoke_api_token(conn, token_id, now):
+        if not accounts_db.revoke_api_token(conn, token_id, now):
             raise InvalidState(
                 what=f"API token {token_id}", state="revoked", reason="it was revoked already"
             )
-        store.record(
+        records.record(
             conn,
             audit_row(
                 kind="change",
@@ -355,9 +347,9 @@ def token_user(flow: FamilyFlow, raw: str) -> dict[str, Any] | None:
     """The owner of a live token (with `token_id`), noting when it was last used."""
     now = flow.clock.now()
     with flow.db.connect() as conn:
-        owner = store.api_token_owner(conn, digest(raw))
+        owner = accounts_db.api_token_owner(conn, digest(raw))
     if owner is None or not owner["active"]:
         return None
     with flow.db.begin() as conn:
-        store.touch_api_token(conn, owner["token_id"], now)
+        accounts_db.touch_api_token(conn, owner["token_id"], now)
     return owner

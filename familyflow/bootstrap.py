@@ -15,6 +15,7 @@ from engine.clock import Clock, SystemClock
 from engine.db import create_engine, upgrade
 from engine.machines import ProcessMachine
 from engine.service import FamilyFlow
+from familyflow.db import accounts as accounts_db
 from familyflow.settings import Settings
 from notifications.channels.base import Transport
 from notifications.inbox import Inbox
@@ -138,6 +139,7 @@ def bootstrap(
         max_note_chars=settings.max_note_chars,
         team_reply_to=settings.team_reply_to,
         base_url=settings.base_url,
+        part_time=accounts_db.user_part_time,
     )
     outbox = Outbox(
         db=db, transports=transports or build_transports(settings), policy=policy, clock=clock

@@ -9,14 +9,12 @@ from typing import Annotated, Any
 
 import typer
 
-from engine import store
-from engine.cases import Actor
 from engine.clock import SimulatedClock, local, parse_instant
-from engine.errors import FamilyFlowError, InputError, NotFound
-from engine.history import timeline
+from engine.errors import FamilyFlowError, InputError
 from engine.service import FamilyFlow
 from familyflow import describe
 from familyflow.bootstrap import bootstrap, configure_logging
+from familyflow.services import Principal, cases, cli_principal, reads, tokens, users
 from familyflow.settings import Settings
 
 app = typer.Typer(
@@ -89,8 +87,9 @@ def parse_contacts(pairs: list[str]) -> dict[str, dict[str, Any]]:
     return contacts
 
 
-def actor(by: str | None) -> Actor:
-    return Actor(by) if by else Actor("cli", "*")
+def principal(flow: FamilyFlow, by: str | None) -> Principal:
+    """`--by EMAIL` acts with that account's role; an email with no account is refused."""
+    return cli_principal(flow, by)
 
 
 @app.callback()
@@ -146,12 +145,13 @@ def case_create(
 ) -> None:
     """Record a referral; prints the new case's id."""
     flow = service()
-    case_id = flow.create_case(
+    case_id = cases.create_case(
+        flow,
+        principal=principal(flow, by),
         process=process,
         received_at=parse_instant(received_at, field="--received-at"),
         data=parse_sets(set_ or []),
         contacts=parse_contacts(contact or []),
-        actor=actor(by),
         team=team,
     )
     emit({"case_id": case_id}, as_json=as_json, text=str(case_id))
@@ -171,11 +171,12 @@ def case_event(
 ) -> None:
     """Fire a trigger on a case."""
     flow = service()
-    moved = flow.fire(
-        case,
-        trigger,
-        parse_sets(set_ or []),
-        actor=actor(by),
+    moved = cases.fire(
+        flow,
+        principal=principal(flow, by),
+        case_id=case,
+        trigger=trigger,
+        data=parse_sets(set_ or []),
         at=parse_instant(at, field="--at") if at else None,
         expected_version=version,
     )
@@ -197,26 +198,60 @@ def case_note(
     by: Annotated[str | None, typer.Option("--by")] = None,
 ) -> None:
     """Add a case note; some kinds meet a required-note timescale."""
-    service().add_note(
-        case,
+    flow = service()
+    cases.add_note(
+        flow,
+        principal=principal(flow, by),
+        case_id=case,
         text=text,
         kind=kind,
-        actor=actor(by),
         at=parse_instant(at, field="--at") if at else None,
     )
     typer.echo(f"case {case}: note added")
 
 
 @case_app.command("show")
-def case_show(case: int, as_json: JsonOpt = False) -> None:
+def case_show(
+    case: int,
+    by: Annotated[str | None, typer.Option("--by", help="Who reads it (email).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """State, data, contacts, open deadlines, history and messages."""
     flow = service()
-    with flow.db.connect() as conn:
-        rows = store.load_cases(conn, [case])
-        if case not in rows:
-            raise NotFound(what="case", key=case)
-        found = describe.case(conn, flow, rows[case])
+    found = cases.read_case(flow, principal=principal(flow, by), case_id=case).detail
+    found.pop("messages", None)
     emit(found, as_json=as_json, text=describe.case_text(found))
+
+
+@case_app.command("contact")
+def case_contact(
+    case: int,
+    role: str,
+    contact: Annotated[
+        str | None,
+        typer.Argument(help="Name,email,mobile (email or mobile may be empty); none removes"),
+    ] = None,
+    at: Annotated[str | None, typer.Option("--at")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who (email).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change who holds a contact role on a case (business support, team managers,
+    admins); audited with before and after."""
+    flow = service()
+    person = parse_contacts([f"{role}={contact}"])[role] if contact else None
+    moved = cases.change_contact(
+        flow,
+        principal=principal(flow, by),
+        case_id=case,
+        role=role,
+        contact=person,
+        at=parse_instant(at, field="--at") if at else None,
+    )
+    emit(
+        {"case_id": case, "role": role, "version": moved.version},
+        as_json=as_json,
+        text=f"case {case}: {role} changed (version {moved.version})",
+    )
 
 
 @app.command("run-due")
@@ -357,8 +392,7 @@ def db_grant_service_role(name: Annotated[str, typer.Argument(help="the role to 
 def history(case: Annotated[int | None, typer.Argument()] = None, as_json: JsonOpt = False) -> None:
     """The audit trail, in order."""
     flow = service()
-    with flow.db.connect() as conn:
-        entries = timeline(conn, case_id=case)
+    entries = reads.history(flow, principal=principal(flow, None), case_id=case)
     emit(entries, as_json=as_json, text=describe.timeline_text({"timeline": entries}))
 
 
@@ -388,8 +422,6 @@ def user_add(
     """Add a user who can sign in with a password."""
     import secrets
 
-    from familyflow import accounts
-
     flow = service()
     made_up = None
     if password is None:
@@ -398,8 +430,9 @@ def user_add(
         else:
             password = made_up = secrets.token_urlsafe(12)
     name = name or email.split("@")[0].replace(".", " ").replace("_", " ").title()
-    user_id = accounts.add_user(
+    user_id = users.add_user(
         flow,
+        principal=principal(flow, None),
         email=email,
         name=name,
         role=role,
@@ -407,7 +440,6 @@ def user_add(
         password=password,
         part_time=part_time,
         manager_email=manager,
-        by=Actor("cli", "admin"),
     )
     shown = {"id": user_id, "email": email, "role": role, "team": team}
     if made_up:
@@ -424,8 +456,7 @@ def user_add(
 def user_list(as_json: JsonOpt = False) -> None:
     """The users, their roles and teams."""
     flow = service()
-    with flow.db.connect() as conn:
-        found = store.list_users(conn)
+    found = users.list_users(flow, principal=principal(flow, None))
     emit(
         found,
         as_json=as_json,
@@ -444,10 +475,9 @@ def token_add(
     as_json: JsonOpt = False,
 ) -> None:
     """A new API bearer token for a user; it is printed once and only its hash kept."""
-    from familyflow import accounts
-
-    token_id, raw = accounts.issue_token(
-        service(), email=email, name=name, by=Actor("cli", "admin")
+    flow = service()
+    token_id, raw = tokens.issue_token(
+        flow, principal=principal(flow, None), email=email, name=name
     )
     emit(
         {"id": token_id, "token": raw},
@@ -459,9 +489,8 @@ def token_add(
 @token_app.command("revoke")
 def token_revoke(token_id: int) -> None:
     """Revoke an API token; it stops working at once."""
-    from familyflow import accounts
-
-    accounts.revoke_token(service(), token_id, by=Actor("cli", "admin"))
+    flow = service()
+    tokens.revoke_token(flow, principal=principal(flow, None), token_id=token_id)
     typer.echo(f"token {token_id} revoked")
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from engine import store
 from engine.cases import Actor
 from engine.service import FamilyFlow
+from familyflow.db import accounts as accounts_db
 
 TM = {"name": "Ade Bello", "email": "ade.bello@example.org"}
 BS = {"name": "Business Support", "email": "bs@example.org"}
@@ -55,7 +56,7 @@ def load_demo_users(flow: FamilyFlow) -> list[dict[str, Any]]:
     from familyflow import accounts
 
     with flow.db.connect() as conn:
-        existing = {u["email"]: u for u in store.list_users(conn)}
+        existing = {u["email"]: u for u in accounts_db.list_users(conn)}
     for user in USERS:
         if user["email"] not in existing:
             accounts.add_user(flow, team=TEAM, by=SYSTEM, **user)
@@ -69,7 +70,7 @@ def demo_users(flow: FamilyFlow) -> list[dict[str, Any]]:
     found = []
     with flow.db.connect() as conn:
         for user in USERS:
-            row = store.user_by_email(conn, user["email"])
+            row = accounts_db.user_by_email(conn, user["email"])
             if (
                 row
                 and row["active"]

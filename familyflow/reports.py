@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from engine import store
 from engine.clock import local
 from familyflow.accounts import caseload_limit
+from familyflow.db import accounts as accounts_db
+from familyflow.db import read_models
 from workflows.spec import Duration, Process
 
 CASELOAD_ROLES = (
@@ -71,7 +72,7 @@ def timeliness(
 ) -> list[dict[str, Any]]:
     tiers = timescale_tiers(processes)
     counts: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for row in store.resolved_deadlines(conn, teams=teams, email=email):
+    for row in read_models.resolved_deadlines(conn, teams=teams, email=email):
         tier = tiers.get((row["process"], row["rule"]))
         if tier is None:
             continue
@@ -98,9 +99,9 @@ def timeliness(
 
 
 def caseload(conn: Connection, *, teams: Sequence[str] | None) -> list[dict[str, Any]]:
-    loads = store.open_caseloads(conn, roles=CASELOAD_ROLES)
+    loads = read_models.open_caseloads(conn, roles=CASELOAD_ROLES)
     rows = []
-    for user in store.list_users(conn):
+    for user in accounts_db.list_users(conn):
         if user["role"] not in CASELOAD_USER_ROLES or not user["active"]:
             continue
         if teams is not None and user["team"] not in teams:
@@ -131,7 +132,7 @@ def months_between(start: date, end: date) -> int:
 def open_durations(
     conn: Connection, *, now: datetime, teams: Sequence[str] | None, email: str | None
 ) -> dict[str, Any]:
-    cases = store.open_cases_received(conn, teams=teams, email=email)
+    cases = read_models.open_cases_received(conn, teams=teams, email=email)
     today = local(now).date()
     ages = [(c["id"], months_between(local(c["received_at"]).date(), today)) for c in cases]
     bands = [
@@ -149,7 +150,7 @@ def missed_sessions(
     conn: Connection, *, teams: Sequence[str] | None, email: str | None
 ) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in store.recorded_sessions(conn, teams=teams, email=email):
+    for row in read_models.recorded_sessions(conn, teams=teams, email=email):
         data = (row["detail"] or {}).get("data") or {}
         if "attended" not in data:
             continue

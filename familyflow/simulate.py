@@ -10,12 +10,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from engine import store
-from engine.cases import ANY_ROLE, Actor
+from engine.cases import ANY_ROLE
 from engine.clock import SimulatedClock, parse_instant
 from engine.errors import FamilyFlowError, InputError
-from engine.history import timeline
 from familyflow.bootstrap import bootstrap
+from familyflow.services import Principal, cases, reads, simulation_principal
 from familyflow.settings import Settings
 
 
@@ -134,7 +133,9 @@ def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, An
         clock = SimulatedClock(received)
         app = bootstrap(sim_settings, clock=clock)
         try:
-            case_id = app.create_case(
+            case_id = cases.create_case(
+                app,
+                principal=simulation_principal(None),
                 process=scenario.process,
                 received_at=received,
                 data=scenario.data,
@@ -145,10 +146,9 @@ def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, An
             raise ScenarioError(field="scenario", reason=str(error)) from None
         for number, step in enumerate(scenario.steps, start=1):
             _step(app, clock, case_id, number, step)
-        with app.db.connect() as conn:
-            entries = timeline(conn, case_id=None)
-            state = store.load_cases(conn, [case_id])[case_id].state
-            involved = set(store.processes_with_cases(conn))
+        entries = reads.history(app, principal=simulation_principal(None), case_id=None)
+        state, processes = reads.final_state(app, case_id=case_id)
+        involved = set(processes)
         app.db.dispose()
     # Agendas of processes this scenario never touched only add noise to its timeline.
     agendas = {a.key for name in involved for a in app.services.processes[name].agendas}
@@ -167,14 +167,25 @@ def _step(app: Any, clock: SimulatedClock, case_id: int, number: int, step: Step
         app.advance(moment)
         if step.event:
             label = f"step {number} ({step.event})"
-            actor = Actor(step.by) if step.by else Actor("scenario", ANY_ROLE)
-            app.fire(case_id, step.event, step.data, actor=actor, at=moment)
+            # No accounts here: each contact acts as a person whose account holds
+            # their contact role (simulation_principal), so `by:` works as named.
+            cases.fire(
+                app,
+                principal=simulation_principal(step.by),
+                case_id=case_id,
+                trigger=step.event,
+                data=step.data,
+                at=moment,
+            )
         elif step.note:
-            app.add_note(
-                case_id,
+            cases.add_note(
+                app,
+                principal=Principal(
+                    email=step.by or "scenario", role=ANY_ROLE, teams=None, kind="simulation"
+                ),
+                case_id=case_id,
                 text=step.note,
                 kind=step.kind,
-                actor=Actor(step.by or "scenario", ANY_ROLE),
                 at=moment,
             )
         app.tick()

@@ -9,7 +9,6 @@ from fastapi import FastAPI
 
 from engine.service import FamilyFlow
 from familyflow.api import health, openapi, problems
-from familyflow.api.auth import QueuedCookies, WebAuth
 from familyflow.api.routes import (
     calendar,
     cases,
@@ -21,9 +20,10 @@ from familyflow.api.routes import (
     reports,
     session,
 )
+from familyflow.http.auth import QueuedCookies, WebAuth
+from familyflow.http.security import EdgeMiddleware
 from familyflow.secret_key import secret_key
 from familyflow.settings import Settings
-from familyflow.web.security import EdgeMiddleware
 
 log = structlog.get_logger("familyflow.api")
 API_PREFIX = "/api"

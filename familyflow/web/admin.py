@@ -3,6 +3,7 @@ closure days, and message templates previewed with sample data."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from pathlib import Path as FilePath
@@ -12,12 +13,12 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, TemplateError
 
-from engine import store
-from engine.errors import FamilyFlowError
+from engine.errors import AlreadyExists, FamilyFlowError, NotFound
 from familyflow import accounts
-from familyflow.accounts import audit_row
-from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.bootstrap import TEMPLATES as MESSAGE_TEMPLATES
+from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.services import calendar as calendar_service
+from familyflow.services import users as users_service
 from familyflow.web.core import ADMINS, CheckCsrf, page_roles, redirect, render
 from notifications.render import day, short_day, short_when, when
 
@@ -110,9 +111,8 @@ def router() -> APIRouter:
         shown: dict[str, str] | None = None,
         form: Any = None,
     ) -> HTMLResponse:
-        with flow.db.connect() as conn:
-            users = store.list_users(conn)
-            closures = store.closure_day_rows(conn)
+        users = users_service.list_users(flow, principal=user.principal)
+        closures = calendar_service.closure_days(flow)
         teams: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for u in users:
             teams[u["team"] or "(no team)"].append(u)
@@ -153,8 +153,9 @@ def router() -> APIRouter:
             for k in ("email", "name", "role", "team", "password", "manager_email")
         }
         try:
-            accounts.add_user(
+            users_service.add_user(
                 flow,
+                principal=user.principal,
                 email=text["email"],
                 name=text["name"],
                 role=text["role"],
@@ -162,7 +163,6 @@ def router() -> APIRouter:
                 password=text["password"] or None,
                 part_time=form.get("part_time") == "yes",
                 manager_email=text["manager_email"] or None,
-                by=user.actor,
             )
         except FamilyFlowError as error:
             field = str(error.fields.get("field", "email"))
@@ -186,7 +186,9 @@ def router() -> APIRouter:
     ) -> Response:
         form = await request.form()
         active = form.get("active") == "yes"
-        accounts.update_user(flow, user_id, {"active": active}, by=user.actor)
+        users_service.update_user(
+            flow, principal=user.principal, user_id=user_id, changes={"active": active}
+        )
         return redirect("/admin#users", f"Access {'restored' if active else 'switched off'}")
 
     @pages.post("/admin/closures", dependencies=[CheckCsrf])
@@ -229,21 +231,11 @@ def router() -> APIRouter:
                     }
                 ],
             )
-        now = flow.clock.now()
-        with flow.db.begin() as conn:
-            added = store.add_closure_day(conn, day=day_, description=description)
-            if added:
-                store.record(
-                    conn,
-                    audit_row(
-                        kind="change",
-                        actor=user.actor,
-                        at=now,
-                        reason=f"closure day {day_} added",
-                        detail={"day": day_.isoformat()},
-                    ),
-                )
-        if not added:
+        try:
+            calendar_service.add_closure_day(
+                flow, principal=user.principal, day=day_, description=description
+            )
+        except AlreadyExists:
             return page(
                 request,
                 flow,
@@ -263,19 +255,8 @@ def router() -> APIRouter:
 
     @pages.post("/admin/closures/{day}/remove", dependencies=[CheckCsrf])
     def remove_closure(day: dt.date, flow: FlowDep, user: AdminUser) -> Response:
-        now = flow.clock.now()
-        with flow.db.begin() as conn:
-            if store.remove_closure_day(conn, day=day):
-                store.record(
-                    conn,
-                    audit_row(
-                        kind="change",
-                        actor=user.actor,
-                        at=now,
-                        reason=f"closure day {day} removed",
-                        detail={"day": day.isoformat()},
-                    ),
-                )
+        with contextlib.suppress(NotFound):  # removed already: the page shows it gone
+            calendar_service.remove_closure_day(flow, principal=user.principal, day=day)
         return redirect("/admin#closures", f"Closure day {day} removed")
 
     return pages

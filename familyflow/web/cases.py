@@ -9,13 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from engine import store
+from engine.cases import CONTACT_EDITORS
 from engine.clock import local, parse_instant
 from engine.errors import FamilyFlowError, InputError, NotFound
-from engine.store import CaseRow
-from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
-from familyflow.api.routes.cases import CREATORS, read_case
-from familyflow.api.schemas import NOTE_MAX_CHARS
+from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.services import cases
+from familyflow.services.cases import CREATORS, CaseRow
 from familyflow.web import charts, forms
 from familyflow.web.casework import about, note_kinds, reference, roles_on, split_actions
 from familyflow.web.casework import transition as find_transition
@@ -49,13 +48,15 @@ TIMELINE_TITLES = {
 }
 
 
-def _load(flow: Any, user: CurrentUser, case_id: int) -> tuple[CaseRow, Process]:
-    with flow.db.connect() as conn:
-        if not store.case_visible(conn, case_id, teams=user.teams, email=user.email):
-            raise PageError(
-                404, "Case not found", f"There is no case {case_id}, or it belongs to another team."
-            )
-        row = store.load_cases(conn, [case_id])[case_id]
+def _load(
+    flow: Any, user: CurrentUser, case_id: int, *, what: str | None = None
+) -> tuple[CaseRow, Process]:
+    try:
+        row = cases.case_row(flow, principal=user.principal, case_id=case_id, what=what)
+    except NotFound:
+        raise PageError(
+            404, "Case not found", f"There is no case {case_id}, or it belongs to another team."
+        ) from None
     return row, flow.services.processes[row.process]
 
 
@@ -93,20 +94,24 @@ def router() -> APIRouter:
         status: int = 200,
         note: dict[str, str] | None = None,
     ) -> HTMLResponse:
-        row, process = _load(flow, user, case_id)
-        found = read_case(flow, user, case_id)  # audited as a read
+        try:
+            read = cases.read_case(flow, principal=user.principal, case_id=case_id)
+        except NotFound:
+            raise PageError(
+                404, "Case not found", f"There is no case {case_id}, or it belongs to another team."
+            ) from None
+        row, found, due = read.row, read.detail, read.due
+        process = flow.services.processes[row.process]
         now = flow.clock.now()
-        with flow.db.connect() as conn:
-            due = store.unmet_deadlines(conn, case_ids=[case_id])
-            links = [
-                {
-                    **link,
-                    "reference": reference(flow.services.processes[other.process], other.id),
-                    "state": other.state,
-                }
-                for link in found["links"]
-                for other in store.load_cases(conn, [link["case_id"]]).values()
-            ]
+        links = [
+            {
+                **link,
+                "reference": reference(flow.services.processes[other.process], other.id),
+                "state": other.state,
+            }
+            for link in found["links"]
+            if (other := read.linked.get(link["case_id"])) is not None
+        ]
         deadlines = [
             {
                 **d,
@@ -138,6 +143,8 @@ def router() -> APIRouter:
             note_kinds=kinds,
             note=note or {"kind": wanted if wanted in kinds else kinds[0], "text": ""},
             sos_chart=_sos_chart(found["signs_of_safety"]),
+            can_change_contacts=user.role in CONTACT_EDITORS,
+            contact_roles=sorted(process.contact_roles),
         )
 
     @pages.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -156,12 +163,13 @@ def router() -> APIRouter:
         if kind not in note_kinds(process):
             kind = "general"
         try:
-            if len(text) > NOTE_MAX_CHARS:
+            limit = flow.services.max_note_chars  # the engine's limit, named on the form
+            if len(text) > limit:
                 raise InputError(
                     field="Note",
-                    reason=f"must be {NOTE_MAX_CHARS:,} characters or fewer; it has {len(text):,}",
+                    reason=f"must be {limit:,} characters or fewer; it has {len(text):,}",
                 )
-            flow.add_note(case_id, text=text, kind=kind, actor=user.actor)
+            cases.add_note(flow, principal=user.principal, case_id=case_id, text=text, kind=kind)
         except FamilyFlowError as error:
             errors = [
                 {
@@ -194,7 +202,7 @@ def router() -> APIRouter:
         form: Any = None,
         status: int = 200,
     ) -> HTMLResponse:
-        row, process = _load(flow, user, case_id)
+        row, process = _load(flow, user, case_id, what="action page")
         found = find_transition(process, trigger)
         if found is None:
             raise PageError(
@@ -251,11 +259,12 @@ def router() -> APIRouter:
         version = form.get("version")
         try:
             data = forms.read(fields, form)
-            moved = flow.fire(
-                case_id,
-                trigger,
-                data,
-                actor=user.actor,
+            moved = cases.fire(
+                flow,
+                principal=user.principal,
+                case_id=case_id,
+                trigger=trigger,
+                data=data,
                 expected_version=int(version)
                 if isinstance(version, str) and version.isdigit()
                 else None,
@@ -279,6 +288,32 @@ def router() -> APIRouter:
             f"{humanise(trigger)}: {reference(process, case_id)} is now "
             f"{humanise(moved.state).lower()}",
         )
+
+    @pages.post("/cases/{case_id}/contacts", dependencies=[CheckCsrf])
+    async def change_contact(
+        request: Request, case_id: CaseId, flow: FlowDep, user: PageUser, csrf: CsrfTokenDep
+    ) -> Response:
+        form = await request.form()
+        role = str(form.get("role") or "")
+        contact = {
+            part: str(form.get(f"contact.{part}") or "").strip() or None
+            for part in ("name", "email", "mobile")
+        }
+        try:
+            cases.change_contact(
+                flow,
+                principal=user.principal,
+                case_id=case_id,
+                role=role,
+                contact=contact if any(contact.values()) else None,
+            )
+        except FamilyFlowError as error:
+            field = str(error.fields.get("field", "role"))
+            errors = [{"text": error.message, "href": "#contact-role", "field": field}]
+            return case_page(
+                request, flow, user, csrf, case_id, errors=errors, status=error.http_status
+            )
+        return redirect(f"/cases/{case_id}", f"Contact changed: {role.replace('_', ' ')}")
 
     # -- a new referral ------------------------------------------------------------
 
@@ -352,18 +387,19 @@ def router() -> APIRouter:
         team = str(form.get("team") or "").strip() or user.team
         try:
             received = parse_instant(str(form.get("received_at") or ""), field="received_at")
-            if user.teams is not None and team not in user.teams:
+            if user.teams is not None and team not in user.teams and not user.is_admin:
                 raise PageError(
                     403,
                     "You cannot record referrals for that team",
                     f"You can record referrals for: {', '.join(user.teams)}.",
                 )
-            case_id = flow.create_case(
+            case_id = cases.create_case(
+                flow,
+                principal=user.principal,
                 process=process.name,
                 received_at=received,
                 data={},
                 contacts=contacts,
-                actor=user.actor,
                 team=team,
             )
         except FamilyFlowError as error:

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from engine.service import FamilyFlow
-from engine.store import CaseRow
-from familyflow.api.auth import CurrentUser
+from familyflow.http.auth import CurrentUser
+from familyflow.services.cases import CaseRow
 from familyflow.web.core import Rag, humanise, rag
 from workflows.spec import ANY_STATE, Process, Transition
 
@@ -32,10 +32,9 @@ def about(contacts: Iterable[Mapping[str, Any]]) -> str:
 
 
 def roles_on(case: CaseRow, user: CurrentUser) -> set[str]:
-    """The roles the engine will count for this person on this case."""
-    email = user.email.lower()
-    named = {c["role"] for c in case.contacts if (c.get("email") or "").lower() == email}
-    return {user.role, *named}
+    """The roles the engine will count for this person on this case: their account's
+    role only (being named on a case grants none)."""
+    return {user.role}
 
 
 @dataclass(frozen=True)

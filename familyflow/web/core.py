@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 import templates as template_files
 from engine.clock import local
 from engine.errors import CsrfFailed
-from familyflow.api.auth import (
+from familyflow.http.auth import (
     CurrentUser,
     OptionalUserDep,
     WebAuthDep,
@@ -224,7 +224,7 @@ async def sign_in_required(request: Request, error: Exception) -> Response:
 
 
 def _user_if_any(request: Request) -> CurrentUser | None:
-    from familyflow.api.auth import optional_user
+    from familyflow.http.auth import optional_user
 
     try:
         return optional_user(request, get_flow(request), request.app.state.web_auth, None)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.types import Receive, Scope, Send
 
-from familyflow.api.auth import CSRF_COOKIE, SESSION_COOKIE, WebAuth, queue_cookie
+from familyflow.http.auth import CSRF_COOKIE, SESSION_COOKIE, WebAuth, queue_cookie
 
 NOTICE_COOKIE = "familyflow_notice"
 LIFETIME_SECONDS = 300  # long enough for the redirect, too short to matter later

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from engine import store
-from familyflow.accounts import audit_row
-from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
+from engine.errors import InvalidState, NotFound
+from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.services import messages as messages_service
+from familyflow.services import reads
 from familyflow.web.casework import reference
 from familyflow.web.core import ADMINS, CheckCsrf, PageError, PageUser, page_roles, redirect, render
 
@@ -45,16 +46,12 @@ def router() -> APIRouter:
         status: Annotated[Status | Literal[""] | None, Query()] = None,
         case: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     ) -> HTMLResponse:
-        with flow.db.connect() as conn:
-            rows = store.search_messages(
-                conn,
-                teams=user.teams,
-                email=user.email,
-                status=status or None,
-                case_id=case,
-                limit=200,
-            )
-            cases = store.load_cases(conn, sorted({r["case_id"] for r in rows if r["case_id"]}))
+        rows = messages_service.list_messages(
+            flow, principal=user.principal, status=status or None, case_id=case, limit=200
+        )
+        cases = reads.case_rows(
+            flow, principal=user.principal, ids=sorted({r["case_id"] for r in rows if r["case_id"]})
+        )
         shown: list[dict[str, Any]] = []
         for r in rows:
             case_row = cases.get(r["case_id"]) if r["case_id"] else None
@@ -85,30 +82,19 @@ def router() -> APIRouter:
         flow: FlowDep,
         user: Annotated[CurrentUser, page_roles(*ADMINS)],
     ) -> Response:
-        now = flow.clock.now()
-        with flow.db.begin() as conn:
-            row = store.message(conn, message_id)
-            if row is None:
-                raise PageError(404, "Message not found", f"There is no message {message_id}.")
-            if not store.retry_message(conn, message_id, now=now):
-                raise PageError(
-                    409,
-                    "This message cannot be sent again",
-                    f"Message {message_id} is {row['status']}: only a failed "
-                    "message can be sent again.",
-                )
-            store.record(
-                conn,
-                audit_row(
-                    kind="change",
-                    actor=user.actor,
-                    at=now,
-                    case_id=row["case_id"],
-                    rule=row["rule"],
-                    reason=f"message {message_id} queued again",
-                    detail={"message_id": message_id, "dedupe_key": row["dedupe_key"]},
-                ),
-            )
+        try:
+            messages_service.retry_message(flow, principal=user.principal, message_id=message_id)
+        except NotFound:
+            raise PageError(
+                404, "Message not found", f"There is no message {message_id}."
+            ) from None
+        except InvalidState as error:
+            raise PageError(
+                409,
+                "This message cannot be sent again",
+                f"Message {message_id} is {error.fields.get('state')}: only a failed "
+                "message can be sent again.",
+            ) from None
         return redirect("/messages?status=queued", f"Message {message_id} queued to send again")
 
     return pages

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from familyflow import describe
-from familyflow.api.auth import CsrfTokenDep, FlowDep, SettingsDep
+from familyflow.http.auth import CsrfTokenDep, FlowDep, SettingsDep
 from familyflow.web.core import PageError, PageUser, redirect, render
 from workflows.spec import ANY_STATE
 

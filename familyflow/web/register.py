@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from engine import store
-from engine.errors import FamilyFlowError
-from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
+from engine.errors import FamilyFlowError, NotFound
+from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.services import cases as services_cases
+from familyflow.services import reads
 from familyflow.web.casework import about, reference
 from familyflow.web.core import CheckCsrf, PageUser, redirect, render
 
@@ -22,16 +23,7 @@ TRIGGER = "record_session"
 
 def groups(flow: Any, user: CurrentUser) -> dict[str, list[Any]]:
     """Registered families by group (venue), open cases first."""
-    with flow.db.connect() as conn:
-        found, _ = store.search_cases(
-            conn,
-            now=flow.clock.now(),
-            teams=user.teams,
-            email=user.email,
-            processes=[PROCESS],
-            limit=500,
-        )
-        cases = store.load_cases(conn, [r["id"] for r in found])
+    cases = reads.register(flow, principal=user.principal, process=PROCESS)
     by_group: dict[str, list[Any]] = {}
     for case in sorted(cases.values(), key=lambda c: (c.closed_at is not None, c.id)):
         if case.data.get("session_times") and case.data.get("venue"):
@@ -119,15 +111,25 @@ def router() -> APIRouter:
         case_id = str(form.get("case_id") or "")
         session = str(form.get("session") or "")
         attended = form.get("attended") == "yes"
-        with flow.db.connect() as conn:
-            visible = case_id.isdigit() and store.case_visible(
-                conn, int(case_id), teams=user.teams, email=user.email
-            )
         try:
-            if not visible:
+            if not case_id.isdigit():
                 raise ValueError("That family is not on this register.")
-            moved = flow.fire(
-                int(case_id), TRIGGER, {"session": session, "attended": attended}, actor=user.actor
+            moved = services_cases.fire(
+                flow,
+                principal=user.principal,
+                case_id=int(case_id),
+                trigger=TRIGGER,
+                data={"session": session, "attended": attended},
+            )
+        except NotFound:
+            return page(
+                request,
+                flow,
+                user,
+                csrf,
+                group,
+                errors=[{"text": "That family is not on this register.", "href": ""}],
+                status=400,
             )
         except (FamilyFlowError, ValueError) as error:
             return page(

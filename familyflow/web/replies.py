@@ -12,13 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from engine import replies, store
 from engine.errors import FamilyFlowError
-from familyflow.accounts import audit_row
-from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.services import replies
 from familyflow.web.casework import reference
 from familyflow.web.core import ADMINS, CheckCsrf, PageError, page_roles, redirect, render
-from notifications import review
 
 ASSIGNERS = ("business_support", *ADMINS)
 _CASE = re.compile(r"^\s*(?:[A-Za-z0-9]+-)?0*(\d{1,12})\s*$")
@@ -34,9 +32,7 @@ def router() -> APIRouter:
         user: Annotated[CurrentUser, page_roles(*ASSIGNERS)],
         csrf: CsrfTokenDep,
     ) -> HTMLResponse:
-        with flow.db.connect() as conn:
-            rows = replies.waiting(conn)
-            cases = store.load_cases(conn, sorted({c for r in rows for c in r["candidates"]}))
+        rows, cases = replies.waiting(flow, principal=user.principal)
         shown: list[dict[str, Any]] = []
         for row in rows:
             candidates = []
@@ -64,7 +60,7 @@ def router() -> APIRouter:
             )
         case_id = int(match[1])
         try:
-            flow.assign_reply(reply_id, case_id=case_id, actor=user.actor)
+            replies.assign(flow, principal=user.principal, reply_id=reply_id, case_id=case_id)
         except FamilyFlowError as error:
             raise PageError(error.http_status, "The reply was not assigned", str(error)) from None
         return redirect("/replies", f"Reply {reply_id} added to case {case_id} as a case note")
@@ -76,27 +72,10 @@ def router() -> APIRouter:
         user: Annotated[CurrentUser, page_roles(*ASSIGNERS)],
         body: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
-        now = flow.clock.now()
         try:
-            with flow.db.begin() as conn:
-                text = review.release(
-                    conn, message_id=message_id, body=body, now=now, policy=flow.outbox.policy
-                )
-                row = store.message(conn, message_id)
-                assert row is not None
-                store.record(
-                    conn,
-                    audit_row(
-                        kind="change",
-                        actor=user.actor,
-                        at=now,
-                        case_id=row["case_id"],
-                        rule=row["rule"],
-                        reason=f"text {message_id} shortened to {text.fragments} SMS "
-                        "fragment(s) and queued",
-                        detail={"message_id": message_id, "dedupe_key": row["dedupe_key"]},
-                    ),
-                )
+            replies.shorten_and_send(
+                flow, principal=user.principal, message_id=message_id, body=body
+            )
         except FamilyFlowError as error:
             raise PageError(error.http_status, "The text was not sent", str(error)) from None
         return redirect("/messages?status=queued", f"Text {message_id} shortened and queued")

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from familyflow import reports
-from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.services import reports as report_service
 from familyflow.web import charts
 from familyflow.web.core import REPORT_READERS, page_roles, render
 
@@ -49,15 +49,10 @@ def router() -> APIRouter:
         csrf: CsrfTokenDep,
         user: Annotated[CurrentUser, page_roles(*REPORT_READERS)],
     ) -> HTMLResponse:
-        with flow.db.connect() as conn:
-            timeliness = reports.timeliness(
-                conn, flow.services.processes, teams=user.teams, email=user.email
-            )
-            caseload = reports.caseload(conn, teams=user.teams)
-            durations = reports.open_durations(
-                conn, now=flow.clock.now(), teams=user.teams, email=user.email
-            )
-            missed = reports.missed_sessions(conn, teams=user.teams, email=user.email)
+        timeliness = report_service.timeliness(flow, principal=user.principal)
+        caseload = report_service.caseload(flow, principal=user.principal)
+        durations = report_service.open_durations(flow, principal=user.principal)
+        missed = report_service.missed_sessions(flow, principal=user.principal)
         return render(
             request,
             "reports.html",

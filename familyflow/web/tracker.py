@@ -10,11 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from engine import store
 from engine.clock import local
 from engine.errors import FamilyFlowError
 from familyflow import exports
-from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
+from familyflow.services import cases, reads
 from familyflow.web.casework import about, actions, reference
 from familyflow.web.core import (
     MOVERS,
@@ -88,30 +88,39 @@ def _process(flow: Any, name: str) -> Process:
     return process
 
 
-def rows(flow: Any, user: CurrentUser, process: Process, f: Filters) -> list[dict[str, Any]]:
-    """The tracker's rows for these filters, sorted: the page and both exports use this."""
-    now = flow.clock.now()
-    with flow.db.connect() as conn:
-        found, _ = store.search_cases(
-            conn,
-            now=now,
-            teams=user.teams,
-            email=user.email,
-            processes=[process.name],
+def listing(
+    flow: Any, user: CurrentUser, process: Process, f: Filters, *, export: str | None = None
+) -> reads.Listing:
+    return reads.tracker(
+        flow,
+        principal=user.principal,
+        process=process.name,
+        filters=reads.CaseFilters(
             state=f.state,
             team=f.team,
             overdue={"yes": True, "no": False}.get(f.overdue or ""),
             open_only={"open": True, "closed": False}.get(f.status),
-            limit=500,
-        )
-        ids = [r["id"] for r in found]
-        cases = store.load_cases(conn, ids)
-        due = store.unmet_deadlines(conn, case_ids=ids) if ids else []
+        ),
+        shown=dict(f.__dict__),
+        export=export,
+    )
+
+
+def rows(
+    flow: Any, user: CurrentUser, process: Process, f: Filters, *, export: str | None = None
+) -> list[dict[str, Any]]:
+    """The tracker's rows for these filters, sorted: the page and both exports use this."""
+    return shape(flow, process, f, listing(flow, user, process, f, export=export))
+
+
+def shape(flow: Any, process: Process, f: Filters, found: reads.Listing) -> list[dict[str, Any]]:
+    now = flow.clock.now()
+    cases, due = found.cases, found.due
     first_due: dict[int, dict[str, Any]] = {}
     for deadline in due:
         first_due.setdefault(deadline["case_id"], deadline)
     out = []
-    for r in found:
+    for r in found.found:
         case = cases[r["id"]]
         d = first_due.get(r["id"])
         status = rag(started_at=d["started_at"], due_at=d["due_at"], now=now) if d else None
@@ -179,18 +188,9 @@ def router() -> APIRouter:
         status: int = 200,
         notice: str | None = None,
     ) -> HTMLResponse:
-        shown = rows(flow, user, process, f)
-        with flow.db.connect() as conn:
-            every, _ = store.search_cases(
-                conn,
-                now=flow.clock.now(),
-                teams=user.teams,
-                email=user.email,
-                processes=[process.name],
-                open_only=True,
-                limit=500,
-            )
-        counts = {s: sum(1 for r in every if r["state"] == s) for s in process.states}
+        found = listing(flow, user, process, f)
+        shown = shape(flow, process, f, found)
+        counts = {s: found.stage_counts.get(s, 0) for s in process.states}
         moves = sorted(
             {
                 a.trigger: a
@@ -212,7 +212,7 @@ def router() -> APIRouter:
             counts=counts,
             moves=moves,
             can_move=user.role in MOVERS,
-            teams=sorted({r["team"] for r in every if r["team"]}),
+            teams=found.teams,
             errors=errors or [],
             notice=notice,
             status=status,
@@ -235,7 +235,9 @@ def router() -> APIRouter:
     ) -> Response:
         process = _process(flow, name)
         return Response(
-            exports.csv_text(COLUMNS, [_cells(r) for r in rows(flow, user, process, f)]),
+            exports.csv_text(
+                COLUMNS, [_cells(r) for r in rows(flow, user, process, f, export="csv")]
+            ),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="tracker-{process.name}.csv"'},
         )
@@ -247,7 +249,9 @@ def router() -> APIRouter:
         process = _process(flow, name)
         return Response(
             exports.xlsx_bytes(
-                process.code, COLUMNS, [_cells(r) for r in rows(flow, user, process, f)]
+                process.code,
+                COLUMNS,
+                [_cells(r) for r in rows(flow, user, process, f, export="xlsx")],
             ),
             headers={"Content-Disposition": f'attachment; filename="tracker-{process.name}.xlsx"'},
             media_type=exports.XLSX_TYPE,
@@ -275,11 +279,7 @@ def router() -> APIRouter:
         moved = 0
         for case_id in ids if trigger else []:
             try:
-                with flow.db.connect() as conn:
-                    visible = store.case_visible(conn, case_id, teams=user.teams, email=user.email)
-                if not visible:
-                    raise PageError(404, "Case not found", f"case {case_id} not found")
-                flow.fire(case_id, trigger, {}, actor=user.actor)
+                cases.fire(flow, principal=user.principal, case_id=case_id, trigger=trigger)
                 moved += 1
             except (FamilyFlowError, PageError) as error:
                 errors.append({"text": f"{reference(process, case_id)}: {error}", "href": ""})

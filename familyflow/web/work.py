@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.engine import Connection
 
-from engine import replies, store
 from engine.service import FamilyFlow
-from familyflow.api.auth import CsrfTokenDep, CurrentUser, FlowDep, OptionalUserDep
+from familyflow.http.auth import CsrfTokenDep, FlowDep, OptionalUserDep
+from familyflow.services import reads
 from familyflow.web.casework import reference, work_items
 from familyflow.web.core import PageUser, redirect, render
 
@@ -22,17 +20,11 @@ SIGN_IN_ERRORS = {
 }
 
 
-def replies_on_my_cases(
-    flow: FamilyFlow, conn: Connection, user: CurrentUser, now: datetime
-) -> list[dict[str, Any]]:
-    """Parents' replies noted in the last 14 days on the cases the person works (PAR-12)."""
-    rows = replies.recent(
-        conn, email=None if user.is_admin else user.email, since=now - timedelta(days=14)
-    )
-    cases = store.load_cases(conn, sorted({r["case_id"] for r in rows}))
+def replies_on_my_cases(flow: FamilyFlow, found: reads.Listing) -> list[dict[str, Any]]:
+    """Parents' replies noted lately on the cases the person works (PAR-12)."""
     shown = []
-    for row in rows:
-        case = cases.get(row["case_id"])
+    for row in found.replies:
+        case = found.cases.get(row["case_id"])
         process = flow.services.processes.get(case.process) if case else None
         if process is not None:
             shown.append({**row, "reference": reference(process, row["case_id"])})
@@ -62,15 +54,9 @@ def router() -> APIRouter:
         request: Request, flow: FlowDep, user: PageUser, csrf: CsrfTokenDep
     ) -> HTMLResponse:
         now = flow.clock.now()
-        with flow.db.connect() as conn:
-            if user.is_admin:
-                rows = store.unmet_deadlines(conn)
-            else:
-                teams = user.teams if user.role == "team_manager" else None
-                rows = store.unmet_deadlines(conn, contact_email=user.email, teams=teams or None)
-            cases = store.load_cases(conn, sorted({r["case_id"] for r in rows}))
-            recent = replies_on_my_cases(flow, conn, user, now)
-        items = work_items(flow, rows, cases, now)
+        found = reads.my_work(flow, principal=user.principal)
+        items = work_items(flow, found.due, found.cases, now)
+        recent = replies_on_my_cases(flow, found)
         counts = {
             colour: sum(1 for i in items if i.rag.colour == colour)
             for colour in ("red", "amber", "green")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from engine import store
+from familyflow.db import records
 from tests.api.conftest import OTHER_CONTACTS, OTHER_TEAM, TEAM, Api, problem
 from tests.support.journeys import WORKER
 
@@ -199,7 +199,7 @@ def test_reading_a_case_shows_everything_and_is_audited_out_of_the_timeline(api:
     }
     assert all(e["kind"] != "read" for e in case["history"])
     with api.flow.db.connect() as conn:
-        reads = store.audit_trail(conn, case_id=case_id, kind="read")
+        reads = records.audit_trail(conn, case_id=case_id, kind="read")
     # two reads: the one after creating (the response is the case) and this one
     assert [(r["actor"], r["actor_role"]) for r in reads] == [
         ("sam.jones@example.org", "social_worker"),

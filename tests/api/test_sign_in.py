@@ -10,10 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from engine import store
 from engine.cases import Actor
 from familyflow import accounts
 from familyflow.api import create_app
+from familyflow.db import accounts as accounts_db
+from familyflow.db import records
 from tests.api.conftest import PASSWORD, Api, problem
 
 EMAIL = "ade.bello@example.org"
@@ -21,7 +22,7 @@ EMAIL = "ade.bello@example.org"
 
 def _with_password(api: Api) -> None:
     with api.flow.db.connect() as conn:
-        user = store.user_by_email(conn, EMAIL)
+        user = accounts_db.user_by_email(conn, EMAIL)
     assert user is not None
     accounts.update_user(api.flow, user["id"], {"password": PASSWORD}, by=Actor("test"))
 
@@ -40,7 +41,7 @@ def _login(api: Api, password: str = PASSWORD, **extra: Any) -> Any:
 def test_a_person_signs_in_with_their_password_and_gets_a_session_cookie(api: Api) -> None:
     _with_password(api)
     with api.flow.db.connect() as conn:
-        stored = store.user_by_email(conn, EMAIL)
+        stored = accounts_db.user_by_email(conn, EMAIL)
     assert stored is not None and stored["password_hash"].startswith("$argon2")
     response = _login(api, next="/cases/1")
     assert (response.status_code, response.headers["location"]) == (303, "/cases/1")
@@ -142,7 +143,7 @@ def test_failed_sign_ins_slow_down_and_the_retry_after_follows_the_settings(api:
         _wait(api, retry_after)
         assert _try(client, EMAIL, PASSWORD)[0] == 303
     with api.flow.db.connect() as conn:
-        refused = store.audit_trail(conn, kind="sign_in_refused")
+        refused = records.audit_trail(conn, kind="sign_in_refused")
     assert refused and all((r["actor"], r["reason"]) == (EMAIL, "wrong password") for r in refused)
 
 
@@ -213,7 +214,7 @@ def test_signing_out_revokes_the_session(api: Api) -> None:
     assert (response.status_code, response.headers["location"]) == (303, "/login")
     problem(api.get("/api/me", as_=None), 401)
     with api.flow.db.connect() as conn:
-        sessions = conn.execute(sa.select(store.web_sessions)).mappings().all()
+        sessions = conn.execute(sa.select(accounts_db.web_sessions)).mappings().all()
     assert [s["revoked_at"] is not None for s in sessions] == [True]
 
 

@@ -98,9 +98,17 @@ def cli(tmp_path: Path) -> CLI:
     return CLI(tmp_path)
 
 
+ACCOUNTS = ((SW, "social_worker"), (TM, "team_manager"), (BS, "business_support"))
+
+
 @pytest.fixture
 def db_cli(tmp_path: Path, database_url: str) -> CLI:
-    return CLI(tmp_path, database_url)
+    """The CLI on a database where the people who act (`--by`) have accounts: roles
+    come from accounts, never from being named on a case."""
+    cli = CLI(tmp_path, database_url)
+    for email, role in ACCOUNTS:
+        cli.ok("user", "add", email, "--role", role, "--password", "a long enough password")
+    return cli
 
 
 # -- reading processes -----------------------------------------------------------
@@ -438,3 +446,40 @@ def test_rules_lists_EH_11_2_as_automated_with_its_trigger_test_and_scenario(cli
     assert any("EH_11_2" in test for test in row["tests"])
     line = next(x for x in cli.ok("rules").splitlines() if x.startswith("EH-11.2 "))
     assert line.split()[1:3] == ["automated", "early_help"]
+
+
+# -- roles come from accounts ------------------------------------------------------
+
+
+def test_by_naming_an_email_with_no_account_is_refused_with_exit_2_and_nothing_written(
+    db_cli: CLI, database_url: str
+) -> None:
+    cli = db_cli
+    case = str(create_referral(cli))
+    before = snapshot(database_url)
+
+    result = cli("case", "event", case, "request_confirmation", "--by", "someone@example.org")
+
+    refusal(result, 2, "--by", "no active account has the email someone@example.org")
+    assert snapshot(database_url) == before
+
+
+def test_by_acts_with_the_accounts_role_whatever_the_capitals_and_case_show_is_a_read(
+    db_cli: CLI, database_url: str
+) -> None:
+    cli = db_cli
+    case = str(create_referral(cli))
+
+    named_only = cli("case", "event", case, "request_confirmation", "--by", BS)
+    moved = cli.json("case", "event", case, "request_confirmation", "--by", "Ade.Bello@Example.org")
+    cli.ok("case", "show", case, "--by", SW)
+
+    refusal(named_only, 5, "role business_support")
+    assert moved["state"] == "awaiting_confirmation"
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        reads = conn.execute(
+            sa.text("SELECT actor, reason FROM audit_events WHERE kind = 'read'")
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in reads] == [(SW, "case read")]

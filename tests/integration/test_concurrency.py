@@ -20,7 +20,7 @@ from typing import TypeVar
 import pytest
 
 from engine import store
-from engine.cases import Actor, CaseWork
+from engine.cases import AS_NAMED, Actor, CaseWork
 from engine.errors import ConflictError
 from engine.service import FamilyFlow
 from tests.conftest import POSTGRES_URL, AppFactory
@@ -28,7 +28,7 @@ from tests.support.database import audit, confirmed_referrals, deadline_statuses
 from tests.support.journeys import CONTACTS, at, case_state, outbox_rows
 
 T = TypeVar("T")
-MANAGER = Actor(CONTACTS["team_manager"]["email"])
+MANAGER = Actor(CONTACTS["team_manager"]["email"], AS_NAMED)
 CONFIRMED = "2026-12-16T11:00"  # PAR-04's chase is due at the end of 23 December
 CHASED = "2026-12-24T09:00"  # after the chase, before the close (end of 30 December)
 

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine import store
-from engine.cases import Actor
+from engine.cases import AS_NAMED, Actor
 from engine.errors import InputError
 from tests.conftest import AppFactory
 from tests.support.attendance import TEAM_MANAGER, to_attending
@@ -189,7 +189,7 @@ def test_a_trigger_that_fails_half_way_writes_nothing(
             case_id,
             "record_session",
             {"session": at("2027-01-05T10:00"), "attended": False},
-            actor=Actor(TEAM_MANAGER),
+            actor=Actor(TEAM_MANAGER, AS_NAMED),
         )
 
     assert str(refused.value) == (

@@ -14,9 +14,10 @@ import pytest
 
 from engine import store
 from engine.calendar import WorkingCalendar
-from engine.cases import Actor
+from engine.cases import AS_NAMED, Actor
 from engine.clock import local
 from engine.errors import GuardFailed, InputError, RoleNotAllowed, TriggerNotAllowed
+from familyflow.db import accounts as accounts_db
 from familyflow.rules import catalogue_ids, coverage
 from familyflow.settings import Settings
 from familyflow.simulate import load, run
@@ -194,7 +195,7 @@ def test_EH_1_2_an_acknowledgement_the_same_day_meets_both_and_nobody_is_chased(
     assert "Screening is on Tuesday mornings." in ack["body"]
     assert met(flow, case_id, "EH-1.2") == [("2027-01-11T15:00:00+00:00", "met on time")] * 2
     with pytest.raises(GuardFailed, match="acknowledgement was already sent"):
-        flow.fire(case_id, "acknowledge", actor=Actor(DEE["email"]))
+        flow.fire(case_id, "acknowledge", actor=Actor(DEE["email"], AS_NAMED))
 
 
 def test_EH_1_2_EH_2_2_a_DART_is_not_acknowledged_and_screened_out_closes_with_no_email(make_app):
@@ -203,7 +204,7 @@ def test_EH_1_2_EH_2_2_a_DART_is_not_acknowledged_and_screened_out_closes_with_n
 
     assert due(flow, case_id, "EH-1.2") == []
     with pytest.raises(GuardFailed, match=r"DART contacts are not acknowledged"):
-        flow.fire(case_id, "acknowledge", actor=Actor(DEE["email"]))
+        flow.fire(case_id, "acknowledge", actor=Actor(DEE["email"], AS_NAMED))
     step(
         flow,
         case_id,
@@ -392,7 +393,7 @@ def test_EH_2_2_a_contact_going_to_MAAM_is_told_so_with_the_MAAM_date(make_app):
     )
     assert case_state(flow, case_id).state == "awaiting_maam"
     with pytest.raises(GuardFailed, match="already sent to the referrer"):
-        flow.fire(case_id, "send_screening_outcome", actor=Actor(DEE["email"]))
+        flow.fire(case_id, "send_screening_outcome", actor=Actor(DEE["email"], AS_NAMED))
 
 
 def test_EH_2_3_a_contact_stepped_down_at_screening_is_due_for_allocation_24_hours_later(make_app):
@@ -496,7 +497,7 @@ def test_EH_3_2_allocation_after_MAAM_is_expected_in_2_working_days_and_due_in_5
     assert "Timescale: allocation after the MAAM: maximum 5 calendar days." in overdue["body"]
 
     with pytest.raises(RoleNotAllowed, match="needs one of: manager, team_manager"):
-        flow.fire(case_id, "allocate", {"worker": KIM}, actor=Actor(DEE["email"]))
+        flow.fire(case_id, "allocate", {"worker": KIM}, actor=Actor(DEE["email"], AS_NAMED))
     step(flow, case_id, "2027-01-26T10:00", "allocate", {"worker": KIM}, by=MO["email"])
     assert met(flow, case_id, "EH-3.2") == [("2027-01-26T10:00:00+00:00", "met late")] * 2
 
@@ -615,7 +616,7 @@ def test_EH_4_1_the_first_visit_is_refused_unless_the_child_was_seen_and_spoken_
             case_id,
             "record_first_visit",
             {"child_seen": True, "child_spoken_to": False},
-            actor=Actor(KIM["email"]),
+            actor=Actor(KIM["email"], AS_NAMED),
         )
     assert str(refused.value) == (
         "trigger 'record_first_visit' refused: the first visit must include the child being "
@@ -665,7 +666,7 @@ def test_EH_4_3_the_EHA_is_due_4_weeks_after_allocation_the_worker_reminded_the_
     ) in overdue["body"]
 
     with pytest.raises(InputError, match=r"data\.voice_of_child"):
-        flow.fire(case_id, "complete_assessment", {}, actor=Actor(KIM["email"]))
+        flow.fire(case_id, "complete_assessment", {}, actor=Actor(KIM["email"], AS_NAMED))
     step(
         flow,
         case_id,
@@ -699,7 +700,7 @@ def test_EH_4_5_a_step_down_with_a_CYPA_under_3_months_old_needs_no_EHA_an_older
     step(flow, recent, "2027-03-25T10:00", "complete_plan", PLAN, by=KIM["email"])
     assert case_state(flow, recent).state == "plan_in_place"
     with pytest.raises(GuardFailed, match=r"complete the Early Help Assessment first \(EH-4.3\)"):
-        flow.fire(older, "complete_plan", PLAN, actor=Actor(KIM["email"]))
+        flow.fire(older, "complete_plan", PLAN, actor=Actor(KIM["email"], AS_NAMED))
 
 
 # -- EH-5: plan and reviews --------------------------------------------------------
@@ -712,7 +713,12 @@ def test_EH_5_1_the_plan_is_due_in_42_days_and_reviews_every_42_days_after(make_
 
     assert due(flow, case_id, "EH-5.1") == ["2027-02-22T23:59:59+00:00"]
     with pytest.raises(InputError, match=r"data\.contingency"):
-        flow.fire(case_id, "complete_plan", {**PLAN, "contingency": ""}, actor=Actor(KIM["email"]))
+        flow.fire(
+            case_id,
+            "complete_plan",
+            {**PLAN, "contingency": ""},
+            actor=Actor(KIM["email"], AS_NAMED),
+        )
     step(flow, case_id, "2027-02-15T11:00", "complete_plan", PLAN, by=KIM["email"])
     assert due(flow, case_id, "EH-5.1", "review") == ["2027-03-29T23:59:59+01:00"]
     step(
@@ -769,7 +775,7 @@ def test_EH_6_1_a_contact_is_screened_first_and_a_case_without_a_manager_needs_o
     flow = make_app(start="2027-01-11T09:00")
     contact = new_case(flow, "2027-01-11T10:00")
     with pytest.raises(GuardFailed, match=r"a contact is screened before it is allocated"):
-        flow.fire(contact, "allocate", {"worker": KIM}, actor=Actor(MO["email"]))
+        flow.fire(contact, "allocate", {"worker": KIM}, actor=Actor(MO["email"], AS_NAMED))
 
     linked = new_case(flow, "2027-01-11T11:00", {"social_worker": SAM}, route="step_down")
     with pytest.raises(GuardFailed, match="the case has no manager"):
@@ -855,7 +861,7 @@ def test_EH_7_2_7_4_escalation_is_case_noted_and_the_threshold_decision_decides_
             case_id,
             "record_social_care_decision",
             {"threshold_met": True},
-            actor=Actor(KIM["email"]),
+            actor=Actor(KIM["email"], AS_NAMED),
         )
     step(
         flow,
@@ -906,7 +912,9 @@ def test_EH_7_2_7_4_wraparound_deallocates_the_key_worker_and_reallocates_as_wra
         "2027-01-20T23:59:59+00:00",
     ]
     with pytest.raises(RoleNotAllowed):
-        flow.fire(case_id, "allocate_wraparound", {"worker": LEE}, actor=Actor(KIM["email"]))
+        flow.fire(
+            case_id, "allocate_wraparound", {"worker": LEE}, actor=Actor(KIM["email"], AS_NAMED)
+        )
     step(flow, case_id, "2027-01-18T10:00", "allocate_wraparound", {"worker": LEE}, by=MO["email"])
 
     case = case_state(flow, case_id)
@@ -943,7 +951,10 @@ def test_EH_8_2_EH_9_closure_is_refused_naming_each_missing_check_and_voice_of_t
 
     with pytest.raises(GuardFailed) as refused:
         flow.fire(
-            case_id, "request_closure", {"reason": "outcomes achieved"}, actor=Actor(KIM["email"])
+            case_id,
+            "request_closure",
+            {"reason": "outcomes achieved"},
+            actor=Actor(KIM["email"], AS_NAMED),
         )
     assert str(refused.value) == (
         "trigger 'request_closure' refused: not ready to close: closure checklist incomplete "
@@ -953,7 +964,7 @@ def test_EH_8_2_EH_9_closure_is_refused_naming_each_missing_check_and_voice_of_t
         "(voice_of_child)"
     )
     with pytest.raises(GuardFailed, match=r"\(EH-9\): during case work \(record_direct_work\)$"):
-        flow.fire(case_id, "request_closure", CHECKLIST, actor=Actor(KIM["email"]))
+        flow.fire(case_id, "request_closure", CHECKLIST, actor=Actor(KIM["email"], AS_NAMED))
 
     step(
         flow,
@@ -1010,7 +1021,7 @@ def test_EH_8_1_the_manager_signs_off_within_3_calendar_days_reminded_then_escal
             case_id,
             "sign_off_closure",
             {"end_date": "8 March", "managers_decision": "x"},
-            actor=Actor(MO["email"]),
+            actor=Actor(MO["email"], AS_NAMED),
         )
     step(
         flow,
@@ -1076,7 +1087,7 @@ def test_EH_8_1_a_contact_can_be_closed_before_allocation_with_a_reason(make_app
     flow = make_app(start="2027-01-11T09:00")
     case_id = new_case(flow, "2027-01-11T10:00")
     with pytest.raises(InputError, match=r"data\.reason"):
-        flow.fire(case_id, "close", {}, actor=Actor(MO["email"]))
+        flow.fire(case_id, "close", {}, actor=Actor(MO["email"], AS_NAMED))
     step(
         flow,
         case_id,
@@ -1090,7 +1101,10 @@ def test_EH_8_1_a_contact_can_be_closed_before_allocation_with_a_reason(make_app
     assert open_timescales(flow, case_id) == set()
     with pytest.raises(TriggerNotAllowed, match="allowed here: none"):
         flow.fire(
-            case_id, "screen", {"outcome": "maam", "rationale": "x"}, actor=Actor(DEE["email"])
+            case_id,
+            "screen",
+            {"outcome": "maam", "rationale": "x"},
+            actor=Actor(DEE["email"], AS_NAMED),
         )
 
 
@@ -1114,7 +1128,7 @@ def test_EH_10_1_a_visit_must_be_written_up_by_the_end_of_the_next_working_day(m
         case_id,
         text="Visit of 15 January written up.",
         kind="visit",
-        actor=Actor(KIM["email"]),
+        actor=Actor(KIM["email"], AS_NAMED),
         at=at("2027-01-19T09:00"),
     )
     step(
@@ -1130,7 +1144,7 @@ def test_EH_10_1_a_visit_must_be_written_up_by_the_end_of_the_next_working_day(m
         case_id,
         text="Visit of 19 January written up.",
         kind="visit",
-        actor=Actor(KIM["email"]),
+        actor=Actor(KIM["email"], AS_NAMED),
         at=at("2027-01-19T17:00"),
     )
 
@@ -1154,7 +1168,9 @@ def test_EH_11_1_a_managers_decision_is_due_3_days_after_the_assessment_plan_and
 
     assert due(flow, case_id, "EH-11.1", "assessment") == ["2027-02-04T23:59:59+00:00"]
     flow.advance(at("2027-02-03T11:00"))
-    flow.add_note(case_id, text="EHA agreed.", kind="managers_decision", actor=Actor(MO["email"]))
+    flow.add_note(
+        case_id, text="EHA agreed.", kind="managers_decision", actor=Actor(MO["email"], AS_NAMED)
+    )
     step(flow, case_id, "2027-02-08T10:00", "complete_plan", PLAN, by=KIM["email"])
     flow.advance(at("2027-02-12T09:00"))
 
@@ -1201,7 +1217,12 @@ def test_EH_11_1_every_allocated_case_needs_monthly_oversight_restarted_only_by_
 
     assert due(flow, case_id, "EH-11.1", "once a month") == ["2027-02-11T23:59:59+00:00"]
     with pytest.raises(RoleNotAllowed, match="needs one of: manager, team_manager"):
-        flow.fire(case_id, "record_managers_decision", {"decision": "x"}, actor=Actor(KIM["email"]))
+        flow.fire(
+            case_id,
+            "record_managers_decision",
+            {"decision": "x"},
+            actor=Actor(KIM["email"], AS_NAMED),
+        )
     flow.advance(at("2027-02-09T10:00"))
     [reminder] = mails(flow, case_id, "monthly_oversight_reminder")
     assert sent(reminder) == (MO["email"], [], "2027-02-08T09:00:00+00:00")
@@ -1228,7 +1249,7 @@ def test_EH_11_1_every_allocated_case_needs_monthly_oversight_restarted_only_by_
         case_id,
         text="Spoke to Kim about the case.",
         kind="managers_decision",
-        actor=Actor(MO["email"]),
+        actor=Actor(MO["email"], AS_NAMED),
     )
     flow.advance(at("2027-04-30T10:00"))
     [overdue] = mails(flow, case_id, "monthly_oversight_overdue")
@@ -1283,7 +1304,7 @@ def test_EH_11_2_a_friday_case_discussion_needs_its_managers_decision_by_tuesday
 def _user(flow, person: dict[str, str], *, part_time: bool) -> None:
     with flow.db.begin() as conn:
         conn.execute(
-            store.users.insert(),
+            accounts_db.users.insert(),
             {
                 "email": person["email"],
                 "name": person["name"],

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.cases import Actor
+from engine.cases import AS_NAMED, Actor
 from engine.errors import GuardFailed, InputError, RoleNotAllowed, TriggerNotAllowed
 from familyflow.simulate import load, run
 from tests.support.journeys import at, case_state, history, outbox_rows, step
@@ -176,16 +176,18 @@ def test_EOC_02_only_the_manager_allocates_and_each_officer_needs_an_email(make_
     case_id = _referral(flow)
 
     with pytest.raises(RoleNotAllowed, match="needs one of: manager"):
-        flow.fire(case_id, "allocate", {"officer": OFFICERS, "direction": "x"}, actor=Actor(SW))
+        flow.fire(
+            case_id, "allocate", {"officer": OFFICERS, "direction": "x"}, actor=Actor(SW, AS_NAMED)
+        )
     with pytest.raises(InputError, match=r"data\.officer"):
         flow.fire(
             case_id,
             "allocate",
             {"officer": [{"name": "No Email"}], "direction": "x"},
-            actor=Actor(MANAGER),
+            actor=Actor(MANAGER, AS_NAMED),
         )
     with pytest.raises(InputError, match=r"data\.direction"):
-        flow.fire(case_id, "allocate", {"officer": OFFICERS}, actor=Actor(MANAGER))
+        flow.fire(case_id, "allocate", {"officer": OFFICERS}, actor=Actor(MANAGER, AS_NAMED))
 
 
 def test_EOC_02_an_unallocated_referral_reminds_the_manager_once_after_a_working_day(make_app):
@@ -282,18 +284,21 @@ def test_EOC_04_the_planning_meeting_needs_signatures_and_objectives_scored_by_t
             case_id,
             "hold_planning_meeting",
             {**PLANNING, "signed_by_social_worker": False},
-            actor=Actor(LEAD),
+            actor=Actor(LEAD, AS_NAMED),
         )
     with pytest.raises(InputError, match=r"data\.objectives\.0\.sw_score"):
         flow.fire(
             case_id,
             "hold_planning_meeting",
             {**PLANNING, "objectives": [{"objective": "x", "sw_score": 11}]},
-            actor=Actor(LEAD),
+            actor=Actor(LEAD, AS_NAMED),
         )
     with pytest.raises(InputError, match=r"data\.objectives"):
         flow.fire(
-            case_id, "hold_planning_meeting", {**PLANNING, "objectives": []}, actor=Actor(LEAD)
+            case_id,
+            "hold_planning_meeting",
+            {**PLANNING, "objectives": []},
+            actor=Actor(LEAD, AS_NAMED),
         )
     step(
         flow,
@@ -367,10 +372,15 @@ def test_EOC_05_the_first_visit_records_family_scores_and_the_signs_of_safety_wr
 
     with pytest.raises(GuardFailed, match=r"family_scores has 1 score.*2 objective"):
         flow.fire(
-            case_id, "record_initial_visit", {**VISIT, "family_scores": [5]}, actor=Actor(LEAD)
+            case_id,
+            "record_initial_visit",
+            {**VISIT, "family_scores": [5]},
+            actor=Actor(LEAD, AS_NAMED),
         )
     with pytest.raises(InputError, match=r"data\.worried"):
-        flow.fire(case_id, "record_initial_visit", {**VISIT, "worried": ""}, actor=Actor(LEAD))
+        flow.fire(
+            case_id, "record_initial_visit", {**VISIT, "worried": ""}, actor=Actor(LEAD, AS_NAMED)
+        )
     step(flow, case_id, "2027-03-31T10:00", "record_initial_visit", VISIT, by=LEAD)
 
     case = case_state(flow, case_id)
@@ -423,16 +433,16 @@ def test_EOC_06_a_review_not_held_needs_a_reason_and_the_next_date_starts_the_ne
             case_id,
             "record_review",
             {"held": False, "next_review_date": "2027-05-13"},
-            actor=Actor(LEAD),
+            actor=Actor(LEAD, AS_NAMED),
         )
     with pytest.raises(GuardFailed, match="next review date"):
-        flow.fire(case_id, "record_review", {"held": True}, actor=Actor(LEAD))
+        flow.fire(case_id, "record_review", {"held": True}, actor=Actor(LEAD, AS_NAMED))
     with pytest.raises(GuardFailed, match="sw_scores needs one score for each of the 2"):
         flow.fire(
             case_id,
             "record_review",
             {"held": True, "final": True, "sw_scores": [9]},
-            actor=Actor(LEAD),
+            actor=Actor(LEAD, AS_NAMED),
         )
     step(
         flow,
@@ -504,7 +514,9 @@ def test_EOC_07_closure_emails_bs_and_the_manager_with_name_date_and_reason(make
         "Closed (support not completed): Family moved out of the area; objective 2 not met."
     ]
     with pytest.raises(TriggerNotAllowed, match="allowed here: none"):
-        flow.fire(case_id, "record_review", {"held": True, "final": True}, actor=Actor(LEAD))
+        flow.fire(
+            case_id, "record_review", {"held": True, "final": True}, actor=Actor(LEAD, AS_NAMED)
+        )
 
 
 def test_EOC_07_closure_needs_the_final_plan_and_closure_form_once_a_plan_exists(make_app):
@@ -514,10 +526,13 @@ def test_EOC_07_closure_needs_the_final_plan_and_closure_form_once_a_plan_exists
 
     with pytest.raises(GuardFailed, match="final Plan & Review form and the Closure Form"):
         flow.fire(
-            planned, "close", {"support_completed": True, "reason": "done"}, actor=Actor(LEAD)
+            planned,
+            "close",
+            {"support_completed": True, "reason": "done"},
+            actor=Actor(LEAD, AS_NAMED),
         )
     with pytest.raises(InputError, match=r"data\.reason"):
-        flow.fire(planned, "close", {**CLOSE, "reason": ""}, actor=Actor(LEAD))
+        flow.fire(planned, "close", {**CLOSE, "reason": ""}, actor=Actor(LEAD, AS_NAMED))
     # A referral the manager does not take on closes without the plan's paperwork.
     step(
         flow,

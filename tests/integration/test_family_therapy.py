@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.cases import Actor
+from engine.cases import AS_NAMED, Actor
 from engine.errors import GuardFailed, InputError, RoleNotAllowed, TriggerNotAllowed
 from familyflow.settings import Settings
 from familyflow.simulate import load, run
@@ -159,7 +159,7 @@ def test_FTH_02_panel_acceptance_puts_the_referral_on_the_waiting_list_and_tells
     case_id = _referral(flow)
 
     with pytest.raises(RoleNotAllowed, match="needs one of: business_support, team_manager"):
-        flow.fire(case_id, "panel_accept", actor=Actor(SW))
+        flow.fire(case_id, "panel_accept", actor=Actor(SW, AS_NAMED))
     step(
         flow,
         case_id,
@@ -189,7 +189,7 @@ def test_FTH_02_a_referral_the_panel_does_not_accept_is_closed_and_the_sw_is_tol
     case_id = _referral(flow)
 
     with pytest.raises(InputError, match=r"data.reason"):
-        flow.fire(case_id, "panel_decline", {}, actor=Actor(BS))
+        flow.fire(case_id, "panel_decline", {}, actor=Actor(BS, AS_NAMED))
     step(
         flow,
         case_id,
@@ -205,7 +205,7 @@ def test_FTH_02_a_referral_the_panel_does_not_accept_is_closed_and_the_sw_is_tol
     assert (email["to_address"], email["cc"]) == (SW, [TM])
     assert "Reason: CAMHS are already working with the family" in email["body"]
     with pytest.raises(TriggerNotAllowed, match="none"):
-        flow.fire(case_id, "panel_accept", actor=Actor(BS))
+        flow.fire(case_id, "panel_accept", actor=Actor(BS, AS_NAMED))
 
 
 # -- FTH-03: the waiting list at every team meeting -----------------------------------
@@ -248,7 +248,7 @@ def test_FTH_03_the_team_manager_gives_the_sw_an_update_and_any_timescale(make_a
     step(flow, case_id, "2026-12-15T15:30", "panel_accept", by=BS)
 
     with pytest.raises(RoleNotAllowed, match="needs one of: team_manager"):
-        flow.fire(case_id, "update_sw", {"update": "x"}, actor=Actor(BS))
+        flow.fire(case_id, "update_sw", {"update": "x"}, actor=Actor(BS, AS_NAMED))
     step(
         flow,
         case_id,
@@ -292,10 +292,12 @@ def test_FTH_04_an_assessment_only_allocation_adds_no_involvement_and_needs_no_c
             case_id,
             "allocate",
             {"therapist": {"name": "No Email"}, "kind": "initial_assessment"},
-            actor=Actor(TM),
+            actor=Actor(TM, AS_NAMED),
         )
     with pytest.raises(InputError, match=r"data.kind"):
-        flow.fire(case_id, "allocate", {"therapist": THERAPIST, "kind": "half"}, actor=Actor(TM))
+        flow.fire(
+            case_id, "allocate", {"therapist": THERAPIST, "kind": "half"}, actor=Actor(TM, AS_NAMED)
+        )
     _allocate(flow, case_id, "2027-01-04T10:00", "initial_assessment")
     flow.advance(at("2027-01-08T12:00"))
 
@@ -332,7 +334,7 @@ def test_FTH_04_a_full_allocation_asks_bs_for_involvements_and_the_manager_for_t
         noted,
         text="Therapy allocated to Tara Quinn.",
         kind="allocation",
-        actor=Actor(TM),
+        actor=Actor(TM, AS_NAMED),
         at=at("2026-12-18T10:00"),
     )
     flow.advance(at("2027-01-08T12:00"))
@@ -372,7 +374,7 @@ def test_FTH_06_after_the_assessment_a_full_allocation_adds_the_therapist_to_inv
             case_id,
             "allocate",
             {"therapist": THERAPIST, "kind": "initial_assessment"},
-            actor=Actor(TM),
+            actor=Actor(TM, AS_NAMED),
         )
     _allocate(flow, case_id, "2027-01-18T10:00", "full_case")
 
@@ -409,14 +411,14 @@ def test_FTH_05_the_outcome_and_feedback_go_to_the_sw_and_the_manager_and_the_ca
             case_id,
             "record_initial_assessment",
             {"outcome": "therapy_recommended", "summary": "x", "family_feedback": "y"},
-            actor=Actor(SW),
+            actor=Actor(SW, AS_NAMED),
         )
     with pytest.raises(InputError, match=r"data.family_feedback"):
         flow.fire(
             case_id,
             "record_initial_assessment",
             {"outcome": "therapy_recommended", "summary": "x"},
-            actor=Actor(THERAPIST["email"]),
+            actor=Actor(THERAPIST["email"], AS_NAMED),
         )
     _assess(flow, case_id, "2027-01-11T14:00")
 
@@ -493,7 +495,10 @@ def test_FTH_07_goals_reviews_and_session_notes_are_recorded_and_the_case_is_rev
     _allocate(flow, case_id, "2027-01-18T10:00", "full_case")
     with pytest.raises(InputError, match=r"data.goals"):
         flow.fire(
-            case_id, "hold_planning_meeting", {"goals": ["  "]}, actor=Actor(THERAPIST["email"])
+            case_id,
+            "hold_planning_meeting",
+            {"goals": ["  "]},
+            actor=Actor(THERAPIST["email"], AS_NAMED),
         )
     step(
         flow,
@@ -508,7 +513,7 @@ def test_FTH_07_goals_reviews_and_session_notes_are_recorded_and_the_case_is_rev
         case_id,
         text="Session 1: mum and Alex.",
         kind="session",
-        actor=Actor(THERAPIST["email"]),
+        actor=Actor(THERAPIST["email"], AS_NAMED),
         at=at("2027-01-26T16:00"),
     )
     step(
@@ -545,7 +550,10 @@ def test_FTH_08_agreed_closure_sends_the_summary_to_the_sw_and_closes_the_tracke
 
     with pytest.raises(InputError, match=r"data.summary"):
         flow.fire(
-            case_id, "agree_closure", {"agreed_with": ["SW"]}, actor=Actor(THERAPIST["email"])
+            case_id,
+            "agree_closure",
+            {"agreed_with": ["SW"]},
+            actor=Actor(THERAPIST["email"], AS_NAMED),
         )
     step(
         flow,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine.calendar import WorkingCalendar
-from engine.cases import Actor
+from engine.cases import AS_NAMED, Actor
 from engine.clock import local
 from engine.errors import GuardFailed, InputError, TriggerNotAllowed
 from familyflow.simulate import load, run
@@ -151,9 +151,14 @@ def test_FT_02_the_referral_needs_the_officer_and_the_carer_with_emails(make_app
     )
 
     with pytest.raises(InputError, match=r"data\.carer"):
-        flow.fire(case_id, "refer", {**REFERRAL, "carer": {"name": "Jan Carter"}}, actor=Actor(SW))
+        flow.fire(
+            case_id,
+            "refer",
+            {**REFERRAL, "carer": {"name": "Jan Carter"}},
+            actor=Actor(SW, AS_NAMED),
+        )
     with pytest.raises(InputError, match=r"data\.children"):
-        flow.fire(case_id, "refer", {**REFERRAL, "children": []}, actor=Actor(SW))
+        flow.fire(case_id, "refer", {**REFERRAL, "children": []}, actor=Actor(SW, AS_NAMED))
 
 
 def test_FT_03_the_sw_is_reminded_of_the_childrens_views_and_the_meeting_needs_them(make_app):
@@ -165,7 +170,7 @@ def test_FT_03_the_sw_is_reminded_of_the_childrens_views_and_the_meeting_needs_t
     assert (reminder["to_address"], reminder["sent_at"]) == (SW, at("2026-12-29T09:00"))
     assert "due by Thursday 31 December 2026 at 23:59" in reminder["body"]
     with pytest.raises(GuardFailed, match="children's views section is needed"):
-        flow.fire(case_id, "hold_planning_meeting", MEETING, actor=Actor(OFFICER))
+        flow.fire(case_id, "hold_planning_meeting", MEETING, actor=Actor(OFFICER, AS_NAMED))
     step(
         flow,
         case_id,
@@ -241,13 +246,13 @@ def test_FT_05_sessions_cannot_begin_before_the_childrens_venue_visit(make_app):
     planner = {"venue": "the Beach House", "sessions": SESSIONS}
 
     with pytest.raises(GuardFailed, match="give the date the children will visit the venue"):
-        flow.fire(case_id, "add_sessions", planner, actor=Actor(OFFICER))
+        flow.fire(case_id, "add_sessions", planner, actor=Actor(OFFICER, AS_NAMED))
     with pytest.raises(GuardFailed, match="venue visit must be on a day before the first"):
         flow.fire(
             case_id,
             "add_sessions",
             {**planner, "venue_visit_on": "2027-01-12"},
-            actor=Actor(OFFICER),
+            actor=Actor(OFFICER, AS_NAMED),
         )
     step(
         flow,
@@ -316,14 +321,14 @@ def test_FT_08_sessions_are_noted_in_order_and_a_missing_note_reminds_the_office
             case_id,
             "record_session",
             {"session": SESSIONS[1], "took_place": True, "note": "x"},
-            actor=Actor(OFFICER),
+            actor=Actor(OFFICER, AS_NAMED),
         )
     with pytest.raises(GuardFailed, match="not in the planner"):
         flow.fire(
             case_id,
             "record_session",
             {"session": "2027-01-13T16:00", "took_place": True, "note": "x"},
-            actor=Actor(OFFICER),
+            actor=Actor(OFFICER, AS_NAMED),
         )
     _session(flow, case_id, SESSIONS[0], "2027-01-12T18:00")
     with pytest.raises(GuardFailed, match="already recorded"):
@@ -331,7 +336,7 @@ def test_FT_08_sessions_are_noted_in_order_and_a_missing_note_reminds_the_office
             case_id,
             "record_session",
             {"session": SESSIONS[0], "took_place": True, "note": "x"},
-            actor=Actor(OFFICER),
+            actor=Actor(OFFICER, AS_NAMED),
         )
     flow.advance(at("2027-01-25T09:00"))
 
@@ -457,7 +462,7 @@ def test_FT_10_closing_asks_bs_to_update_protocol_and_the_tracker_and_bs_closes(
     flow.advance(at("2027-01-06T10:00"))
 
     with pytest.raises(GuardFailed, match="update the arrangements form"):
-        flow.fire(case_id, "close", {"reason": "Final hearing."}, actor=Actor(OFFICER))
+        flow.fire(case_id, "close", {"reason": "Final hearing."}, actor=Actor(OFFICER, AS_NAMED))
     step(
         flow,
         case_id,
@@ -477,7 +482,7 @@ def test_FT_10_closing_asks_bs_to_update_protocol_and_the_tracker_and_bs_closes(
             case_id,
             "record_session",
             {"session": SESSIONS[0], "took_place": True, "note": "x"},
-            actor=Actor(OFFICER),
+            actor=Actor(OFFICER, AS_NAMED),
         )
     step(flow, case_id, "2027-01-07T09:00", "confirm_closed", by=BS)
     assert case_state(flow, case_id).state == "closed"

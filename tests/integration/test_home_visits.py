@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.cases import Actor
+from engine.cases import AS_NAMED, Actor
 from engine.errors import GuardFailed, InputError, RoleNotAllowed
 from familyflow.settings import Settings
 from familyflow.simulate import load, run
@@ -273,7 +273,7 @@ def test_VIS_04_only_the_service_marks_a_visit_unannounced(make_app):
     case_id = _open(flow)
 
     with pytest.raises(RoleNotAllowed):
-        flow.fire(case_id, "unannounced_visit", {}, actor=Actor(SW))
+        flow.fire(case_id, "unannounced_visit", {}, actor=Actor(SW, AS_NAMED))
 
 
 # -- VIS-05 ----------------------------------------------------------------------------------

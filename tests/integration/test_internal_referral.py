@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from engine import store
-from engine.cases import Actor
+from engine.cases import AS_NAMED, Actor
 from engine.errors import GuardFailed, InputError, RoleNotAllowed, TriggerNotAllowed
 from familyflow.settings import Settings
 from familyflow.simulate import load, run
@@ -113,7 +113,7 @@ def test_IR_01_the_referral_records_the_worker_team_group_and_need_and_refuses_a
         "family_time",
     )
     with pytest.raises(GuardFailed, match=r"data.group must be 'pop' or 'freedom'"):
-        flow.fire(bad, "parent_consents", {"group_lead": GROUP_LEAD}, actor=Actor(WORKER))
+        flow.fire(bad, "parent_consents", {"group_lead": GROUP_LEAD}, actor=Actor(WORKER, AS_NAMED))
     assert outbox_rows(flow) == []  # identifying a need sends nothing by itself
 
 
@@ -122,9 +122,9 @@ def test_IR_02_a_parent_who_does_not_consent_ends_the_referral_with_the_reason(m
     case_id = _identified(flow)
 
     with pytest.raises(InputError, match=r"data.reason"):
-        flow.fire(case_id, "parent_declines", {}, actor=Actor(WORKER))
+        flow.fire(case_id, "parent_declines", {}, actor=Actor(WORKER, AS_NAMED))
     with pytest.raises(RoleNotAllowed, match="needs one of: identifying_worker, manager"):
-        flow.fire(case_id, "parent_declines", {"reason": "x"}, actor=Actor(SW))
+        flow.fire(case_id, "parent_declines", {"reason": "x"}, actor=Actor(SW, AS_NAMED))
     step(
         flow,
         case_id,
@@ -150,7 +150,7 @@ def test_IR_02_consent_needs_the_workers_manager_who_may_be_given_then(make_app)
     case_id = _identified(flow, team="parenting", contacts=contacts)
 
     with pytest.raises(GuardFailed, match="the identifying worker's manager"):
-        flow.fire(case_id, "parent_consents", {}, actor=Actor(WORKER))
+        flow.fire(case_id, "parent_consents", {}, actor=Actor(WORKER, AS_NAMED))
     step(
         flow,
         case_id,
@@ -171,7 +171,7 @@ def test_IR_02_the_parent_can_still_end_it_later_with_who_and_why_and_nothing_is
     step(flow, case_id, "2026-12-15T10:00", "parent_consents", by=WORKER)
 
     with pytest.raises(InputError, match=r"data.ended_by"):
-        flow.fire(case_id, "end", {"reason": "x"}, actor=Actor(WORKER))
+        flow.fire(case_id, "end", {"reason": "x"}, actor=Actor(WORKER, AS_NAMED))
     step(
         flow,
         case_id,
@@ -196,7 +196,7 @@ def test_IR_03_a_family_time_worker_liaises_with_the_group_lead_before_the_sw_is
     case_id = _identified(flow)
 
     with pytest.raises(GuardFailed, match="the parenting champion lead officer"):
-        flow.fire(case_id, "parent_consents", {}, actor=Actor(WORKER))
+        flow.fire(case_id, "parent_consents", {}, actor=Actor(WORKER, AS_NAMED))
     step(
         flow, case_id, "2026-12-15T10:00", "parent_consents", {"group_lead": GROUP_LEAD}, by=WORKER
     )
@@ -213,7 +213,7 @@ def test_IR_03_a_family_time_worker_liaises_with_the_group_lead_before_the_sw_is
     ) in email["body"]
     assert outbox_rows(flow, case_id=case_id, template="internal_referral/sw_discussion") == []
     with pytest.raises(TriggerNotAllowed, match="allowed here: record_liaison, end"):
-        flow.fire(case_id, "sw_agrees", actor=Actor(SW))
+        flow.fire(case_id, "sw_agrees", actor=Actor(SW, AS_NAMED))
 
     step(
         flow,
@@ -236,7 +236,7 @@ def test_IR_03_for_freedom_the_lead_is_the_domestic_abuse_champion_lead_officer(
     case_id = _identified(flow, group="freedom")
 
     with pytest.raises(GuardFailed, match="the domestic abuse champion lead officer"):
-        flow.fire(case_id, "parent_consents", {}, actor=Actor(WORKER))
+        flow.fire(case_id, "parent_consents", {}, actor=Actor(WORKER, AS_NAMED))
     step(
         flow, case_id, "2026-12-15T10:00", "parent_consents", {"group_lead": GROUP_LEAD}, by=WORKER
     )
@@ -298,7 +298,7 @@ def test_IR_04_the_sw_not_agreeing_ends_the_referral_with_the_reason(make_app):
     step(flow, case_id, "2026-12-15T10:00", "parent_consents", by=WORKER)
 
     with pytest.raises(InputError, match=r"data.reason"):
-        flow.fire(case_id, "sw_declines", {}, actor=Actor(SW))
+        flow.fire(case_id, "sw_declines", {}, actor=Actor(SW, AS_NAMED))
     step(
         flow,
         case_id,
@@ -313,7 +313,7 @@ def test_IR_04_the_sw_not_agreeing_ends_the_referral_with_the_reason(make_app):
     assert case.data["end_reason"] == "Jo is starting PoP through another team"
     assert outbox_rows(flow, case_id=case_id, template="internal_referral/lead_stood_down") == []
     with pytest.raises(TriggerNotAllowed, match="none"):
-        flow.fire(case_id, "refer", {"referral_form": FORM}, actor=Actor(WORKER))
+        flow.fire(case_id, "refer", {"referral_form": FORM}, actor=Actor(WORKER, AS_NAMED))
 
 
 # -- IR-05: the referral form already held goes to Families Together ------------------
@@ -324,9 +324,9 @@ def test_IR_05_the_referral_needs_families_together_and_emails_them_the_form_alr
     case_id = _agreed(flow, group="freedom")
 
     with pytest.raises(InputError, match=r"data.referral_form"):
-        flow.fire(case_id, "refer", {}, actor=Actor(WORKER))
+        flow.fire(case_id, "refer", {}, actor=Actor(WORKER, AS_NAMED))
     with pytest.raises(GuardFailed, match="Families Together's team manager and business support"):
-        flow.fire(case_id, "refer", {"referral_form": FORM}, actor=Actor(WORKER))
+        flow.fire(case_id, "refer", {"referral_form": FORM}, actor=Actor(WORKER, AS_NAMED))
     _refer(flow, case_id)
 
     assert case_state(flow, case_id).state == "referred"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine import store
-from engine.cases import Actor
+from engine.cases import AS_NAMED, Actor
 from engine.errors import GuardFailed, InputError, RoleNotAllowed, TriggerNotAllowed
 from familyflow.settings import Settings
 from familyflow.simulate import load, run
@@ -570,7 +570,7 @@ def test_U5_09_a_professional_disagreement_goes_to_both_team_leaders_and_waits(m
             case_id,
             "resolve_disagreement",
             {"resolution": "x", "resolved_by": "x", "disagreement_policy_followed": False},
-            actor=Actor(SW),
+            actor=Actor(SW, AS_NAMED),
         )
     step(
         flow,

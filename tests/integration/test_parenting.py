@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.cases import Actor
+from engine.cases import AS_NAMED, Actor
 from engine.errors import GuardFailed, InputError, RoleNotAllowed, TriggerNotAllowed
 from tests.support.journeys import (
     WORKER,
@@ -71,7 +71,7 @@ def test_PAR_02_only_the_team_manager_may_request_confirmation_from_the_sw(make_
     case_id = new_referral(flow)
 
     with pytest.raises(RoleNotAllowed, match="needs one of: team_manager"):
-        flow.fire(case_id, "request_confirmation", actor=Actor("sam.jones@example.org"))
+        flow.fire(case_id, "request_confirmation", actor=Actor("sam.jones@example.org", AS_NAMED))
     step(
         flow,
         case_id,
@@ -97,7 +97,9 @@ def test_PAR_03_confirmation_sends_course_content_and_sessions_are_chosen(make_a
     assert email["to_address"] == "sam.jones@example.org"
 
     with pytest.raises(InputError, match=r"data\.sessions"):
-        flow.fire(case_id, "choose_sessions", {"sessions": []}, actor=Actor("bs@example.org"))
+        flow.fire(
+            case_id, "choose_sessions", {"sessions": []}, actor=Actor("bs@example.org", AS_NAMED)
+        )
     step(flow, case_id, "2026-12-17T14:00", "choose_sessions", {"sessions": [1, 3, 5]})
 
     case = case_state(flow, case_id)
@@ -197,9 +199,11 @@ def test_PAR_06_a_missing_oversight_note_reminds_the_tm_and_a_note_meets_it(make
     flow = make_app()
     noted, forgotten = new_referral(flow), new_referral(flow)
     for case_id in (noted, forgotten):
-        flow.fire(case_id, "request_confirmation", actor=Actor("ade.bello@example.org"))
-        flow.fire(case_id, "confirm_attendance", actor=Actor("sam.jones@example.org"))
-        flow.fire(case_id, "choose_sessions", {"sessions": [1]}, actor=Actor("bs@example.org"))
+        flow.fire(case_id, "request_confirmation", actor=Actor("ade.bello@example.org", AS_NAMED))
+        flow.fire(case_id, "confirm_attendance", actor=Actor("sam.jones@example.org", AS_NAMED))
+        flow.fire(
+            case_id, "choose_sessions", {"sessions": [1]}, actor=Actor("bs@example.org", AS_NAMED)
+        )
     step(flow, noted, "2026-12-21T10:00", "allocate_worker", {"worker": WORKER})
     step(flow, forgotten, "2026-12-21T10:00", "allocate_worker", {"worker": WORKER})
     flow.advance(at("2026-12-21T11:00"))
@@ -207,7 +211,7 @@ def test_PAR_06_a_missing_oversight_note_reminds_the_tm_and_a_note_meets_it(make
         noted,
         text="Allocated to Kim; focus on routines.",
         kind="manager_oversight",
-        actor=Actor("ade.bello@example.org"),
+        actor=Actor("ade.bello@example.org", AS_NAMED),
     )
     flow.advance(at("2026-12-23T09:00"))
 
@@ -356,7 +360,7 @@ def test_PAR_18_close_works_from_any_open_state_with_a_reason_and_emails_bs_and_
     flow = make_app()
     case_id = new_referral(flow)
     with pytest.raises(InputError, match=r"data\.reason"):
-        flow.fire(case_id, "close", {}, actor=Actor("ade.bello@example.org"))
+        flow.fire(case_id, "close", {}, actor=Actor("ade.bello@example.org", AS_NAMED))
     step(
         flow,
         case_id,
@@ -389,7 +393,10 @@ def test_an_event_recorded_late_runs_its_timescale_from_when_it_happened(make_ap
     step(flow, case_id, "2026-12-15T09:00", "request_confirmation", by="ade.bello@example.org")
     flow.advance(at("2026-12-18T12:00"))
     flow.fire(
-        case_id, "confirm_attendance", actor=Actor("bs@example.org"), at=at("2026-12-16T11:00")
+        case_id,
+        "confirm_attendance",
+        actor=Actor("bs@example.org", AS_NAMED),
+        at=at("2026-12-16T11:00"),
     )
 
     [entry] = [e for e in history(flow, case_id) if e.get("trigger") == "confirm_attendance"]
@@ -405,8 +412,30 @@ def test_a_trigger_from_the_wrong_state_names_the_triggers_allowed_there(make_ap
     case_id = new_referral(flow)
 
     with pytest.raises(TriggerNotAllowed) as refused:
-        flow.fire(case_id, "register", {}, actor=Actor("bs@example.org"))
+        flow.fire(case_id, "register", {}, actor=Actor("bs@example.org", AS_NAMED))
     assert str(refused.value) == (
         "trigger 'register' is not allowed in state 'referred'; "
         "allowed here: request_confirmation, close"
     )
+
+
+def test_being_named_on_a_case_grants_the_engine_no_role_the_actor_does_not_hold(
+    make_app, new_referral
+):
+    """The engine never reads users and never counts contact roles: the application
+    resolves the actor's role from their account (issue 7)."""
+    flow = make_app()
+    case_id = new_referral(flow)  # Ade is named as the team manager
+
+    with pytest.raises(RoleNotAllowed, match="role unknown"):
+        flow.fire(case_id, "request_confirmation", actor=Actor("ade.bello@example.org"))
+    with pytest.raises(RoleNotAllowed, match="role business_support"):
+        flow.fire(
+            case_id,
+            "request_confirmation",
+            actor=Actor("ade.bello@example.org", "business_support"),
+        )
+    moved = flow.fire(
+        case_id, "request_confirmation", actor=Actor("ade.bello@example.org", "team_manager")
+    )
+    assert moved.state == "awaiting_confirmation"

@@ -16,7 +16,7 @@ import pytest
 
 from engine import store
 from engine.calendar import WorkingCalendar
-from engine.cases import Actor
+from engine.cases import AS_NAMED, Actor
 from engine.errors import GuardFailed, InputError, RoleNotAllowed, TriggerNotAllowed
 from familyflow.simulate import load, run
 from tests.support.journeys import at, case_state, history, outbox_rows, step
@@ -178,7 +178,12 @@ def test_SA_01_the_continuum_of_need_level_is_required_and_kept_over_time(make_a
     flow = make_app(start=REFERRAL)
     case_id = _new(flow)
     with pytest.raises(InputError, match=r"data.level"):
-        flow.fire(case_id, "allocate", {**_allocation(), "level": "high"}, actor=Actor(TM["email"]))
+        flow.fire(
+            case_id,
+            "allocate",
+            {**_allocation(), "level": "high"},
+            actor=Actor(TM["email"], AS_NAMED),
+        )
     _reviewed(flow, case_id)
     _submit(flow, case_id, "2026-12-10T16:00")
 
@@ -224,7 +229,7 @@ def test_SA_02_a_section_47_investigation_is_refused_unless_the_lead_is_a_qualif
             by=TM["email"],
         )
     with pytest.raises(RoleNotAllowed, match=r"needs one of: team_manager"):
-        flow.fire(case_id, "allocate", _allocation(), actor=Actor(SW["email"]))
+        flow.fire(case_id, "allocate", _allocation(), actor=Actor(SW["email"], AS_NAMED))
     step(flow, case_id, "2026-11-24T10:30", "allocate", _allocation(), by=TM["email"])
 
     case = case_state(flow, case_id)
@@ -492,7 +497,7 @@ def test_SA_04_the_planning_discussion_needs_the_mash_danger_statement(make_app)
             case_id,
             "hold_review_discussion",
             {**SOS, "level": "complex", "stepping": "stay"},
-            actor=Actor(SW["email"]),
+            actor=Actor(SW["email"], AS_NAMED),
         )
     plan = {"reason_for_referral": "Domestic incidents", "known_needs": "Speech delay"}
 
@@ -612,7 +617,7 @@ def test_SA_06_stepping_up_makes_it_a_section_47_investigation_with_a_qualified_
             by=TM["email"],
         )
     with pytest.raises(RoleNotAllowed):
-        flow.fire(case_id, "step_up", {"reason": "x"}, actor=Actor(FHSW["email"]))
+        flow.fire(case_id, "step_up", {"reason": "x"}, actor=Actor(FHSW["email"], AS_NAMED))
     step(
         flow,
         case_id,
@@ -647,7 +652,7 @@ def test_SA_06_the_review_discussion_records_the_step_up_or_down_consideration(m
             case_id,
             "hold_review_discussion",
             {**SOS, "level": "additional"},
-            actor=Actor(FHSW["email"]),
+            actor=Actor(FHSW["email"], AS_NAMED),
         )
     step(
         flow,
@@ -720,7 +725,7 @@ def test_SA_06_a_statutory_assessment_steps_down_to_early_help(make_app):
             case_id,
             "step_down",
             {"level": "additional", "reason": "x", "manager": EH_MANAGER},
-            actor=Actor(FHSW["email"]),
+            actor=Actor(FHSW["email"], AS_NAMED),
         )
     with pytest.raises(InputError, match=r"data.level"):
         _step_down(flow, case_id, "2026-12-10T11:00", level="complex")
@@ -881,7 +886,7 @@ def test_SA_07_submission_goes_to_the_manager_with_next_steps_then_the_outcome_t
             case_id,
             "authorise",
             {"outcome": "child_in_need_plan", "level": "complex", "decision": "x"},
-            actor=Actor(SW["email"]),
+            actor=Actor(SW["email"], AS_NAMED),
         )
     step(
         flow,
@@ -954,14 +959,14 @@ def test_SA_09_signs_of_safety_is_required_at_review_and_submission_and_shown_ov
             case_id,
             "hold_review_discussion",
             {"level": "complex", "stepping": "stay"},
-            actor=Actor(SW["email"]),
+            actor=Actor(SW["email"], AS_NAMED),
         )
     with pytest.raises(InputError, match=r"data.scales.0.score"):
         flow.fire(
             case_id,
             "record_signs_of_safety",
             {**SOS, "scales": [{"judge": "Sam", "role": "social_worker", "score": 11}]},
-            actor=Actor(SW["email"]),
+            actor=Actor(SW["email"], AS_NAMED),
         )
     step(
         flow,
@@ -985,7 +990,7 @@ def test_SA_09_signs_of_safety_is_required_at_review_and_submission_and_shown_ov
             "submit",
             {k: v for k, v in LATER_SOS.items() if k != "needs_to_happen"}
             | {"next_steps": "x", "recommended_level": "complex"},
-            actor=Actor(SW["email"]),
+            actor=Actor(SW["email"], AS_NAMED),
         )
     _submit(flow, case_id, "2026-12-10T16:00")
 

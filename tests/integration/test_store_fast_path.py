@@ -32,18 +32,20 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from engine import store
-from engine.cases import Actor, CaseWork
+from engine.cases import AS_NAMED, Actor, CaseWork
 from engine.clock import SimulatedClock
 from engine.errors import ConflictError
 from engine.service import FamilyFlow
 from familyflow.bootstrap import bootstrap
+from familyflow.db import accounts as accounts_db
 from familyflow.settings import Settings
 from notifications.channels.file import FileTransport
 from tests.support.journeys import CONTACTS, WORKER, at, step
 
-TM = Actor(CONTACTS["team_manager"]["email"])
-SW = Actor(CONTACTS["social_worker"]["email"])
-DEPUTY = Actor("dee.deputy@example.org")
+TM = Actor(CONTACTS["team_manager"]["email"], AS_NAMED)
+SW = Actor(CONTACTS["social_worker"]["email"], AS_NAMED)
+# Known only from the users table, not a contact: the application resolves the role.
+DEPUTY = Actor("dee.deputy@example.org", "team_manager")
 SESSIONS = [f"2027-01-{day:02d}T10:00:00+00:00" for day in (5, 12, 19, 26)]
 MISSED_AT = ("2027-01-05T14:00", "2027-01-12T14:00", "2027-01-19T14:00")
 BATCH_AT = "2027-02-10T09:00"
@@ -67,7 +69,6 @@ HOT = {
     "close one timescale's deadlines": store._close_statement(1),
     "close two timescales' deadlines": store._close_statement(2),
     "read closure days": store._CLOSURE_DAYS,
-    "read a user's role": store._USER_ROLE,
 }
 
 Outcome = tuple[type[BaseException], type[BaseException] | None, str] | None
@@ -138,7 +139,9 @@ def _journeys(flow: FamilyFlow) -> tuple[dict[str, Outcome], int]:
     waiting = _refer(flow, "2026-12-14T10:30", 3)
     flow.tick()
     with flow.db.begin() as conn:  # known only from the users table, not a contact
-        store.insert_user(conn, {"email": DEPUTY.email, "name": "Dee", "role": "team_manager"})
+        accounts_db.insert_user(
+            conn, {"email": DEPUTY.email, "name": "Dee", "role": "team_manager"}
+        )
 
     # Two referrals allocated to a worker; the oversight note is written for one of
     # them only, and only that one has its planning meeting in time (PAR-05, PAR-06).

@@ -32,11 +32,11 @@ def step(
     by: str | None = None,
 ) -> Any:
     """Let time pass to `when` (everything due fires), then fire the trigger there."""
-    from engine.cases import ANY_ROLE, Actor
+    from engine.cases import ANY_ROLE, AS_NAMED, Actor
 
     moment = at(when)
     flow.advance(moment)
-    actor = Actor(by) if by else Actor("test", ANY_ROLE)
+    actor = Actor(by, AS_NAMED) if by else Actor("test", ANY_ROLE)
     result = flow.fire(case_id, trigger, data or {}, actor=actor, at=moment)
     flow.tick()
     return result

@@ -8,12 +8,10 @@ from typing import Annotated, Any
 import holidays
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from engine import store
 from engine.calendar import NATIONS
-from engine.errors import AlreadyExists, NotFound
-from familyflow.accounts import audit_row
-from familyflow.api.auth import CurrentUser, CurrentUserDep, FlowDep, require_roles
 from familyflow.api.schemas import CalendarOut, ClosureDayIn, ClosureDayOut
+from familyflow.http.auth import CurrentUser, CurrentUserDep, FlowDep, require_roles
+from familyflow.services import calendar as calendar_service
 
 AdminDep = Annotated[CurrentUser, Depends(require_roles("admin"))]
 
@@ -30,8 +28,7 @@ def router() -> APIRouter:
         nation = flow.services.nation
         year = year or flow.clock.now().year
         found = holidays.country_holidays("GB", subdiv=NATIONS[nation], years=year)
-        with flow.db.connect() as conn:
-            closures = [r for r in store.closure_day_rows(conn) if r["day"].year == year]
+        closures = calendar_service.closure_days(flow, year=year)
         return {
             "nation": nation,
             "year": year,
@@ -41,8 +38,7 @@ def router() -> APIRouter:
 
     @api.get("/closures", response_model=list[ClosureDayOut], summary="Every closure day")
     def closures(flow: FlowDep, user: CurrentUserDep) -> list[dict[str, Any]]:
-        with flow.db.connect() as conn:
-            return store.closure_day_rows(conn)
+        return calendar_service.closure_days(flow)
 
     @api.post(
         "/closures",
@@ -51,20 +47,9 @@ def router() -> APIRouter:
         summary="Add a local closure day (admins); it counts as a non-working day",
     )
     def add_closure(body: ClosureDayIn, flow: FlowDep, user: AdminDep) -> dict[str, Any]:
-        now = flow.clock.now()
-        with flow.db.begin() as conn:
-            if not store.add_closure_day(conn, day=body.day, description=body.description):
-                raise AlreadyExists(what="closure day", key=body.day.isoformat())
-            store.record(
-                conn,
-                audit_row(
-                    kind="change",
-                    actor=user.actor,
-                    at=now,
-                    reason=f"closure day {body.day} added",
-                    detail={"day": body.day.isoformat()},
-                ),
-            )
+        calendar_service.add_closure_day(
+            flow, principal=user.principal, day=body.day, description=body.description
+        )
         return body.model_dump()
 
     @api.delete(
@@ -73,20 +58,7 @@ def router() -> APIRouter:
         summary="Remove a closure day (admins)",
     )
     def remove_closure(day: Annotated[dt.date, Path()], flow: FlowDep, user: AdminDep) -> Response:
-        now = flow.clock.now()
-        with flow.db.begin() as conn:
-            if not store.remove_closure_day(conn, day=day):
-                raise NotFound(what="closure day", key=day.isoformat())
-            store.record(
-                conn,
-                audit_row(
-                    kind="change",
-                    actor=user.actor,
-                    at=now,
-                    reason=f"closure day {day} removed",
-                    detail={"day": day.isoformat()},
-                ),
-            )
+        calendar_service.remove_closure_day(flow, principal=user.principal, day=day)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return api

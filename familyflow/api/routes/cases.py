@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from engine import store
-from engine.errors import NotFound
-from familyflow import describe
-from familyflow.accounts import audit_row
 from familyflow.api import views
-from familyflow.api.auth import CurrentUser, CurrentUserDep, FlowDep, forbid_unless
 from familyflow.api.schemas import (
     MAX_ID,
     NO_NUL,
@@ -21,13 +15,14 @@ from familyflow.api.schemas import (
     CaseCreate,
     CaseDetail,
     CaseList,
+    ContactIn,
     EventIn,
     EventResult,
     NoteIn,
 )
+from familyflow.http.auth import CurrentUser, CurrentUserDep, FlowDep
+from familyflow.services import cases, reads
 
-CREATORS = ("business_support", "social_worker", "team_manager", "admin")
-AUDIT_READERS = ("team_manager", "admin")
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the case's number")]
 Filter = Annotated[str | None, Query(pattern=NO_NUL, max_length=200)]
 _REFERENCE = re.compile(r"^\s*([A-Za-z]*)[-\s]*0*(\d*)\s*$")
@@ -35,9 +30,7 @@ _REFERENCE = re.compile(r"^\s*([A-Za-z]*)[-\s]*0*(\d*)\s*$")
 
 def visible_case(flow: FlowDep, user: CurrentUserDep, case_id: CaseId) -> int:
     """The case id, if the case exists and the caller may see it (otherwise 404)."""
-    with flow.db.connect() as conn:
-        if not store.case_visible(conn, case_id, teams=user.teams, email=user.email):
-            raise NotFound(what="case", key=case_id)
+    reads.check_visible(flow, principal=user.principal, case_id=case_id)
     return case_id
 
 
@@ -45,25 +38,9 @@ VisibleCase = Annotated[int, Depends(visible_case)]
 
 
 def read_case(flow: FlowDep, user: CurrentUser, case_id: int) -> dict[str, Any]:
-    """The case as describe.case shows it, with its messages; the read is audited in the
-    same transaction."""
-    with flow.db.begin() as conn:
-        row = store.load_cases(conn, [case_id]).get(case_id)
-        if row is None:
-            raise NotFound(what="case", key=case_id)
-        found = describe.case(conn, flow, row)
-        found["messages"] = [views.message(m) for m in store.messages(conn, case_id=case_id)]
-        store.record(
-            conn,
-            audit_row(
-                kind="read",
-                actor=user.actor,
-                at=flow.clock.now(),
-                case_id=case_id,
-                reason="case read",
-            ),
-        )
-    return found
+    """The case as describe.case shows it, with its messages; the read is audited."""
+    found = cases.read_case(flow, principal=user.principal, case_id=case_id).detail
+    return {**found, "messages": [views.message(m) for m in found["messages"]]}
 
 
 def _summary(flow: FlowDep, row: dict[str, Any]) -> dict[str, Any]:
@@ -112,26 +89,22 @@ def router() -> APIRouter:
             }
             processes = [p for p in processes or codes if p in codes]
             id_like = match[2] or None if match else None
-        now = flow.clock.now()
-        with flow.db.connect() as conn:
-            rows, total = store.search_cases(
-                conn,
-                now=now,
-                teams=user.teams,
-                email=user.email,
+        rows, total = reads.search_cases(
+            flow,
+            principal=user.principal,
+            filters=reads.CaseFilters(
                 processes=processes,
                 state=state,
                 team=team,
                 worker=worker,
                 overdue=overdue,
-                due_within=now + timedelta(days=due_within_days)
-                if due_within_days is not None
-                else None,
+                due_within_days=due_within_days,
                 id_like=id_like,
                 open_only=open,
-                limit=limit,
-                offset=offset,
-            )
+            ),
+            limit=limit,
+            offset=offset,
+        )
         return {
             "items": [_summary(flow, r) for r in rows],
             "total": total,
@@ -148,17 +121,14 @@ def router() -> APIRouter:
     def create_case(
         body: CaseCreate, flow: FlowDep, user: CurrentUserDep, response: Response
     ) -> dict[str, Any]:
-        forbid_unless(user, CREATORS, "create cases")
-        team = body.team or user.team
-        if user.teams is not None and team not in user.teams:
-            forbid_unless(user, ("admin",), f"create cases for team {team!r}")
-        case_id = flow.create_case(
+        case_id = cases.create_case(
+            flow,
+            principal=user.principal,
+            team=body.team or user.team,
             process=body.process,
             received_at=body.received_at,
             data=body.data,
             contacts={role: c.model_dump() for role, c in body.contacts.items()},
-            actor=user.actor,
-            team=team,
         )
         response.headers["Location"] = f"/api/cases/{case_id}"
         return read_case(flow, user, case_id)
@@ -176,11 +146,12 @@ def router() -> APIRouter:
         """The trigger's allowed roles come from the process definition (403); a trigger
         not allowed in the case's state (409, listing those allowed) or a stale
         `version` (409) changes nothing."""
-        moved = flow.fire(
-            case_id,
-            body.trigger,
-            body.data,
-            actor=user.actor,
+        moved = cases.fire(
+            flow,
+            principal=user.principal,
+            case_id=case_id,
+            trigger=body.trigger,
+            data=body.data,
             at=body.at,
             expected_version=body.version,
         )
@@ -198,8 +169,45 @@ def router() -> APIRouter:
         case_id: VisibleCase, body: NoteIn, flow: FlowDep, user: CurrentUserDep
     ) -> Response:
         """Some kinds (manager_oversight, session, ...) meet a timescale."""
-        flow.add_note(case_id, text=body.text, kind=body.kind, actor=user.actor, at=body.at)
+        cases.add_note(
+            flow,
+            principal=user.principal,
+            case_id=case_id,
+            text=body.text,
+            kind=body.kind,
+            at=body.at,
+        )
         return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @api.put(
+        "/{case_id}/contacts/{role}",
+        response_model=EventResult,
+        summary="Change a contact (business support, team managers, admins)",
+    )
+    def change_contact(
+        case_id: VisibleCase,
+        role: Annotated[str, Path(pattern=NO_NUL, max_length=40)],
+        body: ContactIn,
+        flow: FlowDep,
+        user: CurrentUserDep,
+    ) -> dict[str, Any]:
+        """Replaces whoever holds the role on the case; audited with before and after."""
+        moved = cases.change_contact(
+            flow,
+            principal=user.principal,
+            case_id=case_id,
+            role=role,
+            contact=body.model_dump(),
+            at=None,
+        )
+        definition = flow.services.processes[moved.process]
+        return {
+            "id": moved.id,
+            "reference": views.reference(flow, moved.process, moved.id),
+            "state": moved.state,
+            "version": moved.version,
+            "allowed_triggers": list(definition.allowed_triggers(moved.state)),
+        }
 
     @api.get(
         "/{case_id}/audit",
@@ -213,9 +221,9 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     ) -> list[dict[str, Any]]:
-        forbid_unless(user, AUDIT_READERS, "read the audit trail")
-        with flow.db.connect() as conn:
-            rows = store.audit_trail(conn, case_id=case_id, limit=limit, offset=offset)
+        rows = reads.audit_trail(
+            flow, principal=user.principal, case_id=case_id, limit=limit, offset=offset
+        )
         return [views.audit(r) for r in rows]
 
     return api

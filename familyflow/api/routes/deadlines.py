@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from engine import store
 from familyflow.api import views
-from familyflow.api.auth import CurrentUserDep, FlowDep
 from familyflow.api.schemas import NO_NUL, DueDeadline
+from familyflow.http.auth import CurrentUserDep, FlowDep
+from familyflow.services import reads
 
 
 def router() -> APIRouter:
@@ -28,17 +27,14 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=2000)] = 500,
     ) -> list[dict[str, Any]]:
         now = flow.clock.now()
-        with flow.db.connect() as conn:
-            rows = store.deadlines_across_cases(
-                conn,
-                now=now,
-                teams=user.teams,
-                email=user.email,
-                until=now + timedelta(days=within_days),
-                overdue_only=overdue,
-                process=process,
-                limit=limit,
-            )
+        rows = reads.deadlines(
+            flow,
+            principal=user.principal,
+            within_days=within_days,
+            overdue_only=overdue,
+            process=process,
+            limit=limit,
+        )
         return [
             {
                 **r,

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import hmac
 import re
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from engine import store
-from engine.cases import Actor
 from engine.errors import NotFound, NotSignedIn
-from familyflow.accounts import audit_row
-from familyflow.api.auth import FlowDep, SettingsDep
 from familyflow.api.schemas import NotifyReceipt
+from familyflow.http.auth import FlowDep, SettingsDep
+from familyflow.services import messages
 
 _REFERENCE = re.compile(r"^familyflow-(\d{1,10})$")
-NOTIFY = Actor("gov.uk-notify", "system")
 STATUS = {
     "delivered": "delivered",
     "permanent-failure": "failed",
@@ -54,44 +50,13 @@ def router() -> APIRouter:
         if match is None:
             raise NotFound(what="message with reference", key=receipt.reference)
         message_id = int(match[1])
-        now = flow.clock.now()
-        with flow.db.begin() as conn:
-            row = store.message(conn, message_id)
-            if row is None:
-                raise NotFound(what="message", key=message_id)
-            failed = receipt.status != "delivered"
-            store.record_delivery(
-                conn,
-                message_id,
-                status=STATUS[receipt.status],
-                delivery_status=receipt.status,
-                error=f"Notify: {receipt.status}" if failed else None,
-            )
-            detail: dict[str, Any] = {
-                "message_id": message_id,
-                "status": receipt.status,
-                "notify_id": receipt.id,
-            }
-            if receipt.status == "permanent-failure" and row["case_id"] is not None:
-                detail["flagged"] = store.flag_contacts(
-                    conn,
-                    case_id=row["case_id"],
-                    address=row["to_address"],
-                    reason=f"{row['medium']} to {row['to_address']} could not be delivered "
-                    f"(permanent failure, {now.date().isoformat()}); check the detail",
-                )
-            store.record(
-                conn,
-                audit_row(
-                    kind="delivery",
-                    actor=NOTIFY,
-                    at=now,
-                    case_id=row["case_id"],
-                    rule=row["rule"],
-                    reason=f"{row['medium']} {receipt.status}",
-                    detail=detail,
-                ),
-            )
+        messages.delivery_receipt(
+            flow,
+            message_id=message_id,
+            status=receipt.status,
+            new_status=STATUS[receipt.status],
+            notify_id=receipt.id,
+        )
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return api

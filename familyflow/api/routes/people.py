@@ -7,17 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from engine import store
-from engine.errors import NotFound
-from familyflow import accounts
 from familyflow.api import views
-from familyflow.api.auth import (
-    CurrentUser,
-    CurrentUserDep,
-    FlowDep,
-    WebAuthDep,
-    require_roles,
-)
 from familyflow.api.schemas import (
     MAX_ID,
     NO_NUL,
@@ -31,6 +21,15 @@ from familyflow.api.schemas import (
     UserOut,
     UserUpdate,
 )
+from familyflow.http.auth import (
+    CurrentUser,
+    CurrentUserDep,
+    FlowDep,
+    WebAuthDep,
+    require_roles,
+)
+from familyflow.services import reads, users
+from familyflow.services import tokens as tokens_service
 
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 AdminDep = Annotated[CurrentUser, Depends(require_roles("admin"))]
@@ -41,9 +40,7 @@ def router() -> APIRouter:
 
     @api.get("/me", response_model=Me, summary="Who you are signed in as")
     def me(flow: FlowDep, user: CurrentUserDep, web: WebAuthDep) -> dict[str, Any]:
-        with flow.db.connect() as conn:
-            row = store.user_by_id(conn, user.id)
-        assert row is not None
+        row = users.get_user(flow, principal=user.principal, user_id=user.id)
         return {
             "user": views.user(row),
             "teams": list(user.teams) if user.teams is not None else None,
@@ -58,8 +55,7 @@ def router() -> APIRouter:
         team: Annotated[str | None, Query(pattern=NO_NUL, max_length=200)] = None,
         role: Role | None = None,
     ) -> list[dict[str, Any]]:
-        with flow.db.connect() as conn:
-            rows = store.list_users(conn, team=team, role=role)
+        rows = users.list_users(flow, principal=user.principal, team=team, role=role)
         return [views.user(r) for r in rows]
 
     @api.post(
@@ -71,8 +67,9 @@ def router() -> APIRouter:
     def add_person(
         body: UserCreate, flow: FlowDep, user: AdminDep, response: Response
     ) -> dict[str, Any]:
-        user_id = accounts.add_user(
+        user_id = users.add_user(
             flow,
+            principal=user.principal,
             email=body.email,
             name=body.name,
             role=body.role,
@@ -80,21 +77,13 @@ def router() -> APIRouter:
             password=body.password,
             part_time=body.part_time,
             manager_email=body.manager_email,
-            by=user.actor,
         )
         response.headers["Location"] = f"/api/people/{user_id}"
-        with flow.db.connect() as conn:
-            row = store.user_by_id(conn, user_id)
-        assert row is not None
-        return views.user(row)
+        return views.user(users.get_user(flow, principal=user.principal, user_id=user_id))
 
     @api.get("/people/{user_id}", response_model=UserOut, summary="A user")
     def person(user_id: UserId, flow: FlowDep, user: CurrentUserDep) -> dict[str, Any]:
-        with flow.db.connect() as conn:
-            row = store.user_by_id(conn, user_id)
-        if row is None:
-            raise NotFound(what="user", key=user_id)
-        return views.user(row)
+        return views.user(users.get_user(flow, principal=user.principal, user_id=user_id))
 
     @api.patch(
         "/people/{user_id}",
@@ -105,7 +94,9 @@ def router() -> APIRouter:
         user_id: UserId, body: UserUpdate, flow: FlowDep, user: AdminDep
     ) -> dict[str, Any]:
         changes = body.model_dump(exclude_unset=True)
-        return views.user(accounts.update_user(flow, user_id, changes, by=user.actor))
+        return views.user(
+            users.update_user(flow, principal=user.principal, user_id=user_id, changes=changes)
+        )
 
     @api.get(
         "/tokens",
@@ -113,8 +104,7 @@ def router() -> APIRouter:
         summary="API tokens: your own (admins: everyone's)",
     )
     def tokens(flow: FlowDep, user: CurrentUserDep) -> list[dict[str, Any]]:
-        with flow.db.connect() as conn:
-            rows = store.list_api_tokens(conn, user_id=None if user.is_admin else user.id)
+        rows = tokens_service.list_tokens(flow, principal=user.principal)
         return [
             {**r, **{k: views.when(r[k]) for k in ("created_at", "last_used_at", "revoked_at")}}
             for r in rows
@@ -127,7 +117,7 @@ def router() -> APIRouter:
         summary="A new API token for yourself; shown once",
     )
     def new_token(body: TokenCreate, flow: FlowDep, user: CurrentUserDep) -> dict[str, Any]:
-        token_id, raw = accounts.issue_token(flow, email=user.email, name=body.name, by=user.actor)
+        token_id, raw = tokens_service.issue_token(flow, principal=user.principal, name=body.name)
         return {"id": token_id, "name": body.name, "token": raw}
 
     @api.delete(
@@ -138,9 +128,7 @@ def router() -> APIRouter:
     def revoke(
         token_id: Annotated[int, Path(ge=1, le=MAX_ID)], flow: FlowDep, user: CurrentUserDep
     ) -> Response:
-        accounts.revoke_token(
-            flow, token_id, by=user.actor, owner_id=None if user.is_admin else user.id
-        )
+        tokens_service.revoke_token(flow, principal=user.principal, token_id=token_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @api.get(
@@ -157,10 +145,15 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     ) -> list[dict[str, Any]]:
-        with flow.db.connect() as conn:
-            rows = store.audit_trail(
-                conn, case_id=case_id, kind=kind, actor=actor, limit=limit, offset=offset
-            )
+        rows = reads.audit_trail(
+            flow,
+            principal=user.principal,
+            case_id=case_id,
+            kind=kind,
+            actor=actor,
+            limit=limit,
+            offset=offset,
+        )
         return [views.audit(r) for r in rows]
 
     return api

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from familyflow import describe
-from familyflow.api.auth import CurrentUserDep, FlowDep, SettingsDep
 from familyflow.api.schemas import NO_NUL, Diagram, ProcessDetail, ProcessSummary, RuleCoverage
+from familyflow.http.auth import CurrentUserDep, FlowDep, SettingsDep
 from familyflow.rules import coverage
 
 ProcessName = Annotated[str, Path(pattern=NO_NUL, max_length=100)]

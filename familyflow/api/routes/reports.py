@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from familyflow import reports
-from familyflow.api.auth import CurrentUser, FlowDep, require_roles
 from familyflow.api.schemas import CaseloadRow, MissedSessionsRow, OpenDurations, TimelinessRow
+from familyflow.http.auth import CurrentUser, FlowDep, require_roles
+from familyflow.services import reports as report_service
 
 READERS = ("team_manager", "business_support", "admin")
 ReaderDep = Annotated[CurrentUser, Depends(require_roles(*READERS))]
@@ -23,10 +23,7 @@ def router() -> APIRouter:
         summary="Per rule and month: the share met within the expectation and the maximum",
     )
     def timeliness(flow: FlowDep, user: ReaderDep) -> list[dict[str, Any]]:
-        with flow.db.connect() as conn:
-            return reports.timeliness(
-                conn, flow.services.processes, teams=user.teams, email=user.email
-            )
+        return report_service.timeliness(flow, principal=user.principal)
 
     @api.get(
         "/caseload",
@@ -34,8 +31,7 @@ def router() -> APIRouter:
         summary="Open cases per worker against 20 (full time) or 10 (part time)",
     )
     def caseload(flow: FlowDep, user: ReaderDep) -> list[dict[str, Any]]:
-        with flow.db.connect() as conn:
-            return reports.caseload(conn, teams=user.teams)
+        return report_service.caseload(flow, principal=user.principal)
 
     @api.get(
         "/open-durations",
@@ -43,10 +39,7 @@ def router() -> APIRouter:
         summary="Cases open at least 3, 6, 9 and 12 months",
     )
     def open_durations(flow: FlowDep, user: ReaderDep) -> dict[str, Any]:
-        with flow.db.connect() as conn:
-            return reports.open_durations(
-                conn, now=flow.clock.now(), teams=user.teams, email=user.email
-            )
+        return report_service.open_durations(flow, principal=user.principal)
 
     @api.get(
         "/missed-sessions",
@@ -54,7 +47,6 @@ def router() -> APIRouter:
         summary="Sessions recorded and missed per group",
     )
     def missed_sessions(flow: FlowDep, user: ReaderDep) -> list[dict[str, Any]]:
-        with flow.db.connect() as conn:
-            return reports.missed_sessions(conn, teams=user.teams, email=user.email)
+        return report_service.missed_sessions(flow, principal=user.principal)
 
     return api

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from engine.errors import InputError, NotSignedIn, SignInThrottled
-from familyflow import accounts, throttle
+from familyflow import throttle
 from familyflow.api import problems
-from familyflow.api.auth import (
+from familyflow.api.schemas import NO_NUL
+from familyflow.http.auth import (
     CsrfTokenDep,
     FlowDep,
     OptionalUserDep,
@@ -19,7 +20,7 @@ from familyflow.api.auth import (
     WebAuthDep,
     verify_csrf,
 )
-from familyflow.api.schemas import NO_NUL
+from familyflow.services import sessions
 
 
 def _local_path(target: str) -> str:
@@ -57,7 +58,7 @@ def router() -> APIRouter:
                 raise InputError(
                     field="email" if not email.strip() else "password", reason="enter it"
                 )
-            signed = accounts.sign_in(
+            signed = sessions.sign_in(
                 flow,
                 email=email,
                 password=password,
@@ -83,7 +84,7 @@ def router() -> APIRouter:
     @pages.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])
     def logout(flow: FlowDep, web: WebAuthDep, user: OptionalUserDep) -> Response:
         if user is not None and user.session_token:
-            accounts.sign_out(flow, session_token=user.session_token, actor=user.actor)
+            sessions.sign_out(flow, principal=user.principal, session_token=user.session_token)
         response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
         web.forget_session(response)
         return response

@@ -1,0 +1,337 @@
+"""Read models: the searches behind the tracker, My work, the register, messages and
+reports. Teams scope what a person sees: `teams=None` is everything (admins);
+otherwise a case is visible when its team is one of `teams` or `email` is a contact
+on it (compared case-insensitively: one person, whatever the capitals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from familyflow.db.tables import audit, cases, contacts, deadlines, outbox
+
+
+def _visible(teams: Sequence[str] | None, email: str | None) -> Any:
+    if teams is None:
+        return sa.true()
+    named = contacts.alias("named")
+    on_case = sa.exists().where(
+        named.c.case_id == cases.c.id, sa.func.lower(named.c.email) == (email or "").lower()
+    )
+    return sa.or_(cases.c.team.in_(list(teams)), on_case)
+
+
+def case_visible(
+    conn: Connection, case_id: int, *, teams: Sequence[str] | None, email: str | None
+) -> bool | None:
+    """None when the case does not exist; otherwise whether this person may see it."""
+    query = sa.select(cases.c.id, _visible(teams, email).label("visible")).where(
+        cases.c.id == case_id
+    )
+    row = conn.execute(query).mappings().first()
+    return None if row is None else bool(row["visible"])
+
+
+def _open_due(now: datetime) -> Any:
+    return sa.and_(
+        deadlines.c.kind == "due",
+        deadlines.c.closed_at.is_(None),
+        deadlines.c.status.in_(("open", "fired")),
+        deadlines.c.due_at <= now,
+    )
+
+
+def search_cases(
+    conn: Connection,
+    *,
+    now: datetime,
+    teams: Sequence[str] | None,
+    email: str | None,
+    processes: Sequence[str] | None = None,
+    state: str | None = None,
+    team: str | None = None,
+    worker: str | None = None,
+    overdue: bool | None = None,
+    due_within: datetime | None = None,
+    id_like: str | None = None,
+    open_only: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Cases matching every filter given, newest first, and how many match in all."""
+    where = [_visible(teams, email)]
+    if processes is not None:
+        where.append(cases.c.process.in_(list(processes)))
+    if state is not None:
+        where.append(cases.c.state == state)
+    if team is not None:
+        where.append(cases.c.team == team)
+    if worker is not None:
+        where.append(
+            sa.exists().where(
+                contacts.c.case_id == cases.c.id, sa.func.lower(contacts.c.email) == worker.lower()
+            )
+        )
+    overdue_exists = sa.exists().where(deadlines.c.case_id == cases.c.id, _open_due(now))
+    if overdue is True:
+        where.append(overdue_exists)
+    elif overdue is False:
+        where.append(~overdue_exists)
+    if due_within is not None:
+        where.append(
+            sa.exists().where(
+                deadlines.c.case_id == cases.c.id,
+                deadlines.c.kind == "due",
+                deadlines.c.status == "open",
+                deadlines.c.due_at > now,
+                deadlines.c.due_at <= due_within,
+            )
+        )
+    if id_like is not None:
+        where.append(sa.cast(cases.c.id, sa.String).like(f"%{id_like}%"))
+    if open_only is True:
+        where.append(cases.c.closed_at.is_(None))
+    elif open_only is False:
+        where.append(cases.c.closed_at.is_not(None))
+    total = int(
+        conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
+    )
+    next_due = (
+        sa.select(sa.func.min(deadlines.c.due_at))
+        .where(
+            deadlines.c.case_id == cases.c.id,
+            deadlines.c.kind == "due",
+            deadlines.c.closed_at.is_(None),
+            deadlines.c.status == "open",
+        )
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(
+            cases.c.id,
+            cases.c.process,
+            cases.c.state,
+            cases.c.team,
+            cases.c.version,
+            cases.c.received_at,
+            cases.c.closed_at,
+            overdue_exists.label("overdue"),
+            next_due.label("next_due_at"),
+        )
+        .where(*where)
+        .order_by(cases.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()], total
+
+
+def deadlines_across_cases(
+    conn: Connection,
+    *,
+    now: datetime,
+    teams: Sequence[str] | None,
+    email: str | None,
+    until: datetime | None,
+    overdue_only: bool = False,
+    process: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Unmet due deadlines, overdue first then by due instant."""
+    where = [
+        deadlines.c.kind == "due",
+        deadlines.c.closed_at.is_(None),
+        deadlines.c.status.in_(("open", "fired")),
+        _visible(teams, email),
+    ]
+    if overdue_only:
+        where.append(deadlines.c.due_at <= now)
+    elif until is not None:
+        where.append(deadlines.c.due_at <= until)
+    if process is not None:
+        where.append(deadlines.c.process == process)
+    query = (
+        sa.select(
+            deadlines.c.id,
+            deadlines.c.case_id,
+            deadlines.c.process,
+            deadlines.c.timescale,
+            deadlines.c.rule,
+            deadlines.c.status,
+            deadlines.c.due_at,
+            cases.c.team,
+            cases.c.state,
+        )
+        .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
+        .where(*where)
+        .order_by(deadlines.c.due_at, deadlines.c.id)
+        .limit(limit)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def search_messages(
+    conn: Connection,
+    *,
+    teams: Sequence[str] | None,
+    email: str | None,
+    status: str | None = None,
+    case_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Messages newest first; those about no case (agendas) only when teams is None."""
+    query = sa.select(outbox).select_from(outbox.outerjoin(cases, cases.c.id == outbox.c.case_id))
+    if teams is not None:
+        query = query.where(outbox.c.case_id.is_not(None), _visible(teams, email))
+    if status is not None:
+        query = query.where(outbox.c.status == status)
+    if case_id is not None:
+        query = query.where(outbox.c.case_id == case_id)
+    query = query.order_by(outbox.c.id.desc()).limit(limit).offset(offset)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def flagged_contacts(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None
+) -> list[dict[str, Any]]:
+    query = (
+        sa.select(
+            contacts.c.id,
+            contacts.c.case_id,
+            contacts.c.role,
+            contacts.c.name,
+            contacts.c.email,
+            contacts.c.mobile,
+            contacts.c.flagged,
+            cases.c.process,
+        )
+        .select_from(contacts.join(cases, cases.c.id == contacts.c.case_id))
+        .where(contacts.c.flagged.is_not(None), _visible(teams, email))
+        .order_by(contacts.c.case_id, contacts.c.id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def resolved_deadlines(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None
+) -> list[dict[str, Any]]:
+    """Due deadlines that were met in time ('met') or fell due first ('fired')."""
+    query = (
+        sa.select(
+            deadlines.c.process,
+            deadlines.c.timescale,
+            deadlines.c.rule,
+            deadlines.c.status,
+            deadlines.c.due_at,
+        )
+        .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
+        .where(
+            deadlines.c.kind == "due",
+            deadlines.c.status.in_(("met", "fired")),
+            _visible(teams, email),
+        )
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def open_cases_received(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None
+) -> list[dict[str, Any]]:
+    query = (
+        sa.select(cases.c.id, cases.c.process, cases.c.team, cases.c.received_at)
+        .where(cases.c.closed_at.is_(None), _visible(teams, email))
+        .order_by(cases.c.received_at)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def open_caseloads(conn: Connection, *, roles: Sequence[str]) -> dict[str, int]:
+    """Open cases per contact email (lower case) in any of these roles."""
+    query = (
+        sa.select(
+            sa.func.lower(contacts.c.email).label("email"),
+            sa.func.count(sa.distinct(cases.c.id)).label("open_cases"),
+        )
+        .select_from(cases.join(contacts, contacts.c.case_id == cases.c.id))
+        .where(
+            cases.c.closed_at.is_(None),
+            contacts.c.email.is_not(None),
+            contacts.c.role.in_(list(roles)),
+        )
+        .group_by(sa.func.lower(contacts.c.email))
+    )
+    return {row["email"]: int(row["open_cases"]) for row in conn.execute(query).mappings()}
+
+
+def recorded_sessions(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None
+) -> list[dict[str, Any]]:
+    """Every session recorded as attended or missed, with its case's data."""
+    query = (
+        sa.select(audit.c.case_id, audit.c.detail, cases.c.process, cases.c.team, cases.c.data)
+        .select_from(audit.join(cases, cases.c.id == audit.c.case_id))
+        .where(
+            audit.c.kind == "transition",
+            audit.c.trigger == "record_session",
+            _visible(teams, email),
+        )
+        .order_by(audit.c.id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def unmet_deadlines(
+    conn: Connection,
+    *,
+    case_ids: Sequence[int] | None = None,
+    contact_email: str | None = None,
+    teams: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Due deadlines not met yet (open, or fired and still unmet) on open cases, with
+    when each started, in due order: of these cases, or (given contact_email or teams)
+    of the cases where that email is a contact or whose team is one of those teams."""
+    where = [
+        deadlines.c.kind == "due",
+        deadlines.c.closed_at.is_(None),
+        deadlines.c.status.in_(("open", "fired")),
+        cases.c.closed_at.is_(None),
+    ]
+    if case_ids is not None:
+        where.append(deadlines.c.case_id.in_(list(case_ids)))
+    if contact_email is not None or teams is not None:
+        named = contacts.alias("named")
+        mine = []
+        if contact_email is not None:
+            mine.append(
+                sa.exists().where(
+                    named.c.case_id == cases.c.id,
+                    sa.func.lower(named.c.email) == contact_email.lower(),
+                )
+            )
+        if teams:
+            mine.append(cases.c.team.in_(list(teams)))
+        where.append(sa.or_(*mine) if mine else sa.false())
+    query = (
+        sa.select(
+            deadlines.c.id,
+            deadlines.c.case_id,
+            deadlines.c.process,
+            deadlines.c.timescale,
+            deadlines.c.rule,
+            deadlines.c.status,
+            deadlines.c.due_at,
+            deadlines.c.started_at,
+            cases.c.state,
+            cases.c.team,
+        )
+        .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
+        .where(*where)
+        .order_by(deadlines.c.due_at, deadlines.c.id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]

@@ -1,0 +1,40 @@
+"""Reports for managers, business support and admins (the read model is
+familyflow/reports.py): figures per rule, worker and group, scoped to the teams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.service import FamilyFlow
+from familyflow import reports
+from familyflow.services.principal import Principal
+
+READERS = ("team_manager", "business_support", "admin")
+
+
+def timeliness(flow: FamilyFlow, *, principal: Principal) -> list[dict[str, Any]]:
+    principal.require(READERS, action="read reports")
+    with flow.db.connect() as conn:
+        return reports.timeliness(
+            conn, flow.services.processes, teams=principal.teams, email=principal.email
+        )
+
+
+def caseload(flow: FamilyFlow, *, principal: Principal) -> list[dict[str, Any]]:
+    principal.require(READERS, action="read reports")
+    with flow.db.connect() as conn:
+        return reports.caseload(conn, teams=principal.teams)
+
+
+def open_durations(flow: FamilyFlow, *, principal: Principal) -> dict[str, Any]:
+    principal.require(READERS, action="read reports")
+    with flow.db.connect() as conn:
+        return reports.open_durations(
+            conn, now=flow.clock.now(), teams=principal.teams, email=principal.email
+        )
+
+
+def missed_sessions(flow: FamilyFlow, *, principal: Principal) -> list[dict[str, Any]]:
+    principal.require(READERS, action="read reports")
+    with flow.db.connect() as conn:
+        return reports.missed_sessions(conn, teams=principal.teams, email=principal.email)
