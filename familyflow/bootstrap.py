@@ -17,7 +17,7 @@ from engine.machines import ProcessMachine
 from engine.service import FamilyFlow
 from familyflow.settings import Settings
 from notifications.channels.base import Transport
-from notifications.outbox import DeliveryPolicy, Outbox
+from notifications.outbox import DeliveryPolicy, MessageQueue, Outbox
 from notifications.render import Renderer
 from workflows import all_processes
 from workflows.spec import Process
@@ -71,6 +71,7 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
             email_template_id=settings.notify_email_template_id or "",
             sms_template_id=settings.notify_sms_template_id or "",
             base_url=settings.notify_base_url,
+            timeout=settings.notify_timeout_seconds,
         )
         if settings.email_transport == "notify":
             transports["email"] = notify
@@ -86,6 +87,7 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
             username=settings.smtp_username,
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
         )
     return transports
 
@@ -102,16 +104,21 @@ def bootstrap(
     if migrate:
         upgrade(db)
     processes = configure_processes(settings)
+    lease = settings.outbox_lease_seconds
+    longest_send = 2 * max(settings.smtp_timeout_seconds, settings.notify_timeout_seconds)
     policy = DeliveryPolicy(
         quiet_start=settings.quiet_hours_start,
         quiet_end=settings.quiet_hours_end,
         max_attempts=settings.max_attempts,
+        lease=timedelta(seconds=lease),
+        # Claim no more than the slowest sends could finish within one lease: rows
+        # waiting behind a hung server stay free for other instances.
+        claim_size=max(1, min(200, int(lease / longest_send))),
     )
     services = Services(
         processes=processes,
         machines={name: ProcessMachine(p) for name, p in processes.items()},
-        renderer=Renderer(directory=TEMPLATES),
-        policy=policy,
+        messages=MessageQueue(renderer=Renderer(directory=TEMPLATES), policy=policy),
         day_starts=settings.working_day_starts,
         nation=settings.nation,
         service_name=settings.service_name,
