@@ -120,6 +120,20 @@ class MessageQueue:
         store.insert_outbox(conn, rows)
 
 
+def envelope_for(row: Mapping[str, Any]) -> Envelope:
+    return Envelope(
+        message_id=row["id"],
+        medium=row["medium"],
+        to_address=row["to_address"],
+        to_name=row["to_name"],
+        cc=(),  # copies are rows of their own
+        subject=row["subject"],
+        body=row["body"],
+        dedupe_key=row["dedupe_key"],
+        rule=row["rule"],
+    )
+
+
 def _send(transport: Transport, envelope: Envelope) -> str:
     try:
         return transport.send(envelope)
@@ -238,17 +252,7 @@ class Outbox:
         return mine is not None
 
     def _deliver(self, claim: Claim, row: dict[str, Any], report: DeliveryReport) -> None:
-        envelope = Envelope(
-            message_id=row["id"],
-            medium=row["medium"],
-            to_address=row["to_address"],
-            to_name=row["to_name"],
-            cc=(),  # copies are rows of their own
-            subject=row["subject"],
-            body=row["body"],
-            dedupe_key=row["dedupe_key"],
-            rule=row["rule"],
-        )
+        envelope = envelope_for(row)
         transport = self.transports[row["medium"]]
         attempts = row["attempts"] + 1
         try:

@@ -11,6 +11,7 @@ from engine import store
 from familyflow.api.auth import CsrfTokenDep, FlowDep, OptionalUserDep
 from familyflow.web.casework import work_items
 from familyflow.web.core import PageUser, redirect, render
+from familyflow.web.messages import RETRIERS, failed_item
 
 SIGN_IN_ERRORS = {
     "failed": "The email address or password is wrong",
@@ -48,12 +49,29 @@ def router() -> APIRouter:
                 teams = user.teams if user.role == "team_manager" else None
                 rows = store.unmet_deadlines(conn, contact_email=user.email, teams=teams or None)
             cases = store.load_cases(conn, sorted({r["case_id"] for r in rows}))
+            # Business support acts on messages that will not arrive: retry or fix the contact.
+            failed = (
+                [
+                    failed_item(m)
+                    for m in store.failed_messages(conn, teams=user.teams, email=user.email)
+                ]
+                if user.role in RETRIERS
+                else []
+            )
         items = work_items(flow, rows, cases, now)
         counts = {
             colour: sum(1 for i in items if i.rag.colour == colour)
             for colour in ("red", "amber", "green")
         }
-        return render(request, "my_work.html", user=user, csrf=csrf, items=items, counts=counts)
+        return render(
+            request,
+            "my_work.html",
+            user=user,
+            csrf=csrf,
+            items=items,
+            counts=counts,
+            failed=failed,
+        )
 
     @pages.get("/work")
     def work_alias() -> object:

@@ -18,6 +18,10 @@ and answers with Notify's response and error shapes and status codes.
 
 `fail_next(status, count)` makes the next `count` notification requests fail
 with that status (after authentication, like an upstream failure would).
+
+`fail_to(recipient, status)` fails the next request to that address only.
+`GET /v2/notifications?reference=...` lists the notifications sent with that
+reference, newest first, as Notify does (see `list_notifications`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs
 
 import jwt
 
@@ -103,6 +108,7 @@ class FakeNotify:
         self.sent: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []  # every request, accepted or not
         self._failures: list[NotifyError] = []
+        self._failures_to: dict[str, NotifyError] = {}
         self._lock = threading.Lock()
 
         fake = self
@@ -213,8 +219,26 @@ class FakeNotify:
                 403, "AuthError", "Error: Your system clock must be accurate to within 30 seconds"
             )
 
-    def take_failure(self) -> NotifyError | None:
+    def list_notifications(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        """GET /v2/notifications: filtered by reference when one is given; newest first."""
+        reference = query.get("reference", [None])[0]
         with self._lock:
+            found = [r for r in self.sent if reference is None or r.get("reference") == reference]
+        listed = [_listed(record) for record in reversed(found)]
+        return {"notifications": listed, "links": {"current": f"{self.base_url}/v2/notifications"}}
+
+    def fail_to(self, recipient: str, status: int) -> None:
+        """Answer the next notification request to `recipient` with `status`."""
+        error, message = _FAILURES.get(status, ("Exception", HTTPStatus(status).phrase))
+        with self._lock:
+            self._failures_to[recipient] = NotifyError(status, error, message)
+
+    def take_failure(self, data: Any = None) -> NotifyError | None:
+        fields = data if isinstance(data, dict) else {}
+        recipient = fields.get("email_address") or fields.get("phone_number")
+        with self._lock:
+            if recipient in self._failures_to:
+                return self._failures_to.pop(recipient)
             return self._failures.pop(0) if self._failures else None
 
     def create_notification(self, kind: str, data: Any) -> dict[str, Any]:
@@ -296,6 +320,20 @@ class FakeNotify:
         return response
 
 
+def _listed(record: dict[str, Any]) -> dict[str, Any]:
+    """A sent notification as Notify's GET /v2/notifications lists it."""
+    recipient = "email_address" if record["type"] == "email" else "phone_number"
+    return {
+        "id": record["id"],
+        "reference": record.get("reference"),
+        "type": record["type"],
+        "status": record.get("status", "sending"),
+        recipient: record[recipient],
+        "body": record["content"]["body"],
+        "subject": record["content"].get("subject"),
+    }
+
+
 def _validation_error(messages: list[str]) -> NotifyError:
     error = NotifyError(400, "ValidationError", messages[0])
     unique = list(dict.fromkeys(messages))
@@ -363,7 +401,7 @@ class _NotifyHandler(BaseHTTPRequestHandler):
                 ) from None
             with self.notify._lock:
                 self.notify.requests.append({"path": path, "json": data})
-            failure = self.notify.take_failure()
+            failure = self.notify.take_failure(data)
             if failure is not None:
                 raise failure
             self._reply(201, self.notify.create_notification(kind, data))
@@ -371,6 +409,14 @@ class _NotifyHandler(BaseHTTPRequestHandler):
             self._reply(error.status, error.body)
 
     def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        if path == "/v2/notifications":
+            try:
+                self.notify.authenticate(self.headers.get("Authorization"))
+                self._reply(200, self.notify.list_notifications(parse_qs(query)))
+            except NotifyError as error:
+                self._reply(error.status, error.body)
+            return
         self._reply(
             404,
             {
