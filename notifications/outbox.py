@@ -198,7 +198,9 @@ class Outbox:
                     continue
                 if row["attempts"] >= self.policy.max_attempts:  # died mid-send too often
                     reason = row["last_error"] or "no answer"
-                    self._give_up(claim, row, reason=reason, report=report)
+                    self._give_up(
+                        claim, row, attempts=row["attempts"], reason=reason, report=report
+                    )
                     continue
                 self._deliver(claim, row, report)
             if len(claim.rows) < size:
@@ -268,7 +270,9 @@ class Outbox:
             self._fail(claim, row, error=error, transport=transport.name, report=report)
         except TemporaryDeliveryError as error:
             if attempts >= self.policy.max_attempts:
-                self._give_up(claim, row, reason=error.fields["reason"], report=report)
+                self._give_up(
+                    claim, row, attempts=attempts, reason=error.fields["reason"], report=report
+                )
                 return
             retry = self.policy.retry_at(now=self.clock.now(), attempts=attempts)
             if self._finish(
@@ -301,11 +305,15 @@ class Outbox:
                 report.lost += 1
 
     def _give_up(
-        self, claim: Claim, row: dict[str, Any], *, reason: str, report: DeliveryReport
+        self,
+        claim: Claim,
+        row: dict[str, Any],
+        *,
+        attempts: int,
+        reason: str,
+        report: DeliveryReport,
     ) -> None:
-        error = DeliveryGaveUp(
-            message_id=row["id"], attempts=max(row["attempts"], 1), reason=_bare(reason)
-        )
+        error = DeliveryGaveUp(message_id=row["id"], attempts=attempts, reason=_bare(reason))
         self._fail(
             claim, row, error=error, transport=self.transports[row["medium"]].name, report=report
         )
@@ -330,7 +338,7 @@ class Outbox:
             case_id=row["case_id"],
             rule=row["rule"],
             transport=transport,
-            attempts=row["attempts"] + 1,
+            attempts=error.fields.get("attempts", row["attempts"] + 1),
             permanent=isinstance(error, PermanentDeliveryError),
         )
         report.failed += 1

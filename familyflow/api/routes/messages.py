@@ -1,4 +1,4 @@
-"""Messages and their delivery status; admins retry failed ones. Contact details
+"""Messages and their delivery status; admins and business support retry failed ones. Contact details
 that bounced, for business support."""
 
 from __future__ import annotations
@@ -64,12 +64,12 @@ def router() -> APIRouter:
     @api.post(
         "/messages/{message_id}/retry",
         response_model=MessageOut,
-        summary="Send a failed message again (admins)",
+        summary="Send a failed message again (admins, business support)",
     )
     def retry(
         message_id: MessageId,
         flow: FlowDep,
-        user: Annotated[CurrentUser, Depends(require_roles("admin"))],
+        user: Annotated[CurrentUser, Depends(require_roles("admin", "business_support"))],
     ) -> dict[str, Any]:
         now = flow.clock.now()
         with flow.db.begin() as conn:
