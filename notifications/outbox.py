@@ -13,7 +13,7 @@ message that gives up is failed loudly (log line, audit record, My work).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -186,6 +186,7 @@ class Outbox:
         self.transports = transports
         self.policy = policy
         self.clock = clock
+        self.new_token: Callable[[], str] = lambda: uuid.uuid4().hex  # one per claim
 
     def deliver_due(self, *, limit: int = 200) -> DeliveryReport:
         report = DeliveryReport()
@@ -215,7 +216,7 @@ class Outbox:
 
     def _claim(self, *, limit: int) -> Claim:
         now = self.clock.now()
-        token = uuid.uuid4().hex
+        token = self.new_token()
         ready = sa.or_(
             sa.and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
             # A lease that ran out means its instance died mid-send: try again.
