@@ -176,7 +176,8 @@ def prepare_cases(url: str, count: int) -> list[int]:
         flow.fire(case_id, "confirm_attendance", {}, actor=anyone)
         ids.append(case_id)
     with flow.db.begin() as conn:  # only this phase's chases fire and send
-        conn.execute(sa.update(outbox).values(status="sent", next_attempt_at=clock.now()))
+        # (the referral emails these steps queued; any an instance is sending stay its own)
+        conn.execute(sa.update(outbox).where(outbox.c.status == "queued").values(status="sent"))
         conn.execute(
             sa.update(deadlines)
             .where(deadlines.c.case_id.in_(ids), deadlines.c.timescale != "PAR-04-chase")
