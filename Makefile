@@ -4,14 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-$(BIN)/familyflow: pyproject.toml
+# Running needs only the service's own dependencies; the test tools come with `make test`.
+$(VENV)/.installed-run: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
-	touch $@
+	touch $(VENV)/.installed-run $@
 
 .PHONY: run test chromium
-run: $(BIN)/familyflow
+run: $(VENV)/.installed-run
 	$(BIN)/familyflow demo
 	$(BIN)/familyflow serve
 
@@ -25,7 +32,7 @@ chromium:
 	  fi; \
 	fi
 
-test: $(BIN)/familyflow chromium
+test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

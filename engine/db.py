@@ -87,3 +87,12 @@ def upgrade(engine: Engine) -> None:
         if is_postgres(connection):
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         command.upgrade(alembic_config(connection), "head")
+
+
+def migrations_at_head(connection: Connection) -> bool:
+    """Whether the database carries every migration this code knows of."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return set(MigrationContext.configure(connection).get_current_heads()) == heads

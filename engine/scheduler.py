@@ -19,45 +19,66 @@ from engine.service import FamilyFlow
 log = structlog.get_logger("familyflow.scheduler")
 
 
-def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
+JobObserver = Callable[[str, bool], None]  # (job name, succeeded): metrics count runs
+
+
+def _guarded(
+    name: str, job: Callable[[], object], observe: JobObserver | None = None
+) -> Callable[[], None]:
     def run() -> None:
+        ok = True
         try:
             job()
         except Exception:  # a failing tick must not stop the next one
+            ok = False
             log.exception("job_failed", job=name)
+        if observe is not None:
+            observe(name, ok)
 
     return run
 
 
 def add_jobs(
-    scheduler: BaseScheduler, flow: FamilyFlow, *, tick_seconds: int, outbox_seconds: int
+    scheduler: BaseScheduler,
+    flow: FamilyFlow,
+    *,
+    tick_seconds: int,
+    outbox_seconds: int,
+    observe: JobObserver | None = None,
 ) -> None:
     start = datetime.now(LONDON)
     scheduler.add_job(
-        _guarded("fire_due", flow.fire_due),
+        _guarded("fire_due", flow.fire_due, observe),
         IntervalTrigger(seconds=tick_seconds),
         id="fire_due",
         next_run_time=start,
     )
     scheduler.add_job(
-        _guarded("deliver_outbox", flow.outbox.deliver_due),
+        _guarded("deliver_outbox", flow.outbox.deliver_due, observe),
         IntervalTrigger(seconds=outbox_seconds),
         id="deliver_outbox",
         next_run_time=start,
     )
     # Agendas missed while stopped run once now; after that, on their cron.
     scheduler.add_job(
-        _guarded("agendas", flow.run_agendas), id="agendas_catch_up", next_run_time=start
+        _guarded("agendas", flow.run_agendas, observe), id="agendas_catch_up", next_run_time=start
     )
     for process in flow.services.processes.values():
         for agenda in process.agendas:
             scheduler.add_job(
-                _guarded(agenda.key, flow.run_agendas), cron(agenda), id=f"agenda:{agenda.key}"
+                _guarded(agenda.key, flow.run_agendas, observe),
+                cron(agenda),
+                id=f"agenda:{agenda.key}",
             )
 
 
 def build_scheduler(
-    flow: FamilyFlow, *, tick_seconds: int, outbox_seconds: int, blocking: bool = True
+    flow: FamilyFlow,
+    *,
+    tick_seconds: int,
+    outbox_seconds: int,
+    blocking: bool = True,
+    observe: JobObserver | None = None,
 ) -> BaseScheduler:
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -66,7 +87,9 @@ def build_scheduler(
         timezone=LONDON,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
-    add_jobs(scheduler, flow, tick_seconds=tick_seconds, outbox_seconds=outbox_seconds)
+    add_jobs(
+        scheduler, flow, tick_seconds=tick_seconds, outbox_seconds=outbox_seconds, observe=observe
+    )
     return scheduler
 
 

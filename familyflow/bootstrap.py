@@ -6,10 +6,10 @@ import logging
 import sys
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import structlog
 
+import templates as template_files
 from engine.cases import Services
 from engine.clock import Clock, SystemClock
 from engine.db import create_engine, upgrade
@@ -22,7 +22,7 @@ from notifications.render import Renderer
 from workflows import all_processes
 from workflows.spec import Process
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = template_files.DIRECTORY
 
 
 # Libraries that log through the standard library: their lines go through the same

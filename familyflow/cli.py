@@ -295,8 +295,13 @@ def serve(
     flow = bootstrap(config)
     web = create_app(flow=flow, settings=config)
     scheduler = build_scheduler(
-        flow, tick_seconds=config.tick_seconds, outbox_seconds=config.outbox_seconds, blocking=False
+        flow,
+        tick_seconds=config.tick_seconds,
+        outbox_seconds=config.outbox_seconds,
+        blocking=False,
+        observe=web.state.metrics.observe_job,
     )
+    web.state.scheduler = scheduler  # /readyz reports whether it runs
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     lines = [
         f"FamilyFlow is running at http://{shown}:{port}/ (API docs: "

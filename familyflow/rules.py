@@ -9,7 +9,7 @@ from typing import Any
 from workflows.spec import Process
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = ROOT / "docs" / "RULES.md"  # a copy of shared/RULES.md; a test keeps them equal
+CATALOGUE = ROOT / "docs" / "RULES.md"  # the project's copy of the shared catalogue
 _ROW = re.compile(
     r"^\|\s*([A-Z0-9]+-[0-9A-Za-z.\u2013-]+)\s*\|\s*(.+?)\s*\|"
 )  # ranges: EH-7.2 to 7.4

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     notify_callback_token: SecretStr | None = Field(
         None, description="the bearer token GOV.UK Notify sends with delivery receipts"
     )
+    metrics_token: SecretStr | None = Field(
+        None, description="when set, GET /metrics asks for it as a bearer token"
+    )
 
     @field_validator("nation")
     @classmethod

@@ -4,13 +4,11 @@ docs at /api/docs); the web pages are mounted at / by their own routers."""
 
 from __future__ import annotations
 
-import secrets
-
 import structlog
 from fastapi import FastAPI
 
 from engine.service import FamilyFlow
-from familyflow.api import problems
+from familyflow.api import health, problems
 from familyflow.api.auth import QueuedCookies, WebAuth
 from familyflow.api.routes import (
     calendar,
@@ -23,6 +21,7 @@ from familyflow.api.routes import (
     reports,
     session,
 )
+from familyflow.secret_key import secret_key
 from familyflow.settings import Settings
 
 log = structlog.get_logger("familyflow.api")
@@ -40,20 +39,15 @@ def create_app(*, flow: FamilyFlow, settings: Settings) -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    if settings.secret_key is None:
-        log.warning(
-            "secret_key_generated",
-            reason="FAMILYFLOW_SECRET_KEY is not set; sessions end when the service restarts",
-        )
-        secret = secrets.token_bytes(32)
-    else:
-        secret = settings.secret_key.get_secret_value().encode()
+    secret = secret_key(settings)
     app.state.flow = flow
     app.state.settings = settings
     app.state.web_auth = WebAuth(
         secret=secret, cookie_secure=settings.cookie_secure, session_hours=settings.session_hours
     )
     problems.install(app)
+    token = settings.metrics_token
+    health.install(app, flow=flow, metrics_token=token.get_secret_value() if token else None)
     app.add_middleware(QueuedCookies)
     for module in (cases, processes, deadlines, messages, people, calendar, reports, notify):
         app.include_router(module.router(), prefix=API_PREFIX)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+import templates as template_files
 from engine.clock import local
 from engine.errors import CsrfFailed
 from familyflow.api.auth import (
@@ -25,8 +26,7 @@ from familyflow.api.auth import (
     verify_csrf,
 )
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-TEMPLATES = ROOT / "templates" / "web"
+TEMPLATES = template_files.DIRECTORY / "web"
 STATIC = Path(__file__).resolve().parent / "static"
 
 # Who may use what, beyond what the process definitions allow per trigger.
