@@ -307,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         base.update(
             FAMILYFLOW_DATABASE_URL=url,
             FAMILYFLOW_LOG_JSON="true",
+            FAMILYFLOW_SECRET_KEY=uuid.uuid4().hex,  # one for all three, as PostgreSQL needs
             FAMILYFLOW_OUTBOX_DIR=str(folder / "outbox"),
             FAMILYFLOW_TICK_SECONDS="1",
             FAMILYFLOW_OUTBOX_SECONDS="1",
