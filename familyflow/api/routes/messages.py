@@ -1,5 +1,5 @@
-"""Messages and their delivery status; admins and business support retry failed ones. Contact details
-that bounced, for business support."""
+"""Messages and their delivery status; admins and business support retry failed ones.
+Contact details that bounced, for business support."""
 
 from __future__ import annotations
 
