@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
 from engine import store
+from engine.calendar import WorkingCalendar
 from engine.cases import Actor, CaseWork
-from engine.clock import LONDON
+from engine.clock import LONDON, aware, local
 from engine.ports import MessageIntent, Recipient
 from engine.store import CaseRow
 from workflows.spec import Agenda, AgendaSection, CaseView, Process
@@ -27,20 +30,74 @@ def cron(agenda: Agenda) -> CronTrigger:
     )
 
 
-def next_slot(agenda: Agenda, after: datetime) -> datetime:
+@dataclass(frozen=True)
+class Run:
+    """One slot of an agenda's cron, placed on the calendar: it runs at `run_at` (the
+    slot, or the same time on the next working day), or is skipped (`run_at` None).
+    `why` says why the slot's day is not a working day."""
+
+    slot: datetime
+    run_at: datetime | None
+    why: str | None = None
+
+
+# Enough slots to get past any run of non-working days (a daily list over Christmas).
+_SEARCH = 400
+
+
+def _cron_slot(agenda: Agenda, after: datetime) -> datetime:
     moment = cron(agenda).get_next_fire_time(None, after + timedelta(seconds=1))
     assert moment is not None
     return moment
 
 
-def latest_slot(agenda: Agenda, after: datetime, now: datetime) -> datetime | None:
-    """The last slot in (after, now]: a run missed during downtime runs once."""
-    found = None
-    slot = next_slot(agenda, after)
-    while slot <= now:
-        found = slot
-        slot = next_slot(agenda, slot)
-    return found
+def place(agenda: Agenda, slot: datetime, calendar: WorkingCalendar) -> Run:
+    """Move or skip a slot whose day is a bank holiday, closure day or weekend."""
+    at = local(slot)
+    why = calendar.why_not_working(at.date())
+    if why is None:
+        return Run(slot=slot, run_at=slot, why=None)
+    if agenda.on_non_working_day == "skip":
+        return Run(slot=slot, run_at=None, why=why)
+    day = calendar.next_working_day(at.date())
+    return Run(slot=slot, run_at=aware(datetime.combine(day, at.time(), tzinfo=LONDON)), why=why)
+
+
+def _runs(agenda: Agenda, after: datetime, calendar: WorkingCalendar) -> Iterator[Run]:
+    slot = after
+    for _ in range(_SEARCH):
+        slot = _cron_slot(agenda, slot)
+        yield place(agenda, slot, calendar)
+
+
+def next_slot(agenda: Agenda, after: datetime, calendar: WorkingCalendar) -> datetime | None:
+    """When the agenda next runs after `after` (its last run), skipped slots passed over."""
+    return next((r.run_at for r in _runs(agenda, after, calendar) if r.run_at), None)
+
+
+def latest_slot(
+    agenda: Agenda, after: datetime, now: datetime, calendar: WorkingCalendar
+) -> tuple[Run | None, list[Run]]:
+    """The last run due in (after, now], so a run missed during downtime runs once, and
+    the slots skipped before it. Moving keeps slots in order, so the first run placed
+    after `now` ends the search."""
+    found: Run | None = None
+    skipped: list[Run] = []
+    pending: list[Run] = []
+    for run in _runs(agenda, after, calendar):
+        if run.slot > now or (run.run_at is not None and run.run_at > now):
+            break
+        if run.run_at is None:
+            pending.append(run)
+            continue
+        found = run
+        skipped += pending
+        pending = []
+    return found, skipped
+
+
+def _day(moment: datetime) -> str:
+    return f"{local(moment):%A} {local(moment).day} {local(moment):%B %Y}"
 
 
 def _matches(
@@ -60,9 +117,19 @@ def _matches(
 
 
 def run_agenda(
-    work: CaseWork, process: Process, agenda: Agenda, *, since: datetime, slot: datetime
+    work: CaseWork,
+    process: Process,
+    agenda: Agenda,
+    *,
+    since: datetime,
+    slot: datetime,
+    moved_from: Run | None = None,
+    skipped: tuple[Run, ...] = (),
 ) -> int:
-    """Queue one agenda per manager; returns how many were queued."""
+    """Queue one agenda per manager; returns how many were queued. The history's `job`
+    entries say which slots were skipped since the last run, and why this one moved."""
+    for run in skipped:
+        _skipped(work, agenda, run)
     conn = work.conn
     ids = store.open_case_ids_for_process(conn, process.name)
     ids += store.cases_created_or_closed_between(conn, process=process.name, start=since, end=slot)
@@ -121,14 +188,24 @@ def run_agenda(
                 dedupe_key=dedupe_key,
             )
         )
+    moved = (
+        f"moved from {_day(moved_from.slot)}, {moved_from.why}, to {_day(slot)}; "
+        if moved_from is not None
+        else ""
+    )
     work.audit(
         None,
         kind="job",
         actor=Actor(),
         at=slot,
         rule=", ".join(agenda.rules),
-        reason=f"{agenda.key}: {len(by_recipient)} agenda(s) queued",
-        detail={"job": agenda.key, "slot": slot.isoformat(), "recipients": len(by_recipient)},
+        reason=f"{agenda.key}: {moved}{len(by_recipient)} agenda(s) queued",
+        detail={
+            "job": agenda.key,
+            "slot": slot.isoformat(),
+            "recipients": len(by_recipient),
+            **({"moved_from": moved_from.slot.isoformat()} if moved_from else {}),
+        },
     )
     for dedupe_key in dedupe_keys:  # each agenda email on the timeline, like any message
         work.audit(
@@ -141,3 +218,16 @@ def run_agenda(
             detail={"dedupe_key": dedupe_key, "template": agenda.template},
         )
     return len(by_recipient)
+
+
+def _skipped(work: CaseWork, agenda: Agenda, run: Run) -> None:
+    work.audit(
+        None,
+        kind="job",
+        actor=Actor(),
+        at=run.slot,
+        rule=", ".join(agenda.rules),
+        reason=f"{agenda.key}: skipped, {_day(run.slot)} is {run.why}; "
+        "the next run lists what it would have",
+        detail={"job": agenda.key, "slot": run.slot.isoformat(), "skipped": True},
+    )

@@ -8,9 +8,10 @@ The event path and the deadline firer both go through it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -19,10 +20,11 @@ from sqlalchemy.engine import Connection
 
 from engine import store
 from engine.calendar import WorkingCalendar
-from engine.clock import aware
+from engine.clock import aware, describe
 from engine.errors import (
     ConflictError,
     InputError,
+    InvalidState,
     NotFound,
     RoleNotAllowed,
     TriggerNotAllowed,
@@ -30,6 +32,7 @@ from engine.errors import (
 from engine.machines import ProcessMachine
 from engine.ports import MessageIntent, MessageSink, Recipient
 from engine.store import CaseRow
+from engine.timescales import start_and_due
 from workflows.contacts import Contact, normalise_email
 from workflows.spec import (
     ANY_STATE,
@@ -46,7 +49,12 @@ from workflows.spec import (
 
 SYSTEM = "system"
 ANY_ROLE = "*"  # an actor not named: someone holding an allowed role
-FUTURE_TOLERANCE = timedelta(minutes=5)
+# Plausible times (issue 7): a minute of clock skew between a device and the
+# server; nothing before 1900; an event entered a day or more after it happened
+# is kept with both times and shown as recorded late.
+FUTURE_TOLERANCE = timedelta(minutes=1)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+RECORDED_LATE_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class Services:
     nation: str
     service_name: str = "FamilyFlow"
     mailing_lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    max_data_bytes: int = 64 * 1024  # event data, as JSON (issue 7: 10 MB was stored twice)
+    max_note_chars: int = 20_000
 
     @cached_property
     def contact_roles(self) -> frozenset[str]:
@@ -75,17 +85,73 @@ class Services:
         return frozenset().union(*(p.contact_roles for p in self.processes.values()))
 
 
-def validate_data(model: type[BaseModel] | None, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a trigger's data; the first problem names its field and reason."""
-    if model is None:
-        return dict(data)
+def validate_data(
+    model: type[BaseModel],
+    data: Mapping[str, Any],
+    *,
+    trigger: str = "this trigger",
+    contact_roles: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Check a trigger's data; the first problem names its field and reason.
+
+    Every trigger has a model that forbids extra fields, so data a definition does
+    not declare (a contact, an engine-owned field) is refused, never merged.
+    """
     try:
         return model.model_validate(dict(data)).model_dump()
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "data"
         reason = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden" and len(first["loc"]) == 1:
+            raise _undeclared(where, trigger=trigger, contact_roles=contact_roles) from None
         raise InputError(field=f"data.{where}", reason=reason) from None
+
+
+def _undeclared(name: str, *, trigger: str, contact_roles: frozenset[str]) -> InputError:
+    reason = f"{trigger} does not take {name}"
+    if name in contact_roles:
+        reason += "; a contact is changed with change_contact"
+    return InputError(field=f"data.{name}", reason=reason)
+
+
+def _refuse_undeclared(process: Process, trigger: str, data: Mapping[str, Any]) -> None:
+    """Data no transition of the trigger declares is refused in any state, before
+    the state or the actor is looked at: it can never reach the case."""
+    every = process.transitions_for(trigger)
+    declared = {name for t in every for name in t.data_model.model_fields}
+    undeclared = [key for key in data if key not in declared]
+    if every and undeclared:
+        raise _undeclared(
+            undeclared[0], trigger=trigger, contact_roles=frozenset(process.contact_roles)
+        )
+
+
+def check_size(value: Any, *, field_name: str, limit: int) -> None:
+    """Refuse data bigger than the limit, measured as the JSON we would store."""
+    size = len(json.dumps(_jsonable(value), default=str).encode())
+    if size > limit:
+        raise InputError(
+            field=field_name,
+            reason=f"is {size:,} bytes of JSON; the limit is {limit:,} bytes "
+            "(FAMILYFLOW_MAX_EVENT_DATA_BYTES)",
+        )
+
+
+def parse_contact(fields: Mapping[str, Any], *, field_name: str) -> dict[str, Any]:
+    """One person, validated as every contact is; problems name the field."""
+    if not isinstance(fields, Mapping):
+        raise InputError(field=field_name, reason="a contact is {name, email, mobile}")
+    try:
+        return Contact.model_validate(dict(fields)).model_dump()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in (field_name, *first["loc"]))
+        raise InputError(field=where, reason=first["msg"].removeprefix("Value error, ")) from None
+
+
+def _person(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: row.get(k) for k in ("name", "email", "mobile")}
 
 
 def _jsonable(value: Any) -> Any:
@@ -146,6 +212,7 @@ class CaseWork:
         team: str | None = None,
     ) -> CaseRow:
         received_at = self._occurred(received_at, field_name="received_at")
+        check_size(data, field_name="data", limit=self.services.max_data_bytes)
         row = {
             "process": process.name,
             "state": process.initial,
@@ -201,10 +268,17 @@ class CaseWork:
         if expected_version is not None and expected_version != case.version:
             raise ConflictError(case_id=case_id, expected=expected_version)
         process = self.process(case.process)
-        at = self._occurred(at or self.now, field_name="at")
+        check_size(data, field_name="data", limit=self.services.max_data_bytes)
+        at = self._occurred(at or self.now, field_name="at", not_before=case.received_at)
+        _refuse_undeclared(process, trigger, data)
         candidates = self._candidates(process, case, trigger)
         role = self._authorise(process, case, candidates, trigger, actor)
-        clean = validate_data(candidates[0].data_model, data)
+        clean = validate_data(
+            candidates[0].data_model,
+            data,
+            trigger=trigger,
+            contact_roles=frozenset(process.contact_roles),
+        )
         clean.update(self._caseload(process, clean))
         view = self.view(case)
         machine = self.services.machines[process.name]
@@ -233,7 +307,7 @@ class CaseWork:
             reason=spec.description,
             from_state=from_state,
             to_state=case.state,
-            detail={"data": _jsonable(clean)},
+            detail={"data": _jsonable(clean), **self._lateness(at)},
         )
         effects = (*spec.effects, *(outcome.effects if outcome else ()))
         context = dict(outcome.context) if outcome else {}
@@ -255,8 +329,14 @@ class CaseWork:
     ) -> None:
         if not text.strip():
             raise InputError(field="text", reason="a case note needs some text")
+        limit = self.services.max_note_chars
+        if len(text) > limit:
+            raise InputError(
+                field="text",
+                reason=f"a case note is at most {limit:,} characters; this one has {len(text):,}",
+            )
         case = self.case(case_id)
-        at = self._occurred(at or self.now, field_name="at")
+        at = self._occurred(at or self.now, field_name="at", not_before=case.received_at)
         process = self.process(case.process)
         self.audit(
             case,
@@ -265,11 +345,60 @@ class CaseWork:
             at=at,
             rule=None,
             reason=text,
-            detail={"note_kind": kind},
+            detail={"note_kind": kind, **self._lateness(at)},
         )
         self._close_timescales(case, process, f"note:{kind}", at)
         if case.state not in process.final_states:  # a note may restart a recurring clock
             self._timescales(case, trigger=f"note:{kind}", actor=actor, at=at)
+
+    def change_contact(
+        self,
+        case_id: int,
+        *,
+        role: str,
+        contact: Mapping[str, Any] | None,
+        actor: Actor,
+        at: datetime | None = None,
+    ) -> CaseRow:
+        """Set (or, with None, remove) the case's contact in one role, audited with
+        before and after. Who may do it is the application's decision; this checks
+        the role exists in the process, the person is valid and the time plausible."""
+        case = self.case(case_id)
+        process = self.process(case.process)
+        if role not in process.contact_roles:
+            raise InputError(
+                field="role",
+                reason=f"{role!r} is not a contact role of {process.title}; "
+                f"its roles are {', '.join(process.contact_roles)}",
+            )
+        if case.state in process.final_states:
+            raise InvalidState(
+                what=f"case {case_id}", state=case.state, reason="a closed case's contacts stay"
+            )
+        at = self._occurred(at or self.now, field_name="at", not_before=case.received_at)
+        after = [] if contact is None else [parse_contact(contact, field_name="contact")]
+        before = [_person(c) for c in case.contacts if c["role"] == role]
+        if not before and not after:
+            raise InputError(field="contact", reason=f"the case has no {role} to remove")
+        if before == after:
+            return case  # nothing changed, so nothing to record
+        case.contacts = [c for c in case.contacts if c["role"] != role]
+        case.contacts += [{"case_id": case.id, "role": role, **c} for c in after]
+        store.replace_contacts(self.conn, case_id=case.id, role=role, people=after)
+        case.version += 1
+        if not store.update_case(self.conn, case):
+            raise ConflictError(case_id=case_id, expected=case.loaded_version)
+        what = "removed" if not after else "changed" if before else "added"
+        self.audit(
+            case,
+            kind="contact_changed",
+            actor=actor,
+            at=at,
+            rule=None,
+            reason=f"{role.replace('_', ' ')} {what}",
+            detail={"role": role, "before": before, "after": after, **self._lateness(at)},
+        )
+        return case
 
     # -- deadlines -----------------------------------------------------------
 
@@ -346,10 +475,9 @@ class CaseWork:
         store.insert_deadlines(self.conn, rows)
 
     def _deadline_rows(self, case: CaseRow, timescale: Timescale, at: datetime) -> list[dict]:
-        start = at
-        if timescale.anchor_field and case.data.get(timescale.anchor_field):
-            start = aware(datetime.fromisoformat(case.data[timescale.anchor_field]))
-        due = self.calendar.due_at(start, timescale.within)
+        start, due = start_and_due(
+            timescale=timescale, data=case.data, at=at, calendar=self.calendar
+        )
         base = {
             "case_id": case.id,
             "process": case.process,
@@ -674,13 +802,33 @@ class CaseWork:
             contact_lists={r: tuple(c) for r, c in lists.items()},
         )
 
-    def _occurred(self, at: datetime, *, field_name: str) -> datetime:
+    def _occurred(
+        self, at: datetime, *, field_name: str, not_before: datetime | None = None
+    ) -> datetime:
+        """A plausible time: since 1900, not in the future (by the engine's clock, so
+        simulated time counts), and not before the case was received."""
         at = aware(at, field=field_name)
+        if at < EARLIEST:
+            raise InputError(
+                field=field_name, reason=f"{describe(at)} is before 1900; give the real date"
+            )
         if at > self.now + FUTURE_TOLERANCE:
             raise InputError(
-                field=field_name, reason=f"{at.isoformat()} is in the future; record what happened"
+                field=field_name,
+                reason=f"{describe(at)} is in the future (it is now {describe(self.now)}); "
+                "record what has happened",
+            )
+        if not_before is not None and at < not_before:
+            raise InputError(
+                field=field_name,
+                reason=f"{describe(at)} is before the referral was received "
+                f"({describe(not_before)})",
             )
         return at
+
+    def _lateness(self, at: datetime) -> dict[str, Any]:
+        """Marks an entry made more than a day after the event; both times are kept."""
+        return {"recorded_late": True} if self.now - at > RECORDED_LATE_AFTER else {}
 
     def audit(
         self,

@@ -23,7 +23,12 @@ def aware(moment: datetime, *, field: str = "datetime") -> datetime:
         from engine.errors import InputError
 
         raise InputError(field=field, reason=f"naive datetime {moment.isoformat()} has no timezone")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        from engine.errors import InputError
+
+        raise InputError(field=field, reason=f"{moment.isoformat()} is out of range") from None
 
 
 def now() -> datetime:
@@ -61,8 +66,18 @@ def parse_instant(text: str, *, field: str, tz: tzinfo = LONDON) -> datetime:
         raise InputError(field=field, reason=reason) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
+    return aware(parsed, field=field)
 
 
 def local(moment: datetime) -> datetime:
-    return aware(moment).astimezone(LONDON)
+    """London time; a stored instant too early or late to convert (year 1, say,
+    written before times were checked) stays in UTC rather than failing a page."""
+    try:
+        return aware(moment).astimezone(LONDON)
+    except (OverflowError, ValueError):
+        return moment
+
+
+def describe(moment: datetime) -> str:
+    """An instant for a message people read: London time, to the minute."""
+    return local(moment).strftime("%d %b %Y %H:%M").lstrip("0")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,6 +88,45 @@ def upgrade(engine: Engine) -> None:
         if is_postgres(connection):
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         command.upgrade(alembic_config(connection), "head")
+
+
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def service_role_sql(role: str) -> list[str]:
+    """Least privilege for the service on PostgreSQL (issue 7): the owner runs the
+    migrations; the service's role reads and writes the tables it works in, but may
+    only INSERT and SELECT the audit trail, and may not change the schema."""
+    if not _ROLE_NAME.match(role):
+        from engine.errors import InputError
+
+        raise InputError(field="role", reason=f"{role!r} is not a plain role name (a-z, 0-9, _)")
+    return [
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+        f'THEN CREATE ROLE "{role}" LOGIN; END IF; END $$',
+        f'GRANT USAGE ON SCHEMA public TO "{role}"',
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
+        f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+        f'REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM "{role}"',
+        f'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM "{role}"',
+    ]
+
+
+def grant_service_role(engine: Engine, *, role: str) -> None:
+    """Create (if need be) and grant the service's role; run as the owner after
+    every upgrade, since new tables start with no grants."""
+    statements = service_role_sql(role)
+    with engine.begin() as connection:
+        if not is_postgres(connection):
+            from engine.errors import ConfigError
+
+            raise ConfigError(
+                field="database_url",
+                reason="database roles are PostgreSQL's; on SQLite the file's permissions "
+                "and the append-only triggers guard the audit trail",
+            )
+        for statement in statements:
+            connection.exec_driver_sql(statement)
 
 
 def migrations_at_head(connection: Connection) -> bool:

@@ -42,7 +42,14 @@ def timeline(conn: Connection, *, case_id: int | None) -> list[dict[str, Any]]:
             "actor": event["actor"],
             "recorded_at": _iso(event["recorded_at"]),
             "late": detail.get("late"),
+            # Entered more than a day after it happened: `at` is when it happened,
+            # `recorded_at` when it was entered; people see "recorded late".
+            "recorded_late": detail.get("recorded_late"),
         }
+        if event["kind"] == "contact_changed":
+            optional.update(
+                contact_role=detail["role"], before=detail["before"], after=detail["after"]
+            )
         message = sent.get(detail.get("dedupe_key", ""))
         if message is not None:
             optional.update(

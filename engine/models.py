@@ -107,7 +107,7 @@ class Deadline(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only: the migration forbids UPDATE and DELETE."""
+    """Append-only: the migrations forbid UPDATE, DELETE, REPLACE (SQLite) and TRUNCATE."""
 
     __tablename__ = "audit_events"
     __table_args__ = (sa.Index("ix_audit_case", "case_id", "id"),)

@@ -59,9 +59,13 @@ def add_jobs(
         id="deliver_outbox",
         next_run_time=start,
     )
-    # Agendas missed while stopped run once now; after that, on their cron.
+    # Agendas missed while stopped run once now; after that, on their cron, and a run moved
+    # off a bank holiday to the next working day is picked up by this job's interval.
     scheduler.add_job(
-        _guarded("agendas", flow.run_agendas, observe), id="agendas_catch_up", next_run_time=start
+        _guarded("agendas", flow.run_agendas, observe),
+        IntervalTrigger(seconds=tick_seconds),
+        id="agendas_catch_up",
+        next_run_time=start,
     )
     for process in flow.services.processes.values():
         for agenda in process.agendas:

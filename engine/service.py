@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import agendas, store
+from engine.calendar import WorkingCalendar
 from engine.cases import Actor, CaseWork, Services
 from engine.clock import Clock, SimulatedClock
 from engine.errors import ConflictError, FamilyFlowError, InputError, UnknownProcess
@@ -116,6 +117,23 @@ class FamilyFlow:
     ) -> None:
         self._work(lambda w: w.add_note(case_id, text=text, kind=kind, actor=actor, at=at))
         log.info("case_note", case_id=case_id, note_kind=kind)
+
+    def change_contact(
+        self,
+        case_id: int,
+        *,
+        role: str,
+        contact: Mapping[str, Any] | None,
+        actor: Actor,
+        at: datetime | None = None,
+    ) -> store.CaseRow:
+        """Set or remove one contact role on a case, audited with before and after.
+        The caller has already decided the actor may (business support, TM, admin)."""
+        case = self._work(
+            lambda w: w.change_contact(case_id, role=role, contact=contact, actor=actor, at=at)
+        )
+        log.info("case_contact_changed", case_id=case_id, role=role)
+        return case
 
     # -- time ----------------------------------------------------------------
 
@@ -221,16 +239,27 @@ class FamilyFlow:
                 work.conn, {"job": agenda.key, "slot": work.now, "ran_at": work.now, "late": False}
             )
             return 0
-        slot = agendas.latest_slot(agenda, last, min(up_to or work.now, work.now))
-        if slot is None:
+        run, skipped = agendas.latest_slot(
+            agenda, last, min(up_to or work.now, work.now), work.calendar
+        )
+        if run is None or run.run_at is None:
             return 0
+        slot = run.run_at
         late = work.now - slot > self.late_after
         if not store.record_job_run(
             work.conn, {"job": agenda.key, "slot": slot, "ran_at": work.now, "late": late}
         ):
             return 0  # another instance ran it
         log.info("agenda_run", job=agenda.key, late=late)
-        return agendas.run_agenda(work, process, agenda, since=last, slot=slot)
+        return agendas.run_agenda(
+            work,
+            process,
+            agenda,
+            since=last,
+            slot=slot,
+            moved_from=run if run.run_at != run.slot else None,
+            skipped=tuple(skipped),
+        )
 
     def tick(self) -> None:
         self.fire_due()
@@ -241,11 +270,14 @@ class FamilyFlow:
         """The next instant at which anything is due: a deadline, an agenda, a message."""
         with self.db.connect() as conn:
             candidates = [store.next_due(conn)]
+            calendar = WorkingCalendar(
+                nation=self.services.nation, closures=store.closure_day_list(conn)
+            )
             for process in self.services.processes.values():
                 for agenda in process.agendas:
                     last = store.last_job_slot(conn, agenda.key)
                     if last is not None:
-                        candidates.append(agendas.next_slot(agenda, last))
+                        candidates.append(agendas.next_slot(agenda, last, calendar))
         candidates.append(self.outbox.next_ready())
         return min((c for c in candidates if c is not None), default=None)
 

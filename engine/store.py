@@ -565,10 +565,8 @@ def replace_contacts(
     """All of a case's contacts in one role (several officers, say) replaced at once."""
     _write(conn, _DELETE_CONTACT, {"b_case_id": case_id, "b_role": role})
     rows = [{"case_id": case_id, "role": role, **p} for p in people]
-    if rows:
+    if rows:  # none: the role is removed
         _write(conn, _INSERT[contacts], rows)
-    else:
-        conn.execute(_INSERT[contacts], rows)
 
 
 def breached_timescales(conn: Connection, *, case_id: int) -> frozenset[str]:

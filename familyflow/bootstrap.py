@@ -92,7 +92,7 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
         from notifications.channels.notify import NotifyTransport
 
         notify = NotifyTransport(
-            api_key=settings.notify_api_key or "",
+            api_key=settings.notify_api_key.get_secret_value() if settings.notify_api_key else "",
             email_template_id=settings.notify_email_template_id or "",
             sms_template_id=settings.notify_sms_template_id or "",
             base_url=settings.notify_base_url,
@@ -110,7 +110,7 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
             port=settings.smtp_port,
             sender=settings.smtp_sender,
             username=settings.smtp_username,
-            password=settings.smtp_password,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             starttls=settings.smtp_starttls,
             timeout=settings.smtp_timeout_seconds,
         )
@@ -148,6 +148,8 @@ def bootstrap(
         nation=settings.nation,
         service_name=settings.service_name,
         mailing_lists={k: tuple(v) for k, v in settings.mailing_lists.items()},
+        max_data_bytes=settings.max_event_data_bytes,
+        max_note_chars=settings.max_note_chars,
     )
     outbox = Outbox(
         db=db, transports=transports or build_transports(settings), policy=policy, clock=clock

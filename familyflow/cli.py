@@ -345,6 +345,16 @@ def db_upgrade() -> None:
     typer.echo("database is up to date")
 
 
+@db_app.command("grant-service-role")
+def db_grant_service_role(name: Annotated[str, typer.Argument(help="the role to create")]) -> None:
+    """PostgreSQL: create the service's role, which may only INSERT and SELECT the audit
+    trail. Run as the owner, after `db upgrade`; the service then connects as NAME."""
+    from engine.db import grant_service_role
+
+    grant_service_role(service().db, role=name)
+    typer.echo(f"role {name} may use the database; audit_events is insert and select only")
+
+
 @app.command()
 def history(case: Annotated[int | None, typer.Argument()] = None, as_json: JsonOpt = False) -> None:
     """The audit trail, in order."""

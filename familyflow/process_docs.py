@@ -43,7 +43,8 @@ def section(process: Process) -> str:
         who = "its mailing list" if agenda.mailing_list else f"each case's {agenda.to}"
         day = agenda.day_of_week if agenda.day == "*" else f"{agenda.day}"
         lines.append(
-            f"- Agenda `{agenda.key}` ({', '.join(agenda.rules)}): {day} at {agenda.time} to {who}."
+            f"- Agenda `{agenda.key}` ({', '.join(agenda.rules)}): {day} at {agenda.time} to {who}"
+            f"; on a non-working day: {agenda.on_non_working_day.replace('_', ' ')}."
         )
     links = {
         (e.process, e.kind, e.rule)

@@ -31,7 +31,13 @@ CASELOAD_ROLES = (
 )
 CASELOAD_USER_ROLES = ("worker", "social_worker")
 BANDS = (3, 6, 9, 12)
-_HOURS = {"hours": 1.0, "calendar_days": 24.0, "working_days": 24 * 7 / 5, "weeks": 168.0}
+_HOURS = {
+    "hours": 1.0,
+    "calendar_days": 24.0,
+    "working_days": 24 * 7 / 5,
+    "weeks": 168.0,
+    "calendar_months": 24 * 365.25 / 12,  # an average month: only for ordering
+}
 
 
 def _hours(duration: Duration) -> float:

@@ -14,8 +14,29 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from engine.calendar import NATIONS
 from workflows.spec import Duration
 
-_DURATION = re.compile(r"^\s*(\d+)\s+(calendar_days|working_days|weeks|hours)\s*$")
+_DURATION = re.compile(r"^\s*(\d+)\s+(calendar_days|working_days|weeks|calendar_months|hours)\s*$")
 _SLOT = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun|\*)\s+([01]\d|2[0-3]):([0-5]\d)\s*$")
+
+
+def _timescale_keys() -> list[str]:
+    from workflows import all_processes
+
+    return [t.key for p in all_processes().values() for t in p.timescales]
+
+
+def _agenda_keys() -> list[str]:
+    from workflows import all_processes
+
+    return [a.key for p in all_processes().values() for a in p.agendas]
+
+
+def _known(value: dict[str, str], known: list[str], *, what: str) -> None:
+    """A misspelt key would otherwise be ignored and the default kept, silently."""
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ValueError(
+            f"unknown {what} {', '.join(map(repr, unknown))}; known {what}s: {', '.join(known)}"
+        )
 
 
 class Settings(BaseSettings):
@@ -30,9 +51,9 @@ class Settings(BaseSettings):
     smtp_port: int = Field(25, ge=1, le=65535)
     smtp_sender: str = "familyflow@localhost"
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
-    notify_api_key: str | None = None
+    notify_api_key: SecretStr | None = None
     notify_base_url: str = "https://api.notifications.service.gov.uk"
     notify_email_template_id: str | None = None
     notify_sms_template_id: str | None = None
@@ -49,6 +70,10 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(300, ge=3, le=24 * 3600)
     smtp_timeout_seconds: float = Field(10.0, gt=0, le=600)
     notify_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    max_event_data_bytes: int = Field(
+        64 * 1024, ge=1024, description="largest event data accepted, as JSON"
+    )
+    max_note_chars: int = Field(20_000, ge=1, description="longest case note accepted")
     timescales: dict[str, str] = Field(
         default_factory=dict, description='JSON: {"PAR-05": "7 working_days"}'
     )
@@ -92,6 +117,7 @@ class Settings(BaseSettings):
     @field_validator("timescales")
     @classmethod
     def _durations(cls, value: dict[str, str]) -> dict[str, str]:
+        _known(value, _timescale_keys(), what="timescale")
         for key, text in value.items():
             if not _DURATION.match(text):
                 raise ValueError(f"{key}: {text!r} is not like '5 working_days'")
@@ -100,6 +126,7 @@ class Settings(BaseSettings):
     @field_validator("agenda_times")
     @classmethod
     def _slots(cls, value: dict[str, str]) -> dict[str, str]:
+        _known(value, _agenda_keys(), what="agenda")
         for key, text in value.items():
             if not _SLOT.match(text):
                 raise ValueError(f"{key}: {text!r} is not like 'tue 08:00'")

@@ -58,11 +58,47 @@ def _text(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def load(path: Path) -> Scenario:
+# A scenario is a page or two of YAML. The bounds stop a hostile file (an "alias
+# bomb": a few lines whose aliases expand to gigabytes) from exhausting memory.
+MAX_SCENARIO_BYTES = 256 * 1024
+MAX_ALIASES = 20
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that counts alias uses (*name) and stops past MAX_ALIASES."""
+
+    aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise ScenarioError(
+                    field="scenario",
+                    reason=f"more than {MAX_ALIASES} YAML aliases (*name); write the data out",
+                )
+        return super().compose_node(parent, index)
+
+
+def _read(path: Path) -> Any:
     try:
-        raw = yaml.safe_load(path.read_text())
+        size = path.stat().st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(
+                field=str(path),
+                reason=f"is {size:,} bytes; a scenario file is at most {MAX_SCENARIO_BYTES:,}",
+            )
+        loader = _BoundedLoader(path.read_text())
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except (OSError, yaml.YAMLError) as error:
         raise ScenarioError(field=str(path), reason=str(error).splitlines()[0]) from None
+
+
+def load(path: Path) -> Scenario:
+    raw = _read(path)
     for step in (raw or {}).get("steps", []) or []:  # YAML reads bare timestamps as datetimes
         for key in ("at", "until"):
             if isinstance(step, dict) and key in step:

@@ -86,8 +86,9 @@ Decisions where the seed is vague:
   09:00 to the screening meeting's mailing list (FAMILYFLOW_MAILING_LISTS), because the
   meeting, not one case's contact, screens the Family Centre mailbox; it lists new contacts,
   step-downs and wraparound requests to allocate, cases awaiting MAAM, the pre-allocation list
-  and outcomes still owed to referrers. Nothing is sent on a day with nothing to list. A cron
-  cannot skip bank holidays: on those days the list is still emailed.
+  and outcomes still owed to referrers. Nothing is sent on a day with nothing to list. A
+  daily list skips bank holidays and closure days (the next working day's list covers them);
+  the weekly and monthly digests move to the next working day.
 - EH-2.3, EH-3.2, EH-6.1, EH-7.1: allocation is the manager's task, so its expectation reminds
   the manager and its maximum goes to the manager copied to the team manager. EH-2.3 and
   EH-6.1 have one timescale each (24 and 48 hours, exactly).
@@ -127,15 +128,20 @@ Decisions where the seed is vague:
   when it was recorded, so late recording can be reported.
 - EH-11.1: a Manager's Decision is due within 3 calendar days of each assessment, plan and
   review (met by a case note of kind `managers_decision` or by `record_managers_decision`),
-  and at least monthly on every allocated case: 31 calendar days from allocation or from the
-  last `record_managers_decision`. Only the trigger restarts the monthly clock, because the
-  engine lets a note meet a timescale but not start one; the reminder says so.
+  and at least monthly on every allocated case: 1 calendar month from allocation or from the
+  last `record_managers_decision` (28 April to 28 May; 31 January to 28 or 29 February).
+  Only the trigger restarts the monthly clock, because the engine lets a note meet a
+  timescale but not start one; the reminder says so.
+- EH-11.2: `record_case_discussion` (the supervisor or the worker) writes a case note and
+  starts a clock to the end of the next working day, met by the supervisor's Managers Decision
+  (a `managers_decision` note or `record_managers_decision`); the manager is reminded at 09:00
+  on the day it is due, and a breach goes to the manager copied to the team manager.
 - EH-11.3: allocating (or reallocating) a worker who already holds their limit of open cases
   (20 families, 10 if part-time in the users table) adds a warning note and emails the manager;
   it does not block the allocation (the seed allows flexibility after a caseload discussion).
-- EH-11.4: months are not a timescale unit: prompts to the manager at 13, 26, 39 and 52 weeks
-  after the case was received. A prompt is a milestone, not a task, so nothing meets it; the
-  history shows it as fallen due.
+- EH-11.4: prompts to the manager 3, 6, 9 and 12 calendar months after the case was
+  received (the same day of the month, or the month's last day when it is shorter). A
+  prompt is a milestone, not a task, so nothing meets it; the history shows it as fallen due.
 - EH-11.6: supervision is per worker but is recorded in the Supervision case note on each
   case, so each allocated case has a recurring 4-week clock, started at allocation and
   restarted by `record_supervision` (which writes the note): the manager is reminded 3 working
@@ -157,13 +163,13 @@ Decisions where the seed is vague:
 
 from __future__ import annotations
 
-from calendar import monthrange
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, field_validator
+from dateutil.relativedelta import relativedelta
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from workflows.contacts import Contact
 from workflows.spec import (
@@ -258,11 +264,8 @@ def _local_date(value: Any) -> date | None:
     return moment.astimezone(LONDON).date()
 
 
-def months_before(day: date, months: int) -> date:
-    """The same day `months` calendar months earlier (the month's last day if shorter)."""
-    years, month0 = divmod(day.month - 1 - months, 12)
-    year, month = day.year + years, month0 + 1
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
+# EH-4.5: "within three calendar months", counted as the calendar_months unit is (RULES.md).
+CYPA_STILL_CURRENT = Duration(amount=3, unit="calendar_months")
 
 
 def cypa_is_recent(case: CaseView) -> bool:
@@ -273,7 +276,7 @@ def cypa_is_recent(case: CaseView) -> bool:
     received = _local_date(case.received_at)
     if completed is None or received is None:
         return False
-    return months_before(received, 3) <= completed <= received
+    return received - relativedelta(months=CYPA_STILL_CURRENT.amount) <= completed <= received
 
 
 def needs_eha(case: CaseView) -> bool:
@@ -402,6 +405,12 @@ class ManagersDecision(TriggerData):
     about: Literal[
         "allocation", "assessment", "plan", "review", "case_discussion", "oversight", "escalation"
     ] = "oversight"
+
+
+class CaseDiscussion(TriggerData):
+    model_config = ConfigDict(extra="forbid")  # as every trigger's: unknown fields refused
+
+    summary: str = Field(min_length=1, description="what the supervisor and worker discussed")
 
 
 class Supervision(TriggerData):
@@ -891,6 +900,18 @@ def managers_decision(case: CaseView, data: Mapping[str, Any], at: datetime) -> 
     )
 
 
+def case_discussion(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
+    """EH-11.2: the discussion is noted; its Managers Decision is due next working day."""
+    return Outcome(
+        data={"last_case_discussion_at": at.isoformat()},
+        effects=(
+            Note(
+                text=f"Case discussion: {data['summary']}", rule="EH-11.2", kind="case_discussion"
+            ),
+        ),
+    )
+
+
 def supervision(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
     return Outcome(
         data={"last_supervision_at": at.isoformat()},
@@ -1367,10 +1388,19 @@ TIMESCALES: tuple[Timescale, ...] = (
         description="management oversight (record_managers_decision) at least once a month",
         starts_on=("allocate", "record_managers_decision"),
         met_by=("record_managers_decision",),
-        within=_days(31),
+        within=Duration(amount=1, unit="calendar_months"),
         remind_before=_working(3),
         on_reminder=_mail("monthly_oversight_reminder", MANAGER, "EH-11.1"),
         on_due=_mail("monthly_oversight_overdue", MANAGER, "EH-11.1", LEAD),
+    ),
+    _manager_task(
+        "EH-11.2",
+        "EH-11.2",
+        "Managers Decision case note by the end of the next working day after a case discussion",
+        starts_on=("record_case_discussion",),
+        met_by=DECISION,
+        within=_working(1),
+        remind_before=_working(0),  # 09:00 on the day it is due: the discussion day is too soon
     ),
     _manager_task(
         "EH-11.6",
@@ -1385,13 +1415,13 @@ TIMESCALES: tuple[Timescale, ...] = (
         Timescale(
             key=f"EH-11.4-{months}m",
             rule="EH-11.4",
-            description=f"open {months} months ({weeks} weeks): prioritise oversight",
+            description=f"open {months} calendar months: prioritise oversight",
             starts_on=("__created__",),
             met_by=(),
-            within=Duration(amount=weeks, unit="weeks"),
+            within=Duration(amount=months, unit="calendar_months"),
             on_due=_mail("oversight_prompt", MANAGER, "EH-11.4"),
         )
-        for months, weeks in ((3, 13), (6, 26), (9, 39), (12, 52))
+        for months in (3, 6, 9, 12)
     ),
 )
 
@@ -1770,6 +1800,16 @@ PROCESS = Process(
             effect=managers_decision,
         ),
         transition(
+            "record_case_discussion",
+            HELD,
+            None,
+            WORKERS,
+            "EH-11.2",
+            "Case discussion between the supervisor and the worker",
+            data_model=CaseDiscussion,
+            effect=case_discussion,
+        ),
+        transition(
             "record_supervision",
             HELD,
             None,
@@ -2024,17 +2064,18 @@ PROCESS = Process(
         "EH-10.2": "manual: the visit write-up's content; purpose and whether the child was "
         "seen and spoken to are recorded with each visit",
         "EH-11.1": "automated: Managers Decision within 3 calendar days of each assessment, "
-        "plan and review (note or trigger), monthly on every allocated case "
-        "(record_managers_decision); closure's decision is part of the sign-off; a "
+        "plan and review (note or trigger), every calendar month on every allocated "
+        "case (record_managers_decision); closure's decision is part of the sign-off; a "
         "monthly oversight digest (first Monday 09:00) lists each manager's allocated "
         "open cases",
-        "EH-11.2": "manual: case discussions recorded as a Managers Decision "
-        "(record_managers_decision about case_discussion) by the end of the next "
-        "working day",
+        "EH-11.2": "automated: record_case_discussion (supervisor or worker) starts a "
+        "Managers Decision clock to the end of the next working day, met by the "
+        "supervisor's Managers Decision note; manager reminded at 09:00 that day, "
+        "cc team manager on breach",
         "EH-11.3": "automated: allocation beyond 20 families (10 part-time) adds a warning "
         "note and emails the manager; not blocked",
-        "EH-11.4": "automated: oversight prompts to the manager at 13, 26, 39 and 52 weeks "
-        "open; the monthly oversight digest flags cases open 3, 6, 9 or 12 months or "
+        "EH-11.4": "automated: oversight prompts to the manager at 3, 6, 9 and 12 calendar "
+        "months open; the monthly oversight digest flags cases open 3, 6, 9 or 12 months or "
         "more as priorities",
         "EH-11.5": "manual: leads aware of the most intensive/high-risk cases",
         "EH-11.6": "automated: supervision every 4 calendar weeks on each allocated case, "

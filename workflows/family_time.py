@@ -43,13 +43,12 @@ Decisions where the seed is vague (each timescale is configuration):
   breach stays recorded, but a later "met late" is then not).
 - FT-09: `invite_to_review` records the invitation to a CIOC review (or another
   meeting) and emails the officer. If the service cannot attend, the report is
-  due with the SW by the end of the day before the meeting: the officer is
-  reminded at 09:00 the working day before that, a breach emails the manager,
-  and `send_review_report` emails the report to the SW. Changes after a review
-  (`update_arrangements`) are recorded and an updated schedule goes to the SW.
-  The report's due instant is also kept in the case's data (`review.report_due_by`)
-  for the templates, because the engine's reminder context recomputes `deadline.due_at`
-  from the timescale's default length and ignores `within_for`.
+  due with the SW before the meeting starts (a timescale due at the instant in
+  `review.meeting_at`): the officer is reminded at 09:00 the working day before
+  the meeting, a breach emails the manager, and `send_review_report` emails the
+  report to the SW. Changes after a review (`update_arrangements`) are recorded
+  and an updated schedule goes to the SW. The due instant is also kept in the
+  case's data (`review.report_due_by`) for the invitation's template.
 - FT-10: `close` (arrangements form updated, once sessions were planned) moves
   the case to `closing` and asks BS (cc the manager) to update Protocol and the
   tracker; BS confirms with `confirm_closed`, which closes the case. `closing` is
@@ -61,7 +60,7 @@ Decisions where the seed is vague (each timescale is configuration):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -191,6 +190,10 @@ class UpdateArrangements(TriggerData):
         return sorted(sessions) if sessions is not None else None
 
 
+class ConfirmClosed(TriggerData):
+    """FT-10: business support confirm Protocol and the tracker are updated; no data."""
+
+
 class Close(TriggerData):
     reason: str = Field(min_length=1)
     arrangements_form_updated: bool = False
@@ -212,13 +215,6 @@ def _day_start(day: date) -> str:
 def _iso(moment: datetime | str) -> str:
     """One spelling per instant (UTC), so planner times compare as text."""
     return _local(moment).astimezone(ZoneInfo("UTC")).isoformat()
-
-
-def _report_due_day(review: Mapping[str, Any]) -> date:
-    """FT-09: the day before the meeting (or the invitation's day, if that is later)."""
-    meeting_day = _local(review["meeting_at"]).date()
-    invited = date.fromisoformat(review["invited_on"])
-    return max(meeting_day - timedelta(days=1), invited)
 
 
 def _next_session(times: list[str], recorded: list[str]) -> str | None:
@@ -436,11 +432,8 @@ def invite_to_review(case: CaseView, data: Mapping[str, Any], at: datetime) -> O
         "invited_at": at.isoformat(),
         "invited_on": _local(at).date().isoformat(),
     }
-    if not data["attending"]:  # for the templates: see FT-09 in the docstring
-        due_day = _report_due_day(review)
-        review["report_due_by"] = datetime.combine(
-            due_day, time(23, 59, 59), tzinfo=LONDON
-        ).isoformat()
+    if not data["attending"]:  # FT-09: the report is due before the meeting starts
+        review["report_due_by"] = review["meeting_at"]
     return Outcome(
         data={"review": review, "reviews": [*case.data.get("reviews", []), review]},
         effects=(Message(template="family_time/review_invitation", to=WORKER, rule="FT-09"),),
@@ -533,13 +526,6 @@ def _session_note_clock(case: CaseView) -> bool:
 def _report_needed(case: CaseView) -> bool:
     review = case.data.get("review") or {}
     return _open(case) and review.get("attending") is False
-
-
-def _until_day_before_meeting(case: CaseView) -> Duration:
-    """FT-09: from the invitation to the end of the day before the meeting."""
-    review = case.data["review"]
-    invited = date.fromisoformat(review["invited_on"])
-    return Duration(amount=(_report_due_day(review) - invited).days, unit="calendar_days")
 
 
 ONE_WORKING_DAY = Duration(amount=1, unit="working_days")
@@ -685,6 +671,7 @@ PROCESS = Process(
             (BS, MANAGER),
             "FT-10",
             "BS has updated Protocol and the tracker",
+            data_model=ConfirmClosed,
         ),
     ),
     timescales=(
@@ -758,13 +745,13 @@ PROCESS = Process(
         Timescale(
             key="FT-09",
             rule="FT-09",
-            description="report to the SW by the end of the day before a meeting the "
-            "service cannot attend",
+            description="report to the SW before a meeting the service cannot attend starts",
             starts_on=("invite_to_review", "close"),
             met_by=("send_review_report",),
+            # Due at the meeting's start; `within` only counts if no start is recorded.
             within=Duration(amount=1, unit="calendar_days"),
+            due_field="review.meeting_at",
             applies=_report_needed,
-            within_for=_until_day_before_meeting,
             remind_before=ONE_WORKING_DAY,
             on_reminder=(Message(template="family_time/report_reminder", to=WORKER, rule="FT-09"),),
             on_due=(Message(template="family_time/report_overdue", to=MANAGER, rule="FT-09"),),
@@ -788,8 +775,8 @@ PROCESS = Process(
         "FT-08": "automated: each session recorded in order with its case note; officer "
         "reminded when a note is missing after 1 working day",
         "FT-09": "automated: invitation emailed to the officer; if not attending, report due "
-        "the day before (reminder, escalation) and emailed to the SW; updated "
-        "schedule emailed",
+        "before the meeting starts (reminder the working day before, escalation) and "
+        "emailed to the SW; updated schedule emailed",
         "FT-10": "automated: closure email to BS (cc manager) to update Protocol and the "
         "tracker once the arrangements form is updated; BS confirms to close",
     },

@@ -19,9 +19,10 @@ Decisions where the seed is vague (all timescales are configuration):
 - VIS-05: the core group's frequency is a per-child `visit_every_days` (set by
   `set_visit_frequency`, only ever more often than the plan's standard; empty returns to
   the standard). The clock is re-counted from the last visit. A new plan clears it.
-- VIS-04: "at least one unannounced visit every 3 months" is its own clock of 90 calendar
-  days from the referral and from each unannounced visit (a visit recorded with
-  `announced: false`). The SW is reminded 14 days before.
+- VIS-04: "at least one unannounced visit every 3 months" is its own clock of 3 calendar
+  months from the referral and from each unannounced visit (a visit recorded with
+  `announced: false`): from 15 February it is due by the end of 15 May, from 30 November by
+  the end of 28 February (the month's last day). The SW is reminded 14 days before.
 - Reminders go to the SW 2 calendar days before a visit is due (VIS-01 to VIS-03). When a
   clock runs out, the manager is emailed, copied to the IRO (VIS-08 names them; there may
   be no IRO for a child in need, then the manager alone) — once, never daily.
@@ -139,6 +140,10 @@ class ChangePlan(TriggerData):
 class AddSibling(TriggerData):
     reference: str = Field(pattern=SIBLING_REFERENCE, description="the sibling's case, VIS-...")
     name: str = Field(min_length=1)
+
+
+class UnannouncedVisit(TriggerData):
+    """VIS-04: fired by the service after an unannounced visit is recorded; no data."""
 
 
 class Close(TriggerData):
@@ -406,6 +411,7 @@ PROCESS = Process(
             ("system",),
             "VIS-04",
             "The visit was unannounced: the 3-month clock restarts",
+            data_model=UnannouncedVisit,
         ),
         transition(
             "record_missed_visit",
@@ -518,7 +524,7 @@ PROCESS = Process(
             description="at least one unannounced visit every 3 months",
             starts_on=("__created__", "unannounced_visit"),
             met_by=("unannounced_visit",),
-            within=Duration(amount=90, unit="calendar_days"),
+            within=Duration(amount=3, unit="calendar_months"),
             remind_before=Duration(amount=14, unit="calendar_days"),
             on_reminder=(
                 Message(template="home_visits/unannounced_reminder", to=SW, rule="VIS-04"),
@@ -543,8 +549,8 @@ PROCESS = Process(
         "reminded, manager and IRO emailed if missed",
         "VIS-03": "automated: child protection plan visited every 10 days from the last visit; "
         "SW reminded",
-        "VIS-04": "automated: an unannounced visit every 90 days on its own clock; SW reminded, "
-        "manager and IRO emailed if missed",
+        "VIS-04": "automated: an unannounced visit every 3 calendar months on its own "
+        "clock; SW reminded, manager and IRO emailed if missed",
         "VIS-05": "automated: the core group's per-child frequency sets the visiting clock "
         "(more often only)",
         "VIS-06": "automated: each visit must say how the child was seen; a child 3 or over not "

@@ -39,8 +39,17 @@ Decisions where the seed is vague (say so to the council, all easy to change):
   the IRO, the health visitor and the parent, and the child and plan type.
 - Professional disagreement (U5-09) may be raised on the outcome; it goes to the SW's team
   manager, copied to the health team leader, and the case waits until it is resolved.
-- The seed sets no timescales, so this process sets none (the statutory assessment's own
-  timescales belong to `statutory_assessment`).
+- Statutory clocks (seed 004, SA-03 and SA-05): a joint under-5 assessment *is* the
+  statutory assessment under the Children Act 1989, so this case keeps the same clocks,
+  with the same keys, rule IDs, lengths and reminders as `statutory_assessment` (a
+  FAMILYFLOW_TIMESCALES override of `SA-03` changes both): the assessment concluded
+  (an outcome recorded) within 45 working days of the referral, breach to the TM copying
+  the SW; the SW reminded at working day 40 if the debrief (U5-08) has not reported the
+  analysis; and a network meeting (`hold_network_meeting`) once the assessment runs beyond
+  working day 15, breach to the SW copying the TM; a referral to a strategy meeting ends
+  that clock, since the assessment is concluded. The clocks run on this case rather than on
+  a linked statutory assessment case, so the workers record each step once and see every
+  deadline on the case they work (see the README).
 - Case references are JUA-000123 ("joint under-5 assessment"): U5-... would read like a
   rule ID.
 - Locality meeting (U5-12): a monthly agenda on the first Monday at 09:00 to the addresses
@@ -58,10 +67,12 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, Field
 
 from workflows import signs_of_safety
+from workflows import statutory_assessment as sa
 from workflows.contacts import Contact
 from workflows.signs_of_safety import SignsOfSafety
 from workflows.spec import (
     ANY_STATE,
+    CREATED,
     Agenda,
     AgendaSection,
     CaseView,
@@ -72,6 +83,7 @@ from workflows.spec import (
     Note,
     Outcome,
     Process,
+    Timescale,
     TriggerData,
     transition,
 )
@@ -600,6 +612,83 @@ def close(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
 
 
 DECIDING = ("outcome_pending", "strategy_meeting")
+# The outcomes that conclude the assessment (U5-09 to U5-11), meeting SA-03.
+CONCLUDED = ("refer_to_strategy_meeting", "child_in_need_plan", "step_down", "no_further_action")
+
+
+class NetworkMeeting(TriggerData):
+    attendees: list[str] = Field(min_length=1, description="family members and partners")
+    plan: str = Field(min_length=1, description="how the plan was developed")
+
+
+def network_meeting(case: CaseView, data: Mapping[str, Any], at: datetime) -> Outcome:
+    meetings = [
+        *case.data.get("network_meetings", []),
+        {"attendees": list(data["attendees"]), "plan": data["plan"], "at": at.isoformat()},
+    ]
+    return Outcome(
+        data={"network_meetings": meetings},
+        effects=(
+            Note(
+                text=f"Network meeting with {', '.join(data['attendees'])}: {data['plan']}",
+                rule="SA-05",
+            ),
+        ),
+    )
+
+
+def _assessing(case: CaseView) -> bool:
+    """SA-05 runs until a strategy meeting is asked for (the assessment is concluded)."""
+    return case.state != "strategy_meeting"
+
+
+def _sa_length(key: str) -> Any:
+    """The statutory assessment's own length for this clock, so the two cannot drift."""
+    return sa.PROCESS.timescale(key).within
+
+
+STATUTORY_CLOCKS = (
+    Timescale(
+        key=sa.DUE,
+        rule="SA-03",
+        description="statutory assessment concluded within 45 working days of the referral",
+        starts_on=(CREATED,),
+        met_by=CONCLUDED,
+        within=_sa_length(sa.DUE),
+        on_due=(
+            Message(
+                template="joint_under5_assessment/assessment_overdue", to=TM, cc=(SW,), rule="SA-03"
+            ),
+        ),
+    ),
+    Timescale(
+        key=sa.SUBMIT_DUE,
+        rule="SA-03",
+        description="analysis reported at the debrief by working day 40, leaving 5 working "
+        "days to agree the outcome",
+        starts_on=(CREATED,),
+        met_by=("record_debrief", *CONCLUDED),
+        within=_sa_length(sa.SUBMIT_DUE),
+        on_due=(Message(template="joint_under5_assessment/debrief_expected", to=SW, rule="SA-03"),),
+    ),
+    Timescale(
+        key=sa.NETWORK_DUE,
+        rule="SA-05",
+        description="network meeting once the assessment runs beyond working day 15",
+        starts_on=(CREATED, "refer_to_strategy_meeting"),
+        met_by=("hold_network_meeting",),
+        within=_sa_length(sa.NETWORK_DUE),
+        applies=_assessing,
+        on_due=(
+            Message(
+                template="joint_under5_assessment/network_meeting_due",
+                to=SW,
+                cc=(TM,),
+                rule="SA-05",
+            ),
+        ),
+    ),
+)
 WORKERS = (SW, TM)
 JOINT = (SW, TM, HV, MIDWIFE)
 
@@ -647,6 +736,7 @@ PROCESS = Process(
             WORKERS,
             "U5-02",
             "Refused: health is not involved until safeguarding is concluded",
+            data_model=ContactHealth,  # the same form as below, so the guard explains
             guards=(health_held,),
         ),
         transition(
@@ -799,6 +889,16 @@ PROCESS = Process(
             effect=resolve_disagreement,
         ),
         transition(
+            "hold_network_meeting",
+            OPEN_STATES,
+            None,
+            JOINT,
+            "SA-05",
+            "Network meeting with the family and partners (assessment beyond day 15)",
+            data_model=NetworkMeeting,
+            effect=network_meeting,
+        ),
+        transition(
             "close",
             ANY_STATE,
             "closed",
@@ -809,6 +909,7 @@ PROCESS = Process(
             effect=close,
         ),
     ),
+    timescales=STATUTORY_CLOCKS,
     agendas=(
         Agenda(
             key=LOCALITY_MEETING,
@@ -877,5 +978,10 @@ PROCESS = Process(
         "U5-11": "automated: CIN/CP plans are led by the SW and open a linked home_visits "
         "case; step-down needs the family's consent and emails the health lead",
         "U5-12": "automated: monthly locality meeting agenda to the configured mailing list",
+        "SA-03": "automated: the statutory 45 working days from the referral, as in "
+        "statutory_assessment: SW reminded at working day 40 without a debrief, TM (cc SW) "
+        "emailed at the breach; met by the outcome",
+        "SA-05": "automated: no network meeting by the end of working day 15: SW emailed "
+        "once, copying the TM",
     },
 )

@@ -66,6 +66,18 @@ class AllocateWorker(TriggerData):
         return worker
 
 
+class ConfirmAttendance(TriggerData):
+    """PAR-03: the SW's confirmation is the event itself; it carries no data."""
+
+
+class PlanningMeeting(TriggerData):
+    """PAR-08: the meeting is held; what was said goes in a case note."""
+
+
+class Complete(TriggerData):
+    """PAR-19: the course is completed; the certificate follows from the template."""
+
+
 class Register(TriggerData):
     venue: str = Field(min_length=1)
     sessions: list[Instant] = Field(min_length=1, description="session start times")
@@ -198,6 +210,7 @@ PROCESS = Process(
             (SW, TM, BS),
             "PAR-03",
             "SW confirms; course content sent so sessions can be chosen",
+            data_model=ConfirmAttendance,
             effects=(Message(template="parenting/course_content", to=SW, rule="PAR-03"),),
         ),
         transition(
@@ -226,6 +239,7 @@ PROCESS = Process(
             (WORKER, TM),
             "PAR-08",
             "Planning meeting held with updates from the SW",
+            data_model=PlanningMeeting,
         ),
         transition(
             "register",
@@ -267,6 +281,7 @@ PROCESS = Process(
             (WORKER, TM),
             "PAR-19",
             "Course completed: certificate and closure form",
+            data_model=Complete,
             effects=(Message(template="parenting/completed", to=BS, cc=(TM,), rule="PAR-19"),),
         ),
         transition(

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.spec import CaseView, Outcome
+from workflows.spec import CaseView, Outcome, TriggerData
 
 
 class Scale(BaseModel):
@@ -20,9 +20,7 @@ class Scale(BaseModel):
     score: int = Field(ge=0, le=10, description="10 safe enough, 0 must be removed now")
 
 
-class SignsOfSafety(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SignsOfSafety(TriggerData):
     worried: str = Field(min_length=1, description="What are we worried about?")
     working_well: str = Field(min_length=1, description="What is working well?")
     needs_to_happen: str = Field(min_length=1, description="What needs to happen?")

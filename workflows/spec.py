@@ -27,7 +27,9 @@ def _instant(value: datetime) -> datetime:
 # A date-time in trigger data: offsets optional, stored in UTC so equal instants compare equal.
 Instant = Annotated[datetime, AfterValidator(_instant)]
 
-Unit = Literal["calendar_days", "working_days", "weeks", "hours"]
+Unit = Literal["calendar_days", "working_days", "weeks", "calendar_months", "hours"]
+# What an agenda does when its day is not a working day (a bank holiday or closure day).
+NonWorkingDay = Literal["next_working_day", "skip"]
 Medium = Literal["email", "sms"]
 ANY_STATE = "*"
 CREATED = "__created__"  # pseudo-trigger: the case was created
@@ -96,9 +98,11 @@ class Duration:
 class Timescale:
     """A deadline the service keeps, started and met by triggers.
 
-    Due at the end of the `within`th day after the starting event (day 0),
-    or exactly `within` hours later. `met_by` closes it as met; reaching a final
-    state cancels it; starting it again replaces the open one.
+    Due at the end of the `within`th day after the starting event (day 0), the same
+    day of the month `within` calendar months later (clamped to the month's end), or
+    exactly `within` hours later; or, with `due_field`, at the instant held in the case's
+    data (a meeting's start). `met_by` closes it as met; reaching a final state cancels
+    it; starting it again replaces the open one.
     """
 
     key: str
@@ -111,6 +115,9 @@ class Timescale:
     remind_before: Duration | None = None
     on_reminder: tuple[Effect, ...] = ()
     anchor_field: str | None = None  # a data field holding the start instant
+    # A data field (dotted for nested data, e.g. "review.meeting_at") holding the instant the
+    # timescale falls due; `within` stays the length used when the field is empty.
+    due_field: str | None = None
     # Optional pure functions of the case: does the timescale apply at all (e.g. not
     # for DARTs), and does the case's data set its length (e.g. CP plan vs child in need)?
     applies: Callable[[CaseView], bool] | None = None
@@ -143,6 +150,15 @@ class CaseView:
     contact_lists: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
 
+class TriggerData(BaseModel):
+    """Base of every trigger's data model: unknown fields are refused by name.
+
+    A trigger that takes no data uses this class itself, so that nothing sent
+    with it can reach the case's data or contacts unchecked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 Guard = Callable[[CaseView, Mapping[str, Any]], str | None]
 EffectFn = Callable[[CaseView, Mapping[str, Any], datetime], Outcome]
 
@@ -158,7 +174,7 @@ class Transition:
     roles: frozenset[str]
     rule: str
     description: str = ""
-    data_model: type[BaseModel] | None = None
+    data_model: type[TriggerData] = TriggerData
     guards: tuple[Guard, ...] = ()
     effects: tuple[Effect, ...] = ()
     effect: EffectFn | None = None
@@ -194,6 +210,19 @@ class Agenda:
     # the addresses come from FAMILYFLOW_MAILING_LISTS under this agenda's key.
     mailing_list: bool = False
     send_when_empty: bool = False
+    # On a day that is not a working day: None takes the default, `skip` for daily lists
+    # (the next day's list covers it), `next_working_day` for weekly and monthly meetings.
+    non_working_day: NonWorkingDay | None = None
+
+    @property
+    def daily(self) -> bool:
+        return self.day == "*" and self.day_of_week in ("*", "mon-fri")
+
+    @property
+    def on_non_working_day(self) -> NonWorkingDay:
+        if self.non_working_day is not None:
+            return self.non_working_day
+        return "skip" if self.daily else "next_working_day"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,12 +278,6 @@ class Process:
                 for t in self.timescales
             ),
         )
-
-
-class TriggerData(BaseModel):
-    """Base of every trigger's data model: unknown fields are refused by name."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 def transition(

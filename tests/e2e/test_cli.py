@@ -428,3 +428,13 @@ def test_a_bad_scenario_exits_2_naming_the_step_and_the_reason(
     path = _scenario(tmp_path, base, change)
 
     refusal(cli("simulate", str(path), "--json"), 2, *phrases)
+
+
+def test_rules_lists_EH_11_2_as_automated_with_its_trigger_test_and_scenario(cli: CLI) -> None:
+    [row] = [r for r in cli.json("rules") if r["id"] == "EH-11.2"]
+    assert (row["how"], row["process"]) == ("automated", "early_help")
+    assert "record_case_discussion" in row["what"]
+    assert "docs/scenarios/early_help-case-discussion-bank-holiday.yaml" in row["scenarios"]
+    assert any("EH_11_2" in test for test in row["tests"])
+    line = next(x for x in cli.ok("rules").splitlines() if x.startswith("EH-11.2 "))
+    assert line.split()[1:3] == ["automated", "early_help"]

@@ -648,3 +648,153 @@ def test_PAR_19_completing_the_course_asks_business_support_for_the_certificate(
         "met on time",
         "met on time",
     ]
+
+
+# -- time: calendar months, deadlines at an instant, agendas on non-working days ---------
+
+
+def _due(run: Simulation, rule: str) -> list[str]:
+    return [e["due_at"] for e in run.find(kind="deadline_set", rule=rule)]
+
+
+def test_VIS_04_counts_three_calendar_months_from_31_january_and_from_15_february(
+    simulate: Run,
+) -> None:
+    run = simulate("home_visits-unannounced-calendar-months")
+
+    assert _due(run, "VIS-04") == ["2027-04-30T23:59:59+01:00", "2027-05-15T23:59:59+01:00"]
+    [reminder] = run.messages("home_visits/unannounced_reminder")
+    assert (reminder["at"], reminder["to_address"]) == (
+        "2027-05-01T09:00:00+01:00",
+        "sam.jones@example.org",
+    )
+    [overdue] = run.messages("home_visits/unannounced_overdue")
+    assert (overdue["at"], overdue["sent_at"], overdue["to_address"]) == (
+        "2027-05-15T23:59:59+01:00",
+        "2027-05-16T08:00:00+01:00",
+        "priya.shah@example.org",
+    )
+
+
+def test_EH_11_1_monthly_oversight_from_29_january_is_due_on_28_february(simulate: Run) -> None:
+    run = simulate("early_help-monthly-oversight-february")
+
+    assert _due(run, "EH-11.1")[-2:] == ["2027-02-28T23:59:59+00:00", "2027-04-01T23:59:59+01:00"]
+    [reminder] = run.messages("early_help/monthly_oversight_reminder")
+    assert (reminder["at"], reminder["to_address"]) == (
+        "2027-02-24T09:00:00+00:00",
+        "mo.khan@example.org",
+    )
+    [overdue] = run.messages("early_help/monthly_oversight_overdue")
+    assert (overdue["at"], overdue["sent_at"], overdue["cc"]) == (
+        "2027-02-28T23:59:59+00:00",
+        "2027-03-01T08:00:00+00:00",
+        ["tia.lead@example.org"],
+    )
+    met = run.one(kind="deadline_met", rule="EH-11.1")
+    assert (met["at"], met["reason"]) == ("2027-03-01T10:00:00+00:00", "met late")
+
+
+def test_EH_11_4_markers_fall_on_the_same_day_of_the_month_3_6_9_and_12_months_on(
+    simulate: Run,
+) -> None:
+    run = simulate("early_help-open-a-year")
+
+    assert _due(run, "EH-11.4") == [
+        "2027-04-04T23:59:59+01:00",
+        "2027-07-04T23:59:59+01:00",
+        "2027-10-04T23:59:59+01:00",
+        "2028-01-04T23:59:59+00:00",
+    ]
+    prompts = run.messages("early_help/oversight_prompt")
+    assert [(p["sent_at"], p["subject"].split(", ")[-1]) for p in prompts] == [
+        ("2027-04-05T08:00:00+01:00", "open 3 calendar months"),
+        ("2027-07-05T08:00:00+01:00", "open 6 calendar months"),
+        ("2027-10-05T08:00:00+01:00", "open 9 calendar months"),
+        ("2028-01-05T08:00:00+00:00", "open 12 calendar months"),
+    ]
+
+
+def test_FT_09_a_report_sent_at_09_30_for_a_10_00_meeting_is_on_time(simulate: Run) -> None:
+    run = simulate("family_time-christmas-referral")
+
+    assert _due(run, "FT-09") == ["2027-01-27T10:00:00+00:00"]
+    [reminder] = run.messages("family_time/report_reminder")
+    assert reminder["at"] == "2027-01-26T09:00:00+00:00"  # the working day before
+    met = run.one(kind="deadline_met", rule="FT-09")
+    assert (met["at"], met["reason"]) == ("2027-01-27T09:30:00+00:00", "met on time")
+    assert run.messages("family_time/report_overdue") == []
+
+
+def test_FTH_01_the_tuesday_panel_of_28_december_2027_moves_to_wednesday(simulate: Run) -> None:
+    run = simulate("family_therapy-panel-christmas-2027")
+
+    [agenda] = run.find(kind="message", rule="FTH-01", to_address="panel@example.org")
+    assert (agenda["at"], agenda["sent_at"]) == (
+        "2027-12-29T09:00:00+00:00",
+        "2027-12-29T09:00:00+00:00",
+    )
+    job = run.one(kind="job", rule="FTH-01")
+    assert job["reason"] == (
+        "family_therapy_panel: moved from Tuesday 28 December 2027, a bank holiday "
+        "(Boxing Day (observed)), to Wednesday 29 December 2027; 1 agenda(s) queued"
+    )
+
+
+def test_EH_2_1_the_screening_list_is_skipped_on_good_friday_and_easter_monday(
+    simulate: Run,
+) -> None:
+    run = simulate("early_help-screening-over-easter")
+
+    jobs = [(e["at"], e["reason"]) for e in run.find(kind="job", rule="EH-2.1")]
+    assert jobs == [
+        (
+            "2027-03-26T09:00:00+00:00",
+            "early_help_screening: skipped, Friday 26 March 2027 is a bank holiday "
+            "(Good Friday); the next run lists what it would have",
+        ),
+        (
+            "2027-03-29T09:00:00+01:00",
+            "early_help_screening: skipped, Monday 29 March 2027 is a bank holiday "
+            "(Easter Monday); the next run lists what it would have",
+        ),
+        ("2027-03-30T09:00:00+01:00", "early_help_screening: 1 agenda(s) queued"),
+    ]
+    [listed] = run.messages("early_help/screening_list")
+    assert (listed["at"], listed["to_address"]) == (
+        "2027-03-30T09:00:00+01:00",
+        "screening@example.org",
+    )
+
+
+def test_SA_03_SA_05_an_under_5_assessment_over_christmas_keeps_both_statutory_clocks(
+    simulate: Run,
+) -> None:
+    run = simulate("joint_under5_assessment-christmas-statutory-clocks")
+
+    assert _due(run, "SA-05") == ["2028-01-06T23:59:59+00:00"]
+    assert _due(run, "SA-03") == ["2028-02-17T23:59:59+00:00", "2028-02-10T23:59:59+00:00"]
+    [network] = run.messages("joint_under5_assessment/network_meeting_due")
+    assert (network["sent_at"], network["to_address"], network["cc"]) == (
+        "2028-01-07T08:00:00+00:00",
+        "sam.jones@example.org",
+        ["ade.bello@example.org"],
+    )
+    met = [(e["at"], e["rule"], e["reason"]) for e in run.find(kind="deadline_met")]
+    assert ("2028-01-10T10:00:00+00:00", "SA-05", "met late") in met
+    assert ("2028-01-12T11:00:00+00:00", "SA-03", "met on time") in met
+
+
+def test_EH_11_2_a_friday_case_discussion_is_due_by_tuesday_after_the_bank_holiday(
+    simulate: Run,
+) -> None:
+    run = simulate("early_help-case-discussion-bank-holiday")
+
+    assert _due(run, "EH-11.2") == ["2027-05-04T23:59:59+01:00"]
+    [reminder] = run.find(kind="message", rule="EH-11.2")
+    assert (reminder["at"], reminder["to_address"]) == (
+        "2027-05-04T09:00:00+01:00",
+        "mo.khan@example.org",
+    )
+    met = run.one(kind="deadline_met", rule="EH-11.2")
+    assert (met["at"], met["reason"]) == ("2027-05-04T11:30:00+01:00", "met on time")

@@ -387,7 +387,7 @@ def test_FT_08_FT_09_a_schedule_change_does_not_chase_an_overdue_note_twice(make
     assert _due(flow, case_id, "FT-08")[-1] == "2027-01-29T23:59:59+00:00"
 
 
-def test_FT_09_unable_to_attend_a_review_the_report_is_due_the_day_before(make_app):
+def test_FT_09_unable_to_attend_a_review_the_report_is_due_before_the_meeting_starts(make_app):
     flow = make_app(start="2026-12-22T09:00")
     case_id = _referral(flow)
     _in_sessions(flow, case_id)
@@ -399,26 +399,28 @@ def test_FT_09_unable_to_attend_a_review_the_report_is_due_the_day_before(make_a
         {"meeting": "CIOC review", "meeting_at": "2027-01-27T10:00", "attending": False},
         by=SW,
     )
-    assert _due(flow, case_id, "FT-09") == ["2027-01-26T23:59:59+00:00"]
+    assert _due(flow, case_id, "FT-09") == ["2027-01-27T10:00:00+00:00"]  # the meeting's start
     [invitation] = outbox_rows(flow, case_id=case_id, template="family_time/review_invitation")
     assert invitation["to_address"] == OFFICER
     assert invitation["subject"] == (
         f"Invitation: CIOC review on Wednesday 27 January 2027 (FTS-{case_id:06d})"
     )
-    assert "by Tuesday 26 January 2027 at 23:59" in invitation["body"]
+    assert "before the meeting starts at Wednesday 27 January 2027 at 10:00" in invitation["body"]
 
-    flow.advance(at("2027-01-27T09:00"))
+    flow.advance(at("2027-01-27T10:30"))
     [reminder] = outbox_rows(flow, case_id=case_id, template="family_time/report_reminder")
-    assert (reminder["to_address"], reminder["sent_at"]) == (OFFICER, at("2027-01-25T09:00"))
+    assert (reminder["to_address"], reminder["sent_at"]) == (OFFICER, at("2027-01-26T09:00"))
     assert reminder["subject"] == (
-        f"Report due by Tuesday 26 January 2027: CIOC review (FTS-{case_id:06d})"
+        f"Report due before the meeting on Wednesday 27 January 2027: CIOC review "
+        f"(FTS-{case_id:06d})"
     )
+    assert "by Wednesday 27 January 2027 at 10:00" in reminder["body"]
     [overdue] = outbox_rows(flow, case_id=case_id, template="family_time/report_overdue")
-    assert (overdue["to_address"], overdue["sent_at"]) == (MANAGER, at("2027-01-27T08:00"))
+    assert (overdue["to_address"], overdue["sent_at"]) == (MANAGER, at("2027-01-27T10:00"))
     step(
         flow,
         case_id,
-        "2027-01-27T09:00",
+        "2027-01-27T10:30",
         "send_review_report",
         {"report": "All sessions attended; warm interaction."},
         by=OFFICER,
@@ -620,20 +622,20 @@ def test_FT_01_to_FT_10_scenario_christmas_referral_replays_to_the_minute():
             f"2027-01-21T08:00:00{gmt}",
         ),
         (
-            f"2027-01-25T09:00:00{gmt}",
+            f"2027-01-26T09:00:00{gmt}",
             "FT-09",
             "family_time/report_reminder",
             OFFICER,
             None,
-            f"2027-01-25T09:00:00{gmt}",
+            f"2027-01-26T09:00:00{gmt}",
         ),
         (
-            f"2027-01-25T14:00:00{gmt}",
+            f"2027-01-27T09:30:00{gmt}",
             "FT-09",
             "family_time/review_report",
             SW,
             [OFFICER],
-            f"2027-01-25T14:00:00{gmt}",
+            f"2027-01-27T09:30:00{gmt}",
         ),
         (
             f"2027-02-01T10:00:00{gmt}",
@@ -657,10 +659,10 @@ def test_FT_01_to_FT_10_scenario_christmas_referral_replays_to_the_minute():
         ("deadline_met", "FT-05", f"2027-01-08T11:00:00{gmt}", f"2027-01-08T23:59:59{gmt}"),
         ("deadline_met", "FT-08", f"2027-01-12T18:30:00{gmt}", f"2027-01-13T23:59:59{gmt}"),
         ("deadline_set", "FT-08", f"2027-01-12T18:30:00{gmt}", f"2027-01-20T23:59:59{gmt}"),
-        ("deadline_set", "FT-09", f"2027-01-14T10:00:00{gmt}", f"2027-01-26T23:59:59{gmt}"),
+        ("deadline_set", "FT-09", f"2027-01-14T10:00:00{gmt}", f"2027-01-27T10:00:00{gmt}"),
         ("deadline_missed", "FT-08", f"2027-01-20T23:59:59{gmt}", f"2027-01-20T23:59:59{gmt}"),
         ("deadline_met", "FT-08", f"2027-01-21T10:30:00{gmt}", f"2027-01-20T23:59:59{gmt}"),
-        ("deadline_met", "FT-09", f"2027-01-25T14:00:00{gmt}", f"2027-01-26T23:59:59{gmt}"),
+        ("deadline_met", "FT-09", f"2027-01-27T09:30:00{gmt}", f"2027-01-27T10:00:00{gmt}"),
     ]
     state = [(e["at"], e["trigger"], e["to"]) for e in timeline if e["kind"] == "transition"]
     assert state[:2] == [

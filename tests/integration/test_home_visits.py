@@ -242,7 +242,7 @@ def test_VIS_03_a_child_moving_onto_a_cp_plan_is_due_10_days_after_the_last_visi
 # -- VIS-04 ----------------------------------------------------------------------------------
 
 
-def test_VIS_04_an_unannounced_visit_is_due_every_90_days_on_its_own_clock(make_app):
+def test_VIS_04_an_unannounced_visit_is_due_every_3_calendar_months_on_its_own_clock(make_app):
     flow = make_app(start="2027-01-04T09:00")
     case_id = _open(flow, plan="child_in_need")
     assert _due(flow, case_id, "VIS-04") == ["2027-04-04T23:59:59+01:00"]
@@ -263,7 +263,7 @@ def test_VIS_04_an_unannounced_visit_is_due_every_90_days_on_its_own_clock(make_
     assert (overdue["to_address"], overdue["cc"]) == (MANAGER, [IRO])
     assert overdue["sent_at"] == at("2027-04-05T08:00")
     _visit(flow, case_id, "2027-04-06T08:15", announced=False)
-    assert _due(flow, case_id, "VIS-04")[-1] == "2027-07-05T23:59:59+01:00"
+    assert _due(flow, case_id, "VIS-04")[-1] == "2027-07-06T23:59:59+01:00"
     unannounced = [e for e in history(flow, case_id) if e.get("trigger") == "unannounced_visit"]
     assert [(e["actor"], e["at"]) for e in unannounced] == [("system", "2027-04-06T08:15:00+01:00")]
 
@@ -655,11 +655,11 @@ def test_VIS_02_VIS_04_VIS_05_scenario_child_in_need_replays_to_the_minute():
     rows = _ours(result)
     assert [r for r in rows if r[1] == "deadline_set"] == [
         ("2027-02-01T09:00:00+00:00", "deadline_set", "VIS-01", "2027-02-08T23:59:59+00:00"),
-        ("2027-02-01T09:00:00+00:00", "deadline_set", "VIS-04", "2027-05-02T23:59:59+01:00"),
+        ("2027-02-01T09:00:00+00:00", "deadline_set", "VIS-04", "2027-05-01T23:59:59+01:00"),
         ("2027-02-02T15:00:00+00:00", "deadline_set", "VIS-02", "2027-02-23T23:59:59+00:00"),
         ("2027-02-22T11:00:00+00:00", "deadline_set", "VIS-02", "2027-03-15T23:59:59+00:00"),
         ("2027-03-01T16:00:00+00:00", "deadline_set", "VIS-02", "2027-03-08T23:59:59+00:00"),
-        ("2027-03-05T08:30:00+00:00", "deadline_set", "VIS-04", "2027-06-03T23:59:59+01:00"),
+        ("2027-03-05T08:30:00+00:00", "deadline_set", "VIS-04", "2027-06-05T23:59:59+01:00"),
         ("2027-03-05T08:30:00+00:00", "deadline_set", "VIS-02", "2027-03-19T23:59:59+00:00"),
     ]
     assert [r for r in rows if len(r) == 7] == [
@@ -815,7 +815,7 @@ def test_VIS_04_scenario_unannounced_replays_to_the_minute():
             "sent",
         ),
         ("2027-04-06T08:15:00+01:00", "deadline_met", "VIS-04", "met late"),
-        ("2027-04-06T08:15:00+01:00", "deadline_set", "VIS-04", "2027-07-05T23:59:59+01:00"),
+        ("2027-04-06T08:15:00+01:00", "deadline_set", "VIS-04", "2027-07-06T23:59:59+01:00"),
     ]
     templates = {r[2] for r in rows if len(r) == 7}
     assert templates == {"case_opened", "unannounced_reminder", "unannounced_overdue"}

@@ -793,6 +793,8 @@ def _ours(result: dict[str, Any]) -> list[tuple[Any, ...]]:
     for e in result["timeline"]:
         if e.get("case_id") is None and not (e.get("rule") or "").startswith("U5-"):
             continue  # other processes' agenda jobs
+        if (e.get("rule") or "").startswith("SA-"):
+            continue  # the statutory clocks: shown by the Christmas scenario's own test
         if e["kind"] == "transition":
             rows.append((e["at"], e["trigger"], e["to"]))
         elif e["kind"] in ("deadline_set", "deadline_missed"):
@@ -961,7 +963,7 @@ def test_U5_02_U5_09_U5_11_scenario_emergency_pre_birth_replays_with_the_linked_
             "sent",
         ),
         ("2027-03-22T15:00:00+00:00", "deadline_set", "VIS-01", "2027-03-29T23:59:59+01:00"),
-        ("2027-03-22T15:00:00+00:00", "deadline_set", "VIS-04", "2027-06-20T23:59:59+01:00"),
+        ("2027-03-22T15:00:00+00:00", "deadline_set", "VIS-04", "2027-06-22T23:59:59+01:00"),
         ("2027-03-22T15:00:00+00:00", "note", "U5-11"),
         (
             "2027-03-27T09:00:00+00:00",

@@ -23,7 +23,7 @@ from engine.scheduler import build_scheduler
 from engine.service import FamilyFlow
 from tests.conftest import AppFactory
 from tests.support.database import confirmed_referrals, rows
-from tests.support.journeys import CONTACTS, at, outbox_rows
+from tests.support.journeys import CONTACTS, at, history, outbox_rows
 from tests.support.logs import captured_logs
 
 # One cron job per agenda of every process, and the interval jobs; nothing per case.
@@ -179,3 +179,82 @@ def test_a_job_that_fails_is_logged_and_does_not_stop_the_others(
         ("job_failed", "fire_due", "error")
     ]
     assert [m["status"] for m in outbox_rows(flow)] == ["sent"]
+
+
+def _jobs(flow: FamilyFlow, key: str) -> list[tuple[str, str]]:
+    return [
+        (e["at"], e["reason"])
+        for e in history(flow)
+        if e["kind"] == "job" and e["reason"].startswith(key)
+    ]
+
+
+def test_a_tuesday_agenda_on_a_bank_holiday_goes_on_the_wednesday_at_the_same_time(
+    make_app: AppFactory,
+    new_referral: Callable[..., int],
+    paused: Callable[[FamilyFlow], BaseScheduler],
+) -> None:
+    """PAR-13, PAR-17: Tuesday 28 December 2027 is a bank holiday (Boxing Day's substitute):
+    the cron job at 08:00 queues nothing; the interval job runs it on Wednesday 29 December
+    at 08:00, once, and the history's job entry says it was moved and why."""
+    flow = make_app(start="2027-12-20T09:00")
+    jobs = {job.id: job for job in paused(flow).get_jobs()}
+    jobs["agendas_catch_up"].func()  # first start: runs are counted from now
+    new_referral(flow, "2027-12-21T10:00")
+
+    flow.clock.advance_to(at("2027-12-28T08:00"))  # type: ignore[attr-defined]
+    jobs["agenda:parenting_tuesday"].func()
+    assert outbox_rows(flow, template="parenting/tuesday_agenda") == []
+    flow.clock.advance_to(at("2027-12-29T08:00"))  # type: ignore[attr-defined]
+    jobs["agendas_catch_up"].func()
+    jobs["agendas_catch_up"].func()
+    jobs["deliver_outbox"].func()
+
+    (agenda,) = outbox_rows(flow, template="parenting/tuesday_agenda")
+    assert (agenda["status"], local(agenda["sent_at"]).isoformat()) == (
+        "sent",
+        "2027-12-29T08:00:00+00:00",
+    )
+    assert _jobs(flow, "parenting_tuesday") == [
+        ("2027-12-21T08:00:00+00:00", "parenting_tuesday: 0 agenda(s) queued"),
+        (
+            "2027-12-29T08:00:00+00:00",
+            "parenting_tuesday: moved from Tuesday 28 December 2027, a bank holiday (Boxing "
+            "Day (observed)), to Wednesday 29 December 2027; 1 agenda(s) queued",
+        ),
+    ]
+    slots = [r["slot"] for r in rows(flow, store.job_runs) if r["job"] == "parenting_tuesday"]
+    assert slots == [at("2027-12-20T09:00"), at("2027-12-21T08:00"), at("2027-12-29T08:00")]
+
+
+def test_a_daily_list_skips_a_closure_day_and_after_downtime_runs_once(
+    make_app: AppFactory,
+) -> None:
+    """EH-2.1: the daily screening list skips a local closure day (Friday 7 January 2028);
+    the service is stopped from Thursday to Tuesday 10:00, and on start the list runs once,
+    late, for Tuesday's 09:00 slot; the skip is in the history with its reason."""
+    before = make_app(start="2028-01-05T12:00")
+    before.tick()  # first start
+    with before.db.begin() as conn:
+        store.add_closure_day(conn, day=at("2028-01-07T12:00").date(), description="Staff day")
+    before.advance(at("2028-01-06T12:00"))  # Thursday 6 January 09:00 runs on time
+    before.db.dispose()
+
+    after = make_app(start="2028-01-11T10:00")
+    after.tick()
+
+    assert _jobs(after, "early_help_screening") == [
+        ("2028-01-06T09:00:00+00:00", "early_help_screening: 0 agenda(s) queued"),
+        (
+            "2028-01-07T09:00:00+00:00",
+            "early_help_screening: skipped, Friday 7 January 2028 is a local closure day; "
+            "the next run lists what it would have",
+        ),
+        ("2028-01-11T09:00:00+00:00", "early_help_screening: 0 agenda(s) queued"),
+    ]
+    runs = [
+        (r["slot"], r["ran_at"], r["late"])
+        for r in rows(after, store.job_runs)
+        if r["job"] == "early_help_screening"
+    ]
+    assert runs[-1] == (at("2028-01-11T09:00"), at("2028-01-11T10:00"), True)

@@ -790,10 +790,10 @@ def test_SA_06_a_statutory_assessment_steps_down_to_early_help(make_app):
     }
     assert _deadlines(flow, eh_id) == {
         "EH-6.1": "2026-12-12T11:00:00+00:00",
-        "EH-11.4-3m": "2027-03-11T23:59:59+00:00",
+        "EH-11.4-3m": "2027-03-10T23:59:59+00:00",  # calendar months from 10 December
         "EH-11.4-6m": "2027-06-10T22:59:59+00:00",
-        "EH-11.4-9m": "2027-09-09T22:59:59+00:00",
-        "EH-11.4-12m": "2027-12-09T23:59:59+00:00",
+        "EH-11.4-9m": "2027-09-10T22:59:59+00:00",
+        "EH-11.4-12m": "2027-12-10T23:59:59+00:00",
     }
 
     # ... and proceeds: allocated within the 48 hours, with no Early Help Assessment to do.
