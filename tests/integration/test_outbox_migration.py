@@ -40,9 +40,9 @@ def test_a_pending_message_with_copies_is_split_into_one_message_per_recipient(
 ) -> None:
     db = create_engine(database_url)
     with db.begin() as conn:
-        command.upgrade(alembic_config(conn), "0003")
+        command.upgrade(alembic_config(conn), "0004_audit")
     with db.begin() as conn:
-        # the table as 0003 left it: no claim_token yet
+        # the table as the migration before left it: no claim_token yet
         old = sa.Table("outbox", sa.MetaData(), autoload_with=conn)
         assert "claim_token" not in old.c
     with db.begin() as conn:

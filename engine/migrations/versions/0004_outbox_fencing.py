@@ -1,7 +1,7 @@
 """outbox fencing: a claim token, an index on the provider's id, one row per copy
 
 Revision ID: 0004_outbox
-Revises: 0003
+Revises: 0004_audit
 
 A copy (Cc) becomes a message of its own. Messages not yet sent that still
 carry copies are split here, so that retrying one recipient never resends to
@@ -14,7 +14,7 @@ from alembic import op
 from engine.models import JSONType
 
 revision = "0004_outbox"
-down_revision = "0003"
+down_revision = "0004_audit"
 branch_labels = None
 depends_on = None
 
