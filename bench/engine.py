@@ -49,6 +49,7 @@ if __name__ == "__main__" and not __package__:
 
 import argparse
 import json
+import logging
 import random
 import resource
 import shutil
@@ -62,8 +63,6 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any, TextIO
-
-import structlog
 
 from engine.calendar import WorkingCalendar, end_of_day
 from engine.cases import Actor
@@ -198,7 +197,9 @@ def open_flow(folder: Path, name: str, clock: SimulatedClock, log_file: TextIO) 
         log_json=True,
     )
     configure_logging(settings)
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=log_file))
+    for handler in logging.getLogger().handlers:  # the production pipeline, into a file
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(log_file)
     transport = FileTransport(directory=folder / "outbox")
     return bootstrap(settings, clock=clock, transports={"email": transport, "sms": transport})
 

@@ -14,8 +14,8 @@ from engine import store
 from engine.calendar import WorkingCalendar
 from engine.cases import Actor, CaseWork
 from engine.clock import LONDON, aware, local
+from engine.ports import MessageIntent, Recipient
 from engine.store import CaseRow
-from notifications.outbox import outbox_row
 from workflows.spec import Agenda, AgendaSection, CaseView, Process
 
 
@@ -175,23 +175,17 @@ def run_agenda(
             "rule": ", ".join(agenda.rules),
             "service_name": work.services.service_name,
         }
-        rendered = work.services.renderer.render(
-            template=agenda.template, medium="email", context=context
-        )
         dedupe_key = f"job:{agenda.key}:{slot.isoformat()}:{email}"
         dedupe_keys.append(dedupe_key)
-        work.outbox_rows.append(
-            outbox_row(
+        work.intents.append(
+            MessageIntent(
                 case_id=None,
-                dedupe_key=dedupe_key,
-                medium="email",
                 template=agenda.template,
+                medium="email",
                 rule=", ".join(agenda.rules),
-                recipient={**recipient, "role": agenda.to},
-                cc=[],
-                rendered=rendered,
-                now=work.now,
-                policy=work.services.policy,
+                to=Recipient(role=agenda.to, name=recipient.get("name"), address=email),
+                context=context,
+                dedupe_key=dedupe_key,
             )
         )
     moved = (

@@ -30,10 +30,9 @@ from engine.errors import (
     TriggerNotAllowed,
 )
 from engine.machines import ProcessMachine
+from engine.ports import MessageIntent, MessageSink, Recipient
 from engine.store import CaseRow
 from engine.timescales import start_and_due
-from notifications.outbox import DeliveryPolicy, outbox_row
-from notifications.render import Renderer
 from workflows.contacts import Contact, normalise_email
 from workflows.spec import (
     ANY_STATE,
@@ -85,8 +84,7 @@ class Services:
 
     processes: Mapping[str, Process]
     machines: Mapping[str, ProcessMachine]
-    renderer: Renderer
-    policy: DeliveryPolicy
+    messages: MessageSink
     day_starts: time
     nation: str
     service_name: str = "Children's Services"
@@ -206,7 +204,7 @@ class CaseWork:
     now: datetime
     cases: dict[int, CaseRow] = field(default_factory=dict)
     audit_rows: list[dict[str, Any]] = field(default_factory=list)
-    outbox_rows: list[dict[str, Any]] = field(default_factory=list)
+    intents: list[MessageIntent] = field(default_factory=list)
     closed_ids: set[int] = field(default_factory=set)
     _calendar: WorkingCalendar | None = None
 
@@ -663,34 +661,35 @@ class CaseWork:
                 reason=f"{'needs a' if recipients else 'is missing; one with a'} {address_field} "
                 f"{'' if recipients else 'is needed '}for {message.template} ({message.rule})",
             )
-        cc = list(
-            dict.fromkeys(
-                c["email"]
-                for role in message.cc
-                for c in case.contacts
-                if c["role"] == role and c.get("email")
-            )
-        )
+        # Each copy is its own message (own row, attempts and receipt), so retrying
+        # one recipient never sends to another.
+        copies: dict[str, Recipient] = {}
+        for role in message.cc:
+            for c in case.contacts:
+                if c["role"] == role and c.get(address_field):
+                    copies.setdefault(
+                        c[address_field],
+                        Recipient(role=role, name=c.get("name"), address=c[address_field]),
+                    )
         for number, recipient in enumerate(recipients):
             full = self._template_context(case, recipient, message.rule, context)
-            rendered = self.services.renderer.render(
-                template=message.template, medium=message.medium, context=full
-            )
             # The first recipient keeps the plain key, so adding to_each changes no old key.
             suffix = f":{number}" if number else ""
             dedupe_key = f"{key}:{message.template}:{message.to}{suffix}"
-            self.outbox_rows.append(
-                outbox_row(
+            self.intents.append(
+                MessageIntent(
                     case_id=case.id,
-                    dedupe_key=dedupe_key,
-                    medium=message.medium,
                     template=message.template,
+                    medium=message.medium,
                     rule=message.rule,
-                    recipient=recipient,
-                    cc=cc,
-                    rendered=rendered,
-                    now=self.now,
-                    policy=self.services.policy,
+                    to=Recipient(
+                        role=recipient.get("role"),
+                        name=recipient.get("name"),
+                        address=recipient[address_field],
+                    ),
+                    cc=tuple(copies.values()),
+                    context=full,
+                    dedupe_key=dedupe_key,
                     automatic=automatic,
                     reply_to=full["reply_to"] if message.medium == "email" else None,
                 )
@@ -902,5 +901,6 @@ class CaseWork:
 
     def flush(self) -> None:
         store.insert_rows(self.conn, store.audit, self.audit_rows)
-        store.insert_outbox(self.conn, self.outbox_rows)
-        self.audit_rows, self.outbox_rows = [], []
+        # Rendered and queued here, in this transaction (notifications/ behind the port).
+        self.services.messages.queue(self.conn, self.intents, now=self.now)
+        self.audit_rows, self.intents = [], []

@@ -20,10 +20,13 @@ _MIGRATION_LOCK = 7_041_966  # pg advisory lock id: one instance migrates at a t
 
 def create_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 30})
+        # hide_parameters: an error's text (logged) never quotes a name or an address.
+        engine = sa.create_engine(
+            url, echo=echo, connect_args={"timeout": 30}, hide_parameters=True
+        )
         _sqlite_pragmas(engine)
         return engine
-    return sa.create_engine(url, echo=echo, pool_pre_ping=True)
+    return sa.create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

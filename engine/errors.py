@@ -95,6 +95,10 @@ class PermanentDeliveryError(DeliveryError):
     """delivery of message {message_id} failed and will not be retried: {reason}"""
 
 
+class DeliveryGaveUp(DeliveryError):
+    """delivery of message {message_id} gave up after {attempts} attempts: {reason}"""
+
+
 class ConfigError(FamilyFlowError):
     """configuration {field}: {reason}"""
 

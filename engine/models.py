@@ -128,8 +128,13 @@ class AuditEvent(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
+    """One message to one recipient: a copy (Cc) is a row of its own."""
+
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_pending", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_provider_ref", "provider_ref"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
@@ -149,6 +154,7 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = _dt()
     next_attempt_at: datetime = _dt()
     claimed_until: datetime | None = _dt(nullable=True)
+    claim_token: str | None = None  # set by the claim; the outcome is recorded only with it
     sent_at: datetime | None = _dt(nullable=True)
     provider_ref: str | None = None
     last_error: str | None = None

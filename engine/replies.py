@@ -27,7 +27,7 @@ from engine.cases import Actor, CaseWork
 from engine.errors import InvalidState, NotFound
 from engine.models import InboxCursor
 from engine.models import ReceivedText as ReceivedTextRow
-from notifications.inbox import ReceivedText
+from engine.ports import ReceivedText
 
 received_texts = ReceivedTextRow.__table__  # type: ignore[attr-defined]
 inbox_cursors = InboxCursor.__table__  # type: ignore[attr-defined]

@@ -18,8 +18,7 @@ from engine.calendar import WorkingCalendar
 from engine.cases import Actor, CaseWork, Services
 from engine.clock import Clock, SimulatedClock
 from engine.errors import ConflictError, FamilyFlowError, InputError, UnknownProcess
-from notifications.inbox import Inbox
-from notifications.outbox import Outbox
+from engine.ports import Inbox, MessageDelivery
 from workflows.contacts import ROLES, Contact
 from workflows.spec import Agenda, Process
 
@@ -50,7 +49,7 @@ class FamilyFlow:
     db: Engine
     services: Services
     clock: Clock
-    outbox: Outbox
+    outbox: MessageDelivery
     late_after: timedelta = timedelta(minutes=5)
     batch_size: int = 500
     inbox: Inbox | None = None  # parents' replies (Notify's received texts), if any
@@ -188,6 +187,7 @@ class FamilyFlow:
     def _fire_batch(
         self, *, limit: int, up_to: datetime | None = None, only: int | None = None
     ) -> int:
+        fired: list[dict[str, Any]] = []
         with self.db.begin() as conn:
             now = self.clock.now()
             work = CaseWork(conn=conn, services=self.services, now=now)
@@ -203,16 +203,20 @@ class FamilyFlow:
                 # closes the case's open deadlines, and this one fired, not cancelled.
                 store.mark_fired(conn, [{"b_id": row["id"], "b_fired_at": now, "b_late": late}])
                 work.fire_deadline(row, late=late)
-                log.info(
-                    "deadline_fired",
-                    case_id=row["case_id"],
-                    rule=row["rule"],
-                    timescale=row["timescale"],
-                    kind=row["kind"],
-                    late=late,
+                fired.append(
+                    {
+                        "case_id": row["case_id"],
+                        "rule": row["rule"],
+                        "timescale": row["timescale"],
+                        "kind": row["kind"],
+                        "late": late,
+                    }
                 )
             work.flush()
-            return len(rows)
+        # Logged once committed: a batch that rolls back fired nothing.
+        for entry in fired:
+            log.info("deadline_fired", **entry)
+        return len(rows)
 
     def _fire_singly(self, *, limit: int, up_to: datetime | None = None) -> int:
         """The slow path: one deadline per transaction, so one bad case cannot

@@ -234,6 +234,7 @@ def _run(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> Any:
             error_class,
             dialect=conn.dialect,
             ismulti=len(values) > 1,
+            hide_parameters=conn.engine.hide_parameters,  # as SQLAlchemy's own path does
         ) from error
     return cursor
 

@@ -19,7 +19,7 @@ from familyflow.db import accounts as accounts_db
 from familyflow.settings import Settings
 from notifications.channels.base import Transport
 from notifications.inbox import Inbox
-from notifications.outbox import DeliveryPolicy, Outbox
+from notifications.outbox import DeliveryPolicy, MessageQueue, Outbox
 from notifications.render import Renderer
 from workflows import all_processes
 from workflows.spec import Process
@@ -27,23 +27,48 @@ from workflows.spec import Process
 TEMPLATES = template_files.DIRECTORY
 
 
+# Libraries that log through the standard library: their lines go through the same
+# processors and renderer as ours, so every line of a run has one format.
+STDLIB_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "apscheduler")
+
+
 def configure_logging(settings: Settings) -> None:
     as_json = settings.log_json if settings.log_json is not None else not sys.stderr.isatty()
-    renderer = (
+    renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if as_json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    shared: list[structlog.typing.Processor] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            # The traceback's text, in the line: no locals, which could hold personal data.
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.INFO)
+    for name in STDLIB_LOGGERS:
+        library = logging.getLogger(name)
+        library.handlers = []
+        library.propagate = True
+    # The Notify client logs each request at INFO and its URL; warnings are enough.
+    logging.getLogger("notifications_python_client").setLevel(logging.WARNING)
 
 
 def configure_processes(settings: Settings) -> dict[str, Process]:
@@ -77,6 +102,7 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
                 settings.team_reply_to[team]: reply_to_id
                 for team, reply_to_id in settings.notify_team_reply_to_ids.items()
             },
+            timeout=settings.notify_timeout_seconds,
         )
         if settings.email_transport == "notify":
             transports["email"] = notify
@@ -92,6 +118,7 @@ def build_transports(settings: Settings) -> dict[str, Transport]:
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             starttls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
         )
     return transports
 
@@ -121,16 +148,21 @@ def bootstrap(
     if migrate:
         upgrade(db)
     processes = configure_processes(settings)
+    lease = settings.outbox_lease_seconds
+    longest_send = 2 * max(settings.smtp_timeout_seconds, settings.notify_timeout_seconds)
     policy = DeliveryPolicy(
         quiet_start=settings.quiet_hours_start,
         quiet_end=settings.quiet_hours_end,
         max_attempts=settings.max_attempts,
+        lease=timedelta(seconds=lease),
+        # Claim no more than the slowest sends could finish within one lease: rows
+        # waiting behind a hung server stay free for other instances.
+        claim_size=max(1, min(200, int(lease / longest_send))),
     )
     services = Services(
         processes=processes,
         machines={name: ProcessMachine(p) for name, p in processes.items()},
-        renderer=Renderer(directory=TEMPLATES),
-        policy=policy,
+        messages=MessageQueue(renderer=Renderer(directory=TEMPLATES), policy=policy),
         day_starts=settings.working_day_starts,
         nation=settings.nation,
         service_name=settings.service_name,

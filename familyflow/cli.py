@@ -350,7 +350,10 @@ def serve(
     typer.echo("\n".join(lines))
     scheduler.start()
     try:
-        uvicorn.run(web, host=host, port=port, access_log=False, log_level="warning")
+        # log_config=None: uvicorn logs through the root handler configure_logging set up.
+        uvicorn.run(
+            web, host=host, port=port, access_log=False, log_level="warning", log_config=None
+        )
     finally:
         scheduler.shutdown(wait=False)
 

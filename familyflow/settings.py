@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, le=10_000)
     late_after_minutes: int = Field(5, ge=0)
     max_attempts: int = Field(8, ge=1, le=50)
+    # A claimed message is another instance's to retry once its lease runs out; the
+    # lease is renewed before each send, and no send may outlast a third of it.
+    outbox_lease_seconds: int = Field(300, ge=3, le=24 * 3600)
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    notify_timeout_seconds: float = Field(10.0, gt=0, le=600)
     max_event_data_bytes: int = Field(
         64 * 1024, ge=1024, description="largest event data accepted, as JSON"
     )
@@ -209,6 +214,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"emails go by Notify, so FAMILYFLOW_NOTIFY_TEAM_REPLY_TO_IDS needs a reply-to "
                 f"id for {', '.join(missing)}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        longest = max(self.smtp_timeout_seconds, self.notify_timeout_seconds)
+        if self.outbox_lease_seconds < 3 * longest:
+            raise ValueError(
+                f"outbox_lease_seconds ({self.outbox_lease_seconds}) must be at least three "
+                f"times the longest transport timeout ({longest:g} s), so that a slow send "
+                "never outlives its claim"
             )
         return self
 

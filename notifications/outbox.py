@@ -1,27 +1,39 @@
 """The outbox: messages are rows first, deliveries second.
 
 A message is queued in the same transaction as the change that caused it, with
-a dedupe key, so a retry or a crash never queues it twice. Delivery claims rows
-with a lease, sends them outside any transaction, and records the result;
-failures are retried with exponential backoff.
+a dedupe key, so a retry or a crash never queues it twice; each recipient,
+copies included, is its own row. Delivery claims rows with a lease and a claim
+token, sends them outside any transaction, and records the result only while
+it still holds the claim (the token is checked in the UPDATE), so an instance
+that lost its claim never records over the one that took it over. The lease is
+renewed before each send. Failures are retried with exponential backoff; a
+message that gives up is failed loudly (log line, audit record, My work).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 import structlog
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from engine import store
 from engine.clock import LONDON, Clock, aware, local
-from engine.errors import PermanentDeliveryError, TemporaryDeliveryError
+from engine.errors import (
+    DeliveryError,
+    DeliveryGaveUp,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+)
+from engine.ports import MessageIntent, Recipient
 from engine.store import outbox
-from notifications.channels.base import Envelope, Transport
-from notifications.render import Rendered
+from notifications.channels.base import Envelope, Sent, Transport
+from notifications.render import Rendered, Renderer
 
 log = structlog.get_logger("familyflow.outbox")
 
@@ -34,6 +46,7 @@ class DeliveryPolicy:
     backoff: timedelta = timedelta(minutes=1)
     backoff_cap: timedelta = timedelta(hours=2)
     lease: timedelta = timedelta(minutes=5)
+    claim_size: int = 200  # at most what can be sent within one lease
 
     def not_before(self, *, now: datetime, medium: str, automatic: bool = False) -> datetime:
         """Texts, and the emails the service sends on its own (chases, escalations),
@@ -55,44 +68,76 @@ class DeliveryPolicy:
         return now + min(self.backoff * (2 ** max(attempts - 1, 0)), self.backoff_cap)
 
 
-def outbox_row(
+def outbox_rows(
+    intent: MessageIntent,
     *,
-    case_id: int | None,
-    dedupe_key: str,
-    medium: str,
-    template: str,
-    rule: str,
-    recipient: Mapping[str, Any],
-    cc: list[str],
     rendered: Rendered,
     now: datetime,
     policy: DeliveryPolicy,
-    automatic: bool = False,
-    reply_to: str | None = None,
-) -> dict[str, Any]:
-    address = recipient["mobile"] if medium == "sms" else recipient["email"]
-    not_before = policy.not_before(now=now, medium=medium, automatic=automatic)
-    return {
-        "case_id": case_id,
-        "dedupe_key": dedupe_key,
-        "medium": medium,
-        "template": template,
-        "rule": rule,
-        "to_role": recipient.get("role"),
-        "to_name": recipient.get("name"),
-        "to_address": address,
-        "cc": cc,
-        "subject": rendered.subject,
-        "body": rendered.body,
-        # A text too long even in its short form waits for a person (Messages page).
-        "status": "needs_review" if rendered.needs_review else "queued",
-        "last_error": rendered.needs_review,
-        "attempts": 0,
-        "created_at": now,
-        "not_before": not_before,
-        "next_attempt_at": not_before,
-        "reply_to": reply_to,
-    }
+) -> list[dict[str, Any]]:
+    """The main recipient's row, then one row per copy, each with its own dedupe key."""
+    not_before = policy.not_before(now=now, medium=intent.medium, automatic=intent.automatic)
+    copies = [c for c in intent.cc if c.address != intent.to.address]
+
+    def row(recipient: Recipient, dedupe_key: str, cc: list[str]) -> dict[str, Any]:
+        return {
+            "case_id": intent.case_id,
+            "dedupe_key": dedupe_key,
+            "medium": intent.medium,
+            "template": intent.template,
+            "rule": intent.rule,
+            "to_role": recipient.role,
+            "to_name": recipient.name,
+            "to_address": recipient.address,
+            "cc": cc,  # on the main row: who was copied (each copy is its own row)
+            "subject": rendered.subject,
+            "body": rendered.body,
+            # A text too long even in its short form waits for a person (Messages page).
+            "status": "needs_review" if rendered.needs_review else "queued",
+            "last_error": rendered.needs_review,
+            "attempts": 0,
+            "created_at": now,
+            "not_before": not_before,
+            "next_attempt_at": not_before,
+            "reply_to": intent.reply_to,
+        }
+
+    main = row(intent.to, intent.dedupe_key, [c.address for c in copies])
+    return [main] + [
+        row(copy, f"{intent.dedupe_key}:cc{number}", []) for number, copy in enumerate(copies, 1)
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageQueue:
+    """The engine's MessageSink: renders each intent when queued and stores its rows."""
+
+    renderer: Renderer
+    policy: DeliveryPolicy
+
+    def queue(self, conn: Connection, intents: Sequence[MessageIntent], *, now: datetime) -> None:
+        rows: list[dict[str, Any]] = []
+        for intent in intents:
+            rendered = self.renderer.render(
+                template=intent.template, medium=intent.medium, context=intent.context
+            )
+            rows += outbox_rows(intent, rendered=rendered, now=now, policy=self.policy)
+        store.insert_outbox(conn, rows)
+
+
+def envelope_for(row: Mapping[str, Any]) -> Envelope:
+    return Envelope(
+        message_id=row["id"],
+        medium=row["medium"],
+        to_address=row["to_address"],
+        to_name=row["to_name"],
+        cc=(),  # copies are rows of their own
+        subject=row["subject"],
+        body=row["body"],
+        dedupe_key=row["dedupe_key"],
+        rule=row["rule"],
+        reply_to=row.get("reply_to"),
+    )
 
 
 def _send(transport: Transport, envelope: Envelope) -> str:
@@ -105,11 +150,33 @@ def _send(transport: Transport, envelope: Envelope) -> str:
         raise TemporaryDeliveryError(message_id=envelope.message_id, reason=reason) from None
 
 
+def _find(transport: Transport, envelope: Envelope) -> Sent | None:
+    """What the provider already holds for this message, if it can tell (Notify can)."""
+    find = getattr(transport, "find_sent", None)
+    if find is None:
+        return None
+    try:
+        found: Sent | None = find(envelope)
+    except DeliveryError:
+        raise
+    except Exception as error:
+        reason = f"unexpected {type(error).__name__} asking what was sent"
+        raise TemporaryDeliveryError(message_id=envelope.message_id, reason=reason) from None
+    return found
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    lost: int = 0  # claims another instance took over; that instance records the outcome
+
+
+@dataclass(frozen=True)
+class Claim:
+    token: str
+    rows: list[dict[str, Any]]
 
 
 class Outbox:
@@ -125,18 +192,25 @@ class Outbox:
         self.transports = transports
         self.policy = policy
         self.clock = clock
+        self.new_token: Callable[[], str] = lambda: uuid.uuid4().hex  # one per claim
 
     def deliver_due(self, *, limit: int = 200) -> DeliveryReport:
         report = DeliveryReport()
+        size = max(1, min(limit, self.policy.claim_size))
         while True:
-            claimed = self._claim(limit=limit)
-            for row in claimed:
-                if row["attempts"] >= self.policy.max_attempts:  # died mid-send too often
-                    self._finish(row["id"], status="failed", last_error=row["last_error"])
-                    report.failed += 1
+            claim = self._claim(limit=size)
+            for row in claim.rows:
+                if not self._renew(claim, row):  # the lease ran out and another took it
+                    report.lost += 1
                     continue
-                self._deliver(row, report)
-            if len(claimed) < limit:
+                if row["attempts"] >= self.policy.max_attempts:  # died mid-send too often
+                    reason = row["last_error"] or "no answer"
+                    self._give_up(
+                        claim, row, attempts=row["attempts"], reason=reason, report=report
+                    )
+                    continue
+                self._deliver(claim, row, report)
+            if len(claim.rows) < size:
                 return report
 
     def next_ready(self) -> datetime | None:
@@ -146,8 +220,9 @@ class Outbox:
             )
             return conn.execute(query).scalar()
 
-    def _claim(self, *, limit: int) -> list[dict[str, Any]]:
+    def _claim(self, *, limit: int) -> Claim:
         now = self.clock.now()
+        token = self.new_token()
         ready = sa.or_(
             sa.and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
             # A lease that ran out means its instance died mid-send: try again.
@@ -161,76 +236,170 @@ class Outbox:
             if rows:
                 conn.execute(
                     sa.update(outbox)
-                    .where(outbox.c.id.in_([r["id"] for r in rows]))
+                    .where(outbox.c.id.in_([r["id"] for r in rows]), ready)
                     .values(
                         status="sending",
+                        claim_token=token,
                         claimed_until=now + self.policy.lease,
                         attempts=outbox.c.attempts + 1,
                     )
                 )
-        return rows
+        return Claim(token=token, rows=rows)
 
-    def _deliver(self, row: dict[str, Any], report: DeliveryReport) -> None:
-        envelope = Envelope(
-            message_id=row["id"],
-            medium=row["medium"],
-            to_address=row["to_address"],
-            to_name=row["to_name"],
-            cc=tuple(row["cc"]),
-            subject=row["subject"],
-            body=row["body"],
-            dedupe_key=row["dedupe_key"],
-            rule=row["rule"],
-            reply_to=row.get("reply_to"),
-        )
+    def _renew(self, claim: Claim, row: dict[str, Any]) -> bool:
+        """Extend the lease of this row and of the rest of the batch before a send;
+        False if this row is no longer ours."""
+        until = self.clock.now() + self.policy.lease
+        held = sa.and_(outbox.c.claim_token == claim.token, outbox.c.status == "sending")
+        with self.db.begin() as conn:
+            conn.execute(sa.update(outbox).where(held).values(claimed_until=until))
+            mine = conn.execute(
+                sa.select(outbox.c.id).where(outbox.c.id == row["id"], held)
+            ).first()
+        if mine is None:
+            log.warning("message_claim_lost", message_id=row["id"], rule=row["rule"])
+        return mine is not None
+
+    def _deliver(self, claim: Claim, row: dict[str, Any], report: DeliveryReport) -> None:
+        envelope = envelope_for(row)
         transport = self.transports[row["medium"]]
         attempts = row["attempts"] + 1
         try:
-            reference = _send(transport, envelope)
+            # Tried before, and perhaps sent before the result was recorded (a crash,
+            # a lost connection, a timeout): ask the provider first, never send twice.
+            found = _find(transport, envelope) if row["attempts"] else None
+            if found is not None:
+                log.info("message_found_sent", message_id=row["id"], transport=transport.name)
+                reference, receipt = found.provider_ref, found.status
+            else:
+                reference, receipt = _send(transport, envelope), None
         except PermanentDeliveryError as error:
-            self._finish(row["id"], status="failed", last_error=str(error))
-            log.warning(
-                "message_failed",
-                message_id=row["id"],
-                rule=row["rule"],
-                transport=transport.name,
-                permanent=True,
-            )
-            report.failed += 1
+            self._fail(claim, row, error=error, transport=transport.name, report=report)
         except TemporaryDeliveryError as error:
             if attempts >= self.policy.max_attempts:
-                self._finish(row["id"], status="failed", last_error=str(error))
-                report.failed += 1
-            else:
-                retry = self.policy.retry_at(now=self.clock.now(), attempts=attempts)
-                self._finish(
-                    row["id"], status="queued", last_error=str(error), next_attempt_at=retry
+                self._give_up(
+                    claim, row, attempts=attempts, reason=error.fields["reason"], report=report
+                )
+                return
+            retry = self.policy.retry_at(now=self.clock.now(), attempts=attempts)
+            if self._finish(
+                claim, row, status="queued", last_error=str(error), next_attempt_at=retry
+            ):
+                log.warning(
+                    "message_retry",
+                    message_id=row["id"],
+                    rule=row["rule"],
+                    transport=transport.name,
+                    attempts=attempts,
                 )
                 report.retried += 1
-            log.warning(
-                "message_retry",
-                message_id=row["id"],
-                rule=row["rule"],
-                transport=transport.name,
-                attempts=attempts,
-            )
+            else:
+                report.lost += 1
         else:
-            self._finish(
-                row["id"],
-                status="sent",
-                sent_at=self.clock.now(),
-                provider_ref=reference,
-                last_error=None,
-            )
-            log.info(
-                "message_sent", message_id=row["id"], rule=row["rule"], transport=transport.name
-            )
-            report.sent += 1
+            values: dict[str, Any] = {"provider_ref": reference, "last_error": None}
+            if receipt is not None:
+                values["delivery_status"] = receipt
+            status = "delivered" if receipt == "delivered" else "sent"
+            if self._finish(claim, row, status=status, sent_at=self.clock.now(), **values):
+                log.info(
+                    "message_sent",
+                    message_id=row["id"],
+                    rule=row["rule"],
+                    transport=transport.name,
+                )
+                report.sent += 1
+            else:
+                report.lost += 1
 
-    def _finish(self, message_id: int, **values: Any) -> None:
+    def _give_up(
+        self,
+        claim: Claim,
+        row: dict[str, Any],
+        *,
+        attempts: int,
+        reason: str,
+        report: DeliveryReport,
+    ) -> None:
+        error = DeliveryGaveUp(message_id=row["id"], attempts=attempts, reason=_bare(reason))
+        self._fail(
+            claim, row, error=error, transport=self.transports[row["medium"]].name, report=report
+        )
+
+    def _fail(
+        self,
+        claim: Claim,
+        row: dict[str, Any],
+        *,
+        error: DeliveryError,
+        transport: str,
+        report: DeliveryReport,
+    ) -> None:
+        reason = _bare(str(error.fields.get("reason", error)))
+        audit = failure_audit(row, reason=reason, at=self.clock.now())
+        if not self._finish(claim, row, status="failed", last_error=str(error), audit=audit):
+            report.lost += 1
+            return
+        log.warning(
+            "message_failed",
+            message_id=row["id"],
+            case_id=row["case_id"],
+            rule=row["rule"],
+            transport=transport,
+            attempts=error.fields.get("attempts", row["attempts"] + 1),
+            permanent=isinstance(error, PermanentDeliveryError),
+        )
+        report.failed += 1
+
+    def _finish(
+        self,
+        claim: Claim,
+        row: dict[str, Any],
+        *,
+        audit: dict[str, Any] | None = None,
+        **values: Any,
+    ) -> bool:
+        """Record the outcome, only while this claim still holds the row."""
         with self.db.begin() as conn:
-            conn.execute(
+            done = conn.execute(
                 sa.update(outbox)
-                .where(outbox.c.id == message_id)
-                .values(claimed_until=None, **values)
-            )
+                .where(
+                    outbox.c.id == row["id"],
+                    outbox.c.claim_token == claim.token,
+                    outbox.c.status == "sending",
+                )
+                .values(claimed_until=None, claim_token=None, **values)
+            ).rowcount
+            if done and audit is not None:
+                store.insert_rows(conn, store.audit, [audit])
+        if not done:
+            log.warning("message_claim_lost", message_id=row["id"], rule=row["rule"])
+        return bool(done)
+
+
+def _bare(reason: str) -> str:
+    """A reason without our own wrapping ("delivery of message 7 failed ...: ")."""
+    return reason.split(": ", 1)[-1] if reason.startswith("delivery of message") else reason
+
+
+def failure_audit(row: Mapping[str, Any], *, reason: str, at: datetime) -> dict[str, Any]:
+    """The audit record of a message that will not arrive, for the case's timeline."""
+    what = "text" if row["medium"] == "sms" else "email"
+    return {
+        "case_id": row["case_id"],
+        "kind": "delivery",
+        "actor": "system",
+        "actor_role": None,
+        "occurred_at": at,
+        "recorded_at": at,
+        "rule": row["rule"],
+        "reason": f"{what} to {row['to_role'] or 'recipient'} failed: {reason}",
+        "trigger": None,
+        "from_state": None,
+        "to_state": None,
+        "detail": {
+            "message_id": row["id"],
+            "dedupe_key": row["dedupe_key"],
+            "status": "failed",
+            "problem": True,
+        },
+    }

@@ -27,18 +27,33 @@ def retry_message(conn: Connection, message_id: int, *, now: datetime) -> bool:
             attempts=0,
             next_attempt_at=now,
             claimed_until=None,
+            claim_token=None,
             delivery_status=None,
         )
     )
     return conn.execute(statement).rowcount == 1
 
 
+def message_by_provider_ref(conn: Connection, provider_ref: str) -> dict[str, Any] | None:
+    query = sa.select(outbox).where(outbox.c.provider_ref == provider_ref).order_by(outbox.c.id)
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
 def record_delivery(
-    conn: Connection, message_id: int, *, status: str, delivery_status: str, error: str | None
+    conn: Connection,
+    message_id: int,
+    *,
+    status: str,
+    delivery_status: str,
+    error: str | None,
+    provider_ref: str | None = None,
 ) -> None:
     values: dict[str, Any] = {"status": status, "delivery_status": delivery_status}
     if error is not None:
         values["last_error"] = error
+    if provider_ref is not None:
+        values["provider_ref"] = provider_ref
     conn.execute(sa.update(outbox).where(outbox.c.id == message_id).values(**values))
 
 

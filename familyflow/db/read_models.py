@@ -197,6 +197,22 @@ def search_messages(
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def failed_messages(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Messages that will not arrive unless someone acts, newest first (My work)."""
+    query = (
+        sa.select(outbox)
+        .select_from(outbox.outerjoin(cases, cases.c.id == outbox.c.case_id))
+        .where(outbox.c.status == "failed")
+        .order_by(outbox.c.id.desc())
+        .limit(limit)
+    )
+    if teams is not None:
+        query = query.where(outbox.c.case_id.is_not(None), _visible(teams, email))
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
 def flagged_contacts(
     conn: Connection, *, teams: Sequence[str] | None, email: str | None
 ) -> list[dict[str, Any]]:

@@ -1,9 +1,13 @@
 """Messages: list them (bodies are personal data, so reads are audited), read one,
-and send a failed one again (admins)."""
+and send a failed one again (business support, admins); Notify's receipts."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import structlog
+from sqlalchemy.engine import Connection
 
 from engine.errors import InvalidState, NotFound
 from engine.service import FamilyFlow
@@ -12,7 +16,8 @@ from familyflow.db import read_models, records
 from familyflow.services import audit
 from familyflow.services.principal import Principal
 
-RETRIERS = ("admin",)
+RETRIERS = ("admin", "business_support")  # business support acts on failed messages
+log = structlog.get_logger("familyflow.notify")
 
 
 def list_messages(
@@ -103,34 +108,71 @@ def retry_message(flow: FamilyFlow, *, principal: Principal, message_id: int) ->
 NOTIFY = Principal(email="gov.uk-notify", role="system", teams=None, kind="token")
 
 
+_REFERENCE = re.compile(r"^familyflow-(\d{1,10})$")
+
+
+def plain_reason(medium: str, receipt: str) -> str:
+    """What a receipt means, in the words business support acts on (Notify's guidance)."""
+    if medium == "sms":
+        return {
+            "permanent-failure": "number not in service",
+            "temporary-failure": "phone switched off or inbox full for 72 hours",
+            "technical-failure": "Notify could not send it (technical failure)",
+        }.get(receipt, receipt)
+    return {
+        "permanent-failure": "email address does not exist",
+        "temporary-failure": "inbox full or out of office for 72 hours",
+        "technical-failure": "Notify could not send it (technical failure)",
+    }.get(receipt, receipt)
+
+
+def _message_for(conn: Connection, *, notify_id: str, reference: str | None) -> dict[str, Any]:
+    """The message Notify's id belongs to: by the id recorded when it was sent; by
+    reference only for a message whose id was never recorded."""
+    row = admin_db.message_by_provider_ref(conn, notify_id)
+    if row is not None:
+        return row
+    match = _REFERENCE.match(reference or "")
+    if match is None:
+        raise NotFound(what="message with notification id", key=notify_id)
+    row = admin_db.message(conn, int(match[1]))
+    if row is None or row["provider_ref"] not in (None, notify_id):
+        # Another recipient's notification with a shared (old) reference: never theirs.
+        raise NotFound(what="message with notification id", key=notify_id)
+    return row
+
+
 def delivery_receipt(
     flow: FamilyFlow,
     *,
-    message_id: int,
+    notify_id: str,
+    reference: str | None,
     status: str,
     new_status: str,
-    notify_id: str | None,
 ) -> None:
-    """A GOV.UK Notify receipt: the message's status; a permanent failure flags the
-    contact detail so that business support can correct it. Audited."""
+    """A GOV.UK Notify receipt: the status of the message it belongs to; a permanent
+    failure flags that recipient's contact detail for business support. Audited."""
     now = flow.clock.now()
     with flow.db.begin() as conn:
-        row = admin_db.message(conn, message_id)
-        if row is None:
-            raise NotFound(what="message", key=message_id)
+        row = _message_for(conn, notify_id=notify_id, reference=reference)
+        message_id = row["id"]
         failed = status != "delivered"
+        reason = plain_reason(row["medium"], status)
         admin_db.record_delivery(
             conn,
             message_id,
             status=new_status,
             delivery_status=status,
-            error=f"Notify: {status}" if failed else None,
+            error=reason if failed else None,
+            provider_ref=notify_id,
         )
         detail: dict[str, Any] = {
             "message_id": message_id,
             "status": status,
             "notify_id": notify_id,
         }
+        if failed:
+            detail["problem"] = True
         if status == "permanent-failure" and row["case_id"] is not None:
             detail["flagged"] = admin_db.flag_contacts(
                 conn,
@@ -139,6 +181,7 @@ def delivery_receipt(
                 reason=f"{row['medium']} to {row['to_address']} could not be delivered "
                 f"(permanent failure, {now.date().isoformat()}); check the detail",
             )
+        what = "text" if row["medium"] == "sms" else "email"
         records.record(
             conn,
             audit.row(
@@ -147,7 +190,18 @@ def delivery_receipt(
                 at=now,
                 case_id=row["case_id"],
                 rule=row["rule"],
-                reason=f"{row['medium']} {status}",
+                reason=f"{what} to {row['to_role'] or 'recipient'} failed: {reason}"
+                if failed
+                else f"{row['medium']} {status}",
                 detail=detail,
             ),
+        )
+    if failed:  # logged once recorded
+        log.warning(
+            "message_failed",
+            message_id=message_id,
+            case_id=row["case_id"],
+            rule=row["rule"],
+            transport="notify",
+            receipt=status,
         )

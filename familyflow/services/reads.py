@@ -15,6 +15,7 @@ from engine.store import CaseRow
 from familyflow.db import read_models, records
 from familyflow.services import audit
 from familyflow.services.cases import check_visible as _check_visible
+from familyflow.services.messages import RETRIERS
 from familyflow.services.principal import Principal
 
 AUDIT_READERS = ("team_manager", "admin")
@@ -83,6 +84,7 @@ class Listing:
     stage_counts: dict[str, int]
     teams: list[str]
     replies: list[dict[str, Any]] = field(default_factory=list)  # parents' texts (PAR-12)
+    failed: list[dict[str, Any]] = field(default_factory=list)  # messages that will not arrive
 
 
 def tracker(
@@ -152,10 +154,18 @@ def my_work(flow: FamilyFlow, *, principal: Principal) -> Listing:
         texts = replies.recent(
             conn, email=None if principal.is_admin else principal.email, since=now - REPLIES_SHOWN
         )
+        # Business support acts on messages that will not arrive: retry or fix the contact.
+        failed = (
+            read_models.failed_messages(conn, teams=principal.teams, email=principal.email)
+            if principal.role in RETRIERS
+            else []
+        )
         ids = sorted({r["case_id"] for r in rows} | {r["case_id"] for r in texts})
         cases = store.load_cases(conn, ids)
         audit.read(conn, principal=principal, at=now, what="my work", case_ids=ids)
-    return Listing(found=[], cases=cases, due=rows, stage_counts={}, teams=[], replies=texts)
+    return Listing(
+        found=[], cases=cases, due=rows, stage_counts={}, teams=[], replies=texts, failed=failed
+    )
 
 
 def register(flow: FamilyFlow, *, principal: Principal, process: str) -> dict[int, CaseRow]:

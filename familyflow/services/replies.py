@@ -15,6 +15,7 @@ from familyflow.db import records
 from familyflow.services import audit
 from familyflow.services.principal import Principal
 from notifications import review
+from notifications.outbox import Outbox
 
 ASSIGNERS = ("business_support", "admin")
 
@@ -41,10 +42,10 @@ def shorten_and_send(flow: FamilyFlow, *, principal: Principal, message_id: int,
     """Replace a text that needs review with a shorter one and queue it, audited."""
     principal.require(ASSIGNERS, action="shorten and send a text")
     now = flow.clock.now()
+    outbox = flow.outbox  # the engine knows it as a port; the application wired an Outbox
+    assert isinstance(outbox, Outbox)
     with flow.db.begin() as conn:
-        text = review.release(
-            conn, message_id=message_id, body=body, now=now, policy=flow.outbox.policy
-        )
+        text = review.release(conn, message_id=message_id, body=body, now=now, policy=outbox.policy)
         row = admin_db.message(conn, message_id)
         assert row is not None
         records.record(

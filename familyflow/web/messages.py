@@ -1,8 +1,11 @@
-"""Messages: queued, sent, delivered and failed, each with a preview; admins can
-send a failed one again (the same rule as the API's retry)."""
+"""Messages: queued, sent, delivered and failed, each with a preview; admins and
+business support can send a failed one again (the same rule as the API's retry).
+A failed message is also an item on business support's My work."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -34,6 +37,29 @@ TAGS = {
 }
 
 
+RETRIERS = messages_service.RETRIERS
+_WRAPPED = re.compile(r"^delivery of message \d+ [^:]*: ")
+
+
+def failure_reason(row: Mapping[str, Any]) -> str:
+    """Why a message failed, without our own wrapping: "number not in service"."""
+    return _WRAPPED.sub("", row["last_error"] or "no reason recorded")
+
+
+def failed_item(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A failed message as something to act on: "Text to Jo Parent's mobile failed: ..."."""
+    sms = row["medium"] == "sms"
+    who = row["to_name"] or (row["to_role"] or "recipient").replace("_", " ")
+    return {
+        "id": row["id"],
+        "case_id": row["case_id"],
+        "rule": row["rule"],
+        "text": f"{'Text' if sms else 'Email'} to {who}'s {'mobile' if sms else 'email'} "
+        f"failed: {failure_reason(row)}",
+        "edit_href": f"/cases/{row['case_id']}#contacts" if row["case_id"] else None,
+    }
+
+
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
@@ -60,6 +86,7 @@ def router() -> APIRouter:
                 {
                     **r,
                     "tag": TAGS.get(r["status"], "govuk-tag--grey"),
+                    "problem": failed_item(r)["text"] if r["status"] == "failed" else None,
                     "reference": reference(process, case_row.id) if process and case_row else "",
                 }
             )
@@ -72,7 +99,7 @@ def router() -> APIRouter:
             tabs=TABS,
             current=status or "",
             case=case,
-            can_retry=user.role in ADMINS,
+            can_retry=user.role in RETRIERS,
             can_shorten=user.role in ("business_support", *ADMINS),
         )
 
@@ -80,7 +107,7 @@ def router() -> APIRouter:
     def retry(
         message_id: Annotated[int, Path(ge=1, le=2**62)],
         flow: FlowDep,
-        user: Annotated[CurrentUser, page_roles(*ADMINS)],
+        user: Annotated[CurrentUser, page_roles(*RETRIERS)],
     ) -> Response:
         try:
             messages_service.retry_message(flow, principal=user.principal, message_id=message_id)

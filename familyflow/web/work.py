@@ -12,6 +12,7 @@ from familyflow.http.auth import CsrfTokenDep, FlowDep, OptionalUserDep
 from familyflow.services import reads
 from familyflow.web.casework import reference, work_items
 from familyflow.web.core import PageUser, redirect, render
+from familyflow.web.messages import failed_item
 
 SIGN_IN_ERRORS = {
     "failed": "The email address or password is wrong",
@@ -57,6 +58,7 @@ def router() -> APIRouter:
         found = reads.my_work(flow, principal=user.principal)
         items = work_items(flow, found.due, found.cases, now)
         recent = replies_on_my_cases(flow, found)
+        failed = [failed_item(m) for m in found.failed]
         counts = {
             colour: sum(1 for i in items if i.rag.colour == colour)
             for colour in ("red", "amber", "green")
@@ -69,6 +71,7 @@ def router() -> APIRouter:
             items=items,
             counts=counts,
             replies=recent,
+            failed=failed,
         )
 
     @pages.get("/work")

@@ -6,7 +6,13 @@ the sms template's body is `((body))`.
 
 Notify has no copy (Cc) field: each Cc address gets its own notification of
 the same medium, sent after the main one and with the same reference. The
-reference is `familyflow-<message id>` and never carries personal data.
+reference is `familyflow-<message id>` and never carries personal data. The
+outbox gives each copy its own message (and so its own reference).
+
+`find_sent` asks Notify for a notification with a message's reference
+(GET /v2/notifications?reference=...); the outbox calls it before sending a
+message again, so a crash between Notify accepting and the outbox recording
+never sends a second copy.
 
 Replies: Notify sends an email's Reply-To only as one of the service's
 registered reply-to addresses, named by its id; `email_reply_to_ids` maps each
@@ -37,10 +43,11 @@ from engine.errors import (
     PermanentDeliveryError,
     TemporaryDeliveryError,
 )
-from notifications.channels.base import Envelope
+from notifications.channels.base import Envelope, Sent
 
 DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 _REASON_LIMIT = 300
+_FINAL = frozenset({"delivered", "permanent-failure", "temporary-failure", "technical-failure"})
 _sending_to: ContextVar[tuple[str, ...]] = ContextVar("notify_sending_to", default=())
 
 
@@ -91,6 +98,7 @@ class NotifyTransport:
         base_url: str = DEFAULT_BASE_URL,
         sms_sender_id: str | None = None,
         email_reply_to_ids: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
     ) -> None:
         check_api_key(api_key)
         for field, value in (
@@ -105,6 +113,7 @@ class NotifyTransport:
         self.base_url = base_url
         self.sms_sender_id = sms_sender_id
         self.email_reply_to_ids = dict(email_reply_to_ids or {})
+        self.timeout = timeout
 
     def __repr__(self) -> str:  # never show the key
         return f"NotifyTransport(base_url={self.base_url!r})"
@@ -125,7 +134,7 @@ class NotifyTransport:
             )
         # The client's requests.Session is not thread-safe, so each send has its own
         # client, closed afterwards so that no socket outlives the call.
-        client = NotificationsAPIClient(self._api_key, base_url=self.base_url)
+        client = self._client()
         sending = _sending_to.set((envelope.to_address, *envelope.cc))
         try:
             notification_id = self._send_one(client, envelope, envelope.to_address)
@@ -135,6 +144,35 @@ class NotifyTransport:
             _sending_to.reset(sending)
             client.request_session.close()
         return notification_id
+
+    def _client(self) -> NotificationsAPIClient:
+        return NotificationsAPIClient(self._api_key, base_url=self.base_url, timeout=self.timeout)
+
+    def find_sent(self, envelope: Envelope) -> Sent | None:
+        """The notification Notify already holds with this message's reference, if any."""
+        client = self._client()
+        try:
+            found = client.get_all_notifications(reference=self.reference_for(envelope))
+        except HTTPError as error:
+            # Never send blind: whatever the lookup's trouble, the message waits.
+            reason = _classify(envelope, error).fields["reason"]
+            raise TemporaryDeliveryError(
+                message_id=envelope.message_id, reason=f"lookup: {reason}"
+            ) from error
+        except (APIError, InvalidResponse, requests.RequestException) as error:
+            raise TemporaryDeliveryError(
+                message_id=envelope.message_id,
+                reason=f"notify lookup failed: {type(error).__name__}",
+            ) from error
+        finally:
+            client.request_session.close()
+        notifications = found.get("notifications") if isinstance(found, dict) else None
+        for notification in notifications or []:
+            if isinstance(notification, dict) and isinstance(notification.get("id"), str):
+                status = notification.get("status")
+                final = status if status in _FINAL else None
+                return Sent(provider_ref=notification["id"], status=final)
+        return None
 
     def _send_one(self, client: NotificationsAPIClient, envelope: Envelope, recipient: str) -> str:
         reference = self.reference_for(envelope)

@@ -20,8 +20,13 @@ import contextlib
 import hashlib
 import smtplib
 import ssl
+import time
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 from engine.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from notifications.channels.base import Envelope
@@ -31,6 +36,30 @@ def message_id_for(dedupe_key: str) -> str:
     """The Message-ID header for a message: the same key always gives the same id."""
     digest = hashlib.sha256(dedupe_key.encode("utf-8")).hexdigest()[:32]
     return f"<{digest}@familyflow>"
+
+
+class _DeadlineSMTP(smtplib.SMTP):
+    """smtplib's timeout bounds each socket operation; this bounds the whole send,
+    so that a server that answers slowly never keeps a message past its lease."""
+
+    def __init__(self, *, timeout: float) -> None:
+        self.deadline = time.monotonic() + timeout
+        super().__init__(timeout=timeout)
+
+    def _arm(self) -> None:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("smtp send took longer than its timeout")
+        if self.sock is not None:
+            self.sock.settimeout(remaining)
+
+    def send(self, s: ReadableBuffer | str) -> None:
+        self._arm()
+        super().send(s)
+
+    def getreply(self) -> tuple[int, bytes]:
+        self._arm()
+        return super().getreply()
 
 
 class SmtpTransport:
@@ -98,7 +127,7 @@ class SmtpTransport:
         message = self.build_message(envelope)
         recipients = [envelope.to_address, *envelope.cc]
         message_id = envelope.message_id
-        client = smtplib.SMTP(timeout=self.timeout)
+        client = _DeadlineSMTP(timeout=self.timeout)
         try:
             stage = "connect"
             code, _ = client.connect(self.host, self.port)

@@ -39,7 +39,11 @@ def test_business_support_record_a_referral_which_belongs_to_their_team(api: Api
     assert case["allowed_triggers"] == ["request_confirmation", "close"]
     created = case["history"][0]
     assert (created["trigger"], created["actor"]) == ("create", "bs@example.org")
-    assert [m["template"] for m in case["messages"]] == ["parenting/referral_received"]
+    # PAR-01 to the TM, and BS's copy as a message of its own
+    assert [(m["template"], m["to_address"]) for m in case["messages"]] == [
+        ("parenting/referral_received", "ade.bello@example.org"),
+        ("parenting/referral_received", "bs@example.org"),
+    ]
 
 
 def test_a_referral_for_an_unknown_process_is_404(api: Api) -> None:

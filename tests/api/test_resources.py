@@ -3,6 +3,8 @@ the calendar, reports and the audit trail through the API."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from engine import store
@@ -67,10 +69,12 @@ def _fail(api: Api, message_id: int) -> None:
 def test_messages_show_their_delivery_status_and_admins_retry_failed_ones(api: Api) -> None:
     case_id = api.referral()["id"]
     messages = api.get(f"/api/messages?case_id={case_id}", as_="business_support").json()
-    assert [(m["template"], m["status"]) for m in messages] == [
-        ("parenting/referral_received", "queued")
+    # the TM's email and BS's copy, each a message of its own, newest first
+    assert [(m["template"], m["status"], m["to_address"]) for m in messages] == [
+        ("parenting/referral_received", "queued", "bs@example.org"),
+        ("parenting/referral_received", "queued", "ade.bello@example.org"),
     ]
-    message_id = messages[0]["id"]
+    message_id = messages[-1]["id"]
     assert api.get(f"/api/messages/{message_id}").json()["to_address"] == ("ade.bello@example.org")
     problem(api.get(f"/api/messages/{message_id}", as_="other_manager"), 404)
     problem(api.get("/api/messages/999"), 404)
@@ -92,12 +96,20 @@ def _receipt(api: Api, body: dict[str, object], token: str | None = CALLBACK_TOK
     return api.post("/api/notify/callback", as_=None, headers=headers, json=body)
 
 
+def _first_message(api: Api, case_id: int) -> dict[str, Any]:
+    """The case's first message, sent, with the provider's id for it."""
+    api.flow.outbox.deliver_due()
+    with api.flow.db.connect() as conn:
+        return store.messages(conn, case_id=case_id)[0]
+
+
 def test_notify_receipts_need_the_callback_token_and_update_the_status(api: Api) -> None:
+    """A receipt is matched by Notify's notification id, recorded when it was sent."""
     case_id = api.referral()["id"]
-    message_id = api.get(f"/api/messages?case_id={case_id}").json()[0]["id"]
+    message = _first_message(api, case_id)
     receipt = {
-        "id": "b0a1",
-        "reference": f"familyflow-{message_id}",
+        "id": message["provider_ref"],
+        "reference": f"familyflow-{message['id']}",
         "status": "delivered",
         "to": "ade.bello@example.org",
         "notification_type": "email",
@@ -105,21 +117,30 @@ def test_notify_receipts_need_the_callback_token_and_update_the_status(api: Api)
     problem(_receipt(api, receipt, token=None), 401)
     problem(_receipt(api, receipt, token="guess"), 401)
     problem(_receipt(api, {**receipt, "status": "lost"}), 422)
-    problem(_receipt(api, {**receipt, "reference": "someone-else-1"}), 404)
-    problem(_receipt(api, {**receipt, "reference": "familyflow-999"}), 404)
+    unknown = {**receipt, "id": "not-a-notification-of-ours"}
+    problem(_receipt(api, {**unknown, "reference": "someone-else-1"}), 404)
+    problem(_receipt(api, {**unknown, "reference": "familyflow-999"}), 404)
+    # a reference alone never moves a message recorded with another notification id
+    problem(_receipt(api, unknown), 404)
     assert _receipt(api, receipt).status_code == 204  # type: ignore[attr-defined]
-    shown = api.get(f"/api/messages/{message_id}").json()
+    shown = api.get(f"/api/messages/{message['id']}").json()
     assert (shown["status"], shown["delivery_status"]) == ("delivered", "delivered")
     assert api.get("/api/contacts/flagged").json() == []
 
 
 def test_a_permanent_failure_flags_the_detail_for_business_support(api: Api) -> None:
     case_id = api.referral()["id"]
-    message_id = api.get(f"/api/messages?case_id={case_id}").json()[0]["id"]
-    receipt = {"id": "b0a2", "reference": f"familyflow-{message_id}", "status": "permanent-failure"}
+    message = _first_message(api, case_id)
+    message_id = message["id"]
+    receipt = {
+        "id": message["provider_ref"],
+        "reference": f"familyflow-{message_id}",
+        "status": "permanent-failure",
+    }
     assert _receipt(api, receipt).status_code == 204  # type: ignore[attr-defined]
     shown = api.get(f"/api/messages/{message_id}").json()
     assert (shown["status"], shown["delivery_status"]) == ("failed", "permanent-failure")
+    assert shown["last_error"] == "email address does not exist"
     flagged = api.get("/api/contacts/flagged", as_="business_support").json()
     assert [(f["case_id"], f["email"]) for f in flagged] == [(case_id, "ade.bello@example.org")]
     assert "permanent failure" in flagged[0]["flagged"]

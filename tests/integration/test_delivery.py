@@ -87,18 +87,26 @@ def test_par_01_a_referral_is_emailed_by_smtp_to_the_team_manager_copied_to_busi
     smtp: SmtpServer,
     files: FileTransport,
 ) -> None:
-    """PAR-01: the new referral email arrives as rendered: To the TM by name, Cc BS,
-    the subject and body stored in the outbox, and a footer citing the rule."""
+    """PAR-01: the new referral email arrives as rendered: To the TM by name, and BS's
+    copy as a message of its own (its own row, so a retry of one never resends to the
+    other), the subject and body stored in the outbox, and a footer citing the rule."""
     flow = make_app(transports={"email": smtp.transport(), "sms": files})
     case_id = new_referral(flow, "2026-12-14T10:00")
 
-    (received,) = smtp.sink.received
-    queued = the_message(flow, "parenting/referral_received")
+    received, copy = smtp.sink.received
+    queued, copied = outbox_rows(flow, template="parenting/referral_received", copies=True)
     reference = f"PAR-{case_id:06d}"
     message = received.message
-    assert received.rcpt_tos == [TEAM_MANAGER, BUSINESS_SUPPORT]
+    assert (received.rcpt_tos, copy.rcpt_tos) == ([TEAM_MANAGER], [BUSINESS_SUPPORT])
     assert message["To"] == f"Ade Bello <{TEAM_MANAGER}>"
-    assert message["Cc"] == BUSINESS_SUPPORT
+    assert message["Cc"] is None
+    assert copy.message["To"] == f"Business Support <{BUSINESS_SUPPORT}>"
+    assert plain_body(copy.message) == plain_body(message)
+    assert (queued["cc"], copied["dedupe_key"], copied["to_role"]) == (
+        [BUSINESS_SUPPORT],
+        f"{queued['dedupe_key']}:cc1",
+        "business_support",
+    )
     assert message["Subject"] == queued["subject"] == f"New parenting referral {reference}"
     body = plain_body(message)
     assert body == queued["body"]
@@ -130,8 +138,9 @@ def test_an_smtp_server_answering_451_is_retried_with_backoff_and_the_email_sent
 ) -> None:
     """A temporary refusal keeps the message queued with the error and the next try
     1 minute later, then 2 minutes after that; when the server recovers it is sent
-    once, and later deliveries never send it again."""
-    smtp.sink.data_replies = ["451 4.3.0 Try again later"] * 2
+    once, and later deliveries never send it again. (The copy to BS is refused and
+    retried alongside, as its own message.)"""
+    smtp.sink.data_replies = ["451 4.3.0 Try again later"] * 4
     flow = make_app(transports={"email": smtp.transport(), "sms": files})
     clock = flow.clock
     new_referral(flow, "2026-12-14T10:00")  # first attempt at 10:00
@@ -150,11 +159,11 @@ def test_an_smtp_server_answering_451_is_retried_with_backoff_and_the_email_sent
     assert smtp.sink.attempts.count(mail_id) == 1
 
     clock.advance_to(at("2026-12-14T10:01"))  # type: ignore[attr-defined]
-    assert flow.outbox.deliver_due().retried == 1
+    assert flow.outbox.deliver_due().retried == 2
     assert state() == ("queued", 2, at("2026-12-14T10:03"), retry + "smtp 451 message refused")
 
     clock.advance_to(at("2026-12-14T10:03"))  # type: ignore[attr-defined]
-    assert flow.outbox.deliver_due().sent == 1
+    assert flow.outbox.deliver_due().sent == 2
     sent = the_message(flow, "parenting/referral_received")
     assert (sent["status"], sent["attempts"], sent["sent_at"], sent["last_error"]) == (
         "sent",

@@ -18,6 +18,7 @@ cursor and the plain run none, and the journeys did reach what they are meant to
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from collections.abc import Callable
@@ -239,6 +240,8 @@ def _run(folder: Path, *, fast: bool) -> Run:
     )
     file = FileTransport(directory=folder / "outbox", clock=clock)
     flow = bootstrap(settings, clock=clock, transports={"email": file, "sms": file})
+    claims = itertools.count(1)
+    flow.outbox.new_token = lambda: f"claim-{next(claims)}"  # type: ignore[attr-defined]
     trace: list[str] = []
 
     @event.listens_for(flow.db, "checkout")

@@ -24,6 +24,9 @@ service's inbox, read back as Notify serves it by `GET /v2/received-text-message
 (newest first, `RECEIVED_PAGE_SIZE` a page, `older_than=<id>` for the next).
 Reply-to addresses: `add_reply_to(address)` registers one and returns its id,
 which an email may name as `email_reply_to_id`.
+`fail_to(recipient, status)` fails the next request to that address only.
+`GET /v2/notifications?reference=...` lists the notifications sent with that
+reference, newest first, as Notify does (see `list_notifications`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs
 
 import jwt
 
@@ -132,6 +136,7 @@ class FakeNotify:
         self.sent: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []  # every request, accepted or not
         self._failures: list[NotifyError] = []
+        self._failures_to: dict[str, NotifyError] = {}
         self._lock = threading.Lock()
         self.received: list[dict[str, Any]] = []  # the inbox, oldest first
         self.received_page_size = RECEIVED_PAGE_SIZE
@@ -245,8 +250,26 @@ class FakeNotify:
                 403, "AuthError", "Error: Your system clock must be accurate to within 30 seconds"
             )
 
-    def take_failure(self) -> NotifyError | None:
+    def list_notifications(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        """GET /v2/notifications: filtered by reference when one is given; newest first."""
+        reference = query.get("reference", [None])[0]
         with self._lock:
+            found = [r for r in self.sent if reference is None or r.get("reference") == reference]
+        listed = [_listed(record) for record in reversed(found)]
+        return {"notifications": listed, "links": {"current": f"{self.base_url}/v2/notifications"}}
+
+    def fail_to(self, recipient: str, status: int) -> None:
+        """Answer the next notification request to `recipient` with `status`."""
+        error, message = _FAILURES.get(status, ("Exception", HTTPStatus(status).phrase))
+        with self._lock:
+            self._failures_to[recipient] = NotifyError(status, error, message)
+
+    def take_failure(self, data: Any = None) -> NotifyError | None:
+        fields = data if isinstance(data, dict) else {}
+        recipient = fields.get("email_address") or fields.get("phone_number")
+        with self._lock:
+            if recipient in self._failures_to:
+                return self._failures_to.pop(recipient)
             return self._failures.pop(0) if self._failures else None
 
     def create_notification(self, kind: str, data: Any) -> dict[str, Any]:
@@ -400,6 +423,20 @@ class FakeNotify:
         return {"received_text_messages": page, "links": links}
 
 
+def _listed(record: dict[str, Any]) -> dict[str, Any]:
+    """A sent notification as Notify's GET /v2/notifications lists it."""
+    recipient = "email_address" if record["type"] == "email" else "phone_number"
+    return {
+        "id": record["id"],
+        "reference": record.get("reference"),
+        "type": record["type"],
+        "status": record.get("status", "sending"),
+        recipient: record[recipient],
+        "body": record["content"]["body"],
+        "subject": record["content"].get("subject"),
+    }
+
+
 def _validation_error(messages: list[str]) -> NotifyError:
     error = NotifyError(400, "ValidationError", messages[0])
     unique = list(dict.fromkeys(messages))
@@ -467,7 +504,7 @@ class _NotifyHandler(BaseHTTPRequestHandler):
                 ) from None
             with self.notify._lock:
                 self.notify.requests.append({"path": path, "json": data})
-            failure = self.notify.take_failure()
+            failure = self.notify.take_failure(data)
             if failure is not None:
                 raise failure
             self._reply(201, self.notify.create_notification(kind, data))
@@ -478,6 +515,13 @@ class _NotifyHandler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if path == "/v2/received-text-messages":
             self._get_received_texts(query)
+            return
+        if path == "/v2/notifications":
+            try:
+                self.notify.authenticate(self.headers.get("Authorization"))
+                self._reply(200, self.notify.list_notifications(parse_qs(query)))
+            except NotifyError as error:
+                self._reply(error.status, error.body)
             return
         self._reply(
             404,

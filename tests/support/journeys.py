@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -52,12 +53,20 @@ def to_planning(flow: FamilyFlow, case_id: int, *, allocated: str) -> None:
     )
 
 
-def outbox_rows(flow: FamilyFlow, **where: Any) -> list[dict[str, Any]]:
+def outbox_rows(flow: FamilyFlow, *, copies: bool = False, **where: Any) -> list[dict[str, Any]]:
+    """The queued messages matching `where`. A copy (Cc) is a message of its own, with
+    `:ccN` after its main message's dedupe key; it is listed only with copies=True
+    (the main message's `cc` names its copies)."""
     from engine import store
 
     with flow.db.connect() as conn:
         rows = store.messages(conn, case_id=where.pop("case_id", None))
-    return [r for r in rows if all(r[k] == v for k, v in where.items())]
+    return [
+        r
+        for r in rows
+        if all(r[k] == v for k, v in where.items())
+        and (copies or not re.search(r":cc\d+$", r["dedupe_key"]))
+    ]
 
 
 def history(flow: FamilyFlow, case_id: int | None = None) -> list[dict[str, Any]]:

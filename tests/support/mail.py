@@ -6,6 +6,7 @@ a test can show a message was tried exactly as often as it should have been
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -35,6 +36,7 @@ class MailSink:
     data_replies: list[str] = field(default_factory=list)  # answered in turn, then accept
     refuse_recipients: dict[str, str] = field(default_factory=dict)
     attempts: list[str] = field(default_factory=list)  # Message-ID of every DATA offered
+    delay: float = 0.0  # seconds the server takes to answer DATA: a slow relay
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -49,6 +51,8 @@ class MailSink:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.attempts.append(str(message["Message-ID"]))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.data_replies:
             return self.data_replies.pop(0)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
@@ -61,8 +65,8 @@ class SmtpServer:
     host: str
     port: int
 
-    def transport(self) -> SmtpTransport:
-        return SmtpTransport(host=self.host, port=self.port, sender=SENDER, timeout=5.0)
+    def transport(self, *, timeout: float = 5.0) -> SmtpTransport:
+        return SmtpTransport(host=self.host, port=self.port, sender=SENDER, timeout=timeout)
 
 
 def free_port() -> int:

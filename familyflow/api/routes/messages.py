@@ -1,5 +1,5 @@
-"""Messages and their delivery status; admins retry failed ones. Contact details
-that bounced, for business support."""
+"""Messages and their delivery status; admins and business support retry failed ones.
+Contact details that bounced, for business support."""
 
 from __future__ import annotations
 
@@ -47,12 +47,12 @@ def router() -> APIRouter:
     @api.post(
         "/messages/{message_id}/retry",
         response_model=MessageOut,
-        summary="Send a failed message again (admins)",
+        summary="Send a failed message again (admins, business support)",
     )
     def retry(
         message_id: MessageId,
         flow: FlowDep,
-        user: Annotated[CurrentUser, Depends(require_roles("admin"))],
+        user: Annotated[CurrentUser, Depends(require_roles("admin", "business_support"))],
     ) -> dict[str, Any]:
         row = messages.retry_message(flow, principal=user.principal, message_id=message_id)
         assert row is not None

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import hmac
-import re
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from engine.errors import NotFound, NotSignedIn
+from engine.errors import NotSignedIn
 from familyflow.api.schemas import NotifyReceipt
 from familyflow.http.auth import FlowDep, SettingsDep
 from familyflow.services import messages
 
-_REFERENCE = re.compile(r"^familyflow-(\d{1,10})$")
 STATUS = {
     "delivered": "delivered",
     "permanent-failure": "failed",
@@ -44,18 +42,15 @@ def router() -> APIRouter:
     )
     def callback(receipt: NotifyReceipt, flow: FlowDep) -> Response:
         """`delivered`, `permanent-failure`, `temporary-failure` or `technical-failure`
-        becomes the message's status; a permanent failure flags the contact detail
-        so that business support can correct it."""
-        match = _REFERENCE.match(receipt.reference or "")
-        if match is None:
-            raise NotFound(what="message with reference", key=receipt.reference)
-        message_id = int(match[1])
+        becomes the status of the message Notify's id belongs to (each recipient,
+        copies included, is a message of its own); a permanent failure flags that
+        recipient's contact detail so that business support can correct it."""
         messages.delivery_receipt(
             flow,
-            message_id=message_id,
+            notify_id=receipt.id,
+            reference=receipt.reference,
             status=receipt.status,
             new_status=STATUS[receipt.status],
-            notify_id=receipt.id,
         )
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
