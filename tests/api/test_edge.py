@@ -19,6 +19,8 @@ from engine import store
 from engine.cases import Actor
 from familyflow import accounts
 from familyflow.api import create_app
+from familyflow.db import accounts as accounts_db
+from familyflow.db import records
 from familyflow.web.core import TEMPLATES
 from tests.api.conftest import PASSWORD, Api, problem
 from tests.support.journeys import CONTACTS
@@ -32,7 +34,7 @@ HTML = {"Accept": "text/html"}
 def _signed_in(api: Api, email: str = MANAGER) -> str:
     """Sign the test client in with a browser session; its CSRF token."""
     with api.flow.db.connect() as conn:
-        user = store.user_by_email(conn, email)
+        user = accounts_db.user_by_email(conn, email)
     assert user is not None
     accounts.update_user(api.flow, user["id"], {"password": PASSWORD}, by=Actor("test"))
     token = api.get("/api/csrf", as_=None).json()["csrf_token"]
@@ -189,7 +191,7 @@ def test_the_web_note_form_refuses_a_note_over_20000_characters(api: Api) -> Non
     assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
     assert "Note: must be 20,000 characters or fewer; it has 20,001" in page.text
     with api.flow.db.connect() as conn:
-        assert not store.audit_trail(conn, kind="note")
+        assert not records.audit_trail(conn, kind="note")
 
 
 # -- errors ------------------------------------------------------------------

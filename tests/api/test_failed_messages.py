@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from engine import store
+from familyflow.db import records
 from notifications.channels.notify import NotifyTransport
 from tests.api.conftest import CALLBACK_TOKEN, Api
 from tests.support.attendance import TEAM_MANAGER, to_attending
@@ -124,7 +125,7 @@ def test_a_text_notify_cannot_deliver_is_an_item_on_business_supports_my_work(
 
     assert [e["event"] for e in logs if e["event"] == "message_failed"] == ["message_failed"]
     with api.flow.db.connect() as conn:
-        (record,) = store.audit_trail(conn, kind="delivery", case_id=case_id)
+        (record,) = records.audit_trail(conn, kind="delivery", case_id=case_id)
     assert record["reason"] == "text to parent failed: number not in service"
 
     api.flow.clock.advance_to(api.flow.clock.now() + timedelta(minutes=5))  # type: ignore[attr-defined]

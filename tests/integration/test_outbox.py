@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine import store
+from familyflow.db import records
 from notifications.channels.base import Envelope
 from notifications.channels.file import FileTransport
 from tests.support.journeys import CONTACTS, at, outbox_rows
@@ -86,7 +86,7 @@ def test_a_message_that_gives_up_is_logged_and_audited_as_failed(make_app, tmp_p
     ]
     assert [e["attempts"] for e in logs if e["event"] == "message_retry"] == [1]
     with flow.db.connect() as conn:
-        (record,) = store.audit_trail(conn, kind="delivery")
+        (record,) = records.audit_trail(conn, kind="delivery")
     assert (record["case_id"], record["rule"], record["reason"]) == (
         case_id,
         "PAR-01",

@@ -21,6 +21,7 @@ from engine import store
 from engine.clock import LONDON, local
 from engine.scheduler import build_scheduler
 from engine.service import FamilyFlow
+from familyflow.db import admin as admin_db
 from tests.conftest import AppFactory
 from tests.support.database import confirmed_referrals, rows
 from tests.support.journeys import CONTACTS, at, history, outbox_rows
@@ -236,7 +237,7 @@ def test_a_daily_list_skips_a_closure_day_and_after_downtime_runs_once(
     before = make_app(start="2028-01-05T12:00")
     before.tick()  # first start
     with before.db.begin() as conn:
-        store.add_closure_day(conn, day=at("2028-01-07T12:00").date(), description="Staff day")
+        admin_db.add_closure_day(conn, day=at("2028-01-07T12:00").date(), description="Staff day")
     before.advance(at("2028-01-06T12:00"))  # Thursday 6 January 09:00 runs on time
     before.db.dispose()
 
