@@ -164,6 +164,9 @@ def update_user(
     flow: FamilyFlow, user_id: int, changes: Mapping[str, Any], *, by: Actor
 ) -> dict[str, Any]:
     values = {k: v for k, v in changes.items() if k != "password"}
+    for required in ("active", "role", "name"):  # a user always has these
+        if required in values and values[required] is None:
+            raise InputError(field=required, reason="cannot be empty; leave it out to keep it")
     if "role" in values:
         check_role(values["role"])
     if values.get("manager_email"):

@@ -5,7 +5,7 @@ and content-type checks, can rely on it (issue 7: errors at the edge).
 Which errors, from what the operation is:
 - 401 and 403: it needs a caller (a bearer token or a session), whose role or
   CSRF token may not do; 401 alone for GOV.UK Notify's callback token;
-- 404: it names something (a path parameter), or its body may (a process, a user);
+- 404: it names something (a path parameter, an `_id` filter), or its body may;
 - 409: it changes something, which may be in the wrong state or changed meanwhile;
 - 413: it takes a body, which may be over FAMILYFLOW_MAX_BODY_BYTES;
 - 422: it takes parameters or a body, which may be invalid.
@@ -63,7 +63,11 @@ NOTIFY_SCHEME = {
 def errors_of(method: str, operation: dict[str, Any]) -> list[int]:
     body = "requestBody" in operation
     parameters = operation.get("parameters", [])
-    named = any(p.get("in") == "path" for p in parameters)
+    # A path parameter names something, and so does a query filter by id (?case_id=).
+    named = any(
+        p.get("in") == "path" or (p.get("in") == "query" and str(p.get("name")).endswith("_id"))
+        for p in parameters
+    )
     schemes = {name for requirement in operation.get("security", []) for name in requirement}
     statuses = []
     if schemes:
