@@ -32,6 +32,9 @@ MANAGER = Actor(CONTACTS["team_manager"]["email"], AS_NAMED)
 CONFIRMED = "2026-12-16T11:00"  # PAR-04's chase is due at the end of 23 December
 CHASED = "2026-12-24T09:00"  # after the chase, before the close (end of 30 December)
 
+# Both instances' clocks start when the referral arrives: an event before it is refused.
+REFERRED = "2026-12-14T10:00"
+
 
 def in_parallel(*jobs: Callable[[], T]) -> list[T]:
     """Run the jobs in threads released together; re-raise anything they raise."""
@@ -61,7 +64,7 @@ def test_two_people_acting_on_the_same_version_the_second_is_told_to_reload(
     """Two team managers open the same referral (version N) in two instances and both
     confirm receipt (PAR-02) with expected_version=N: one succeeds, the other gets a
     conflict, and the case moves, emails the social worker and records it once."""
-    first, second = make_app(), make_app()
+    first, second = make_app(start=REFERRED), make_app(start=REFERRED)
     case_id = new_referral(first)
     version = case_state(first, case_id).version
     assert case_state(second, case_id).version == version
@@ -81,7 +84,7 @@ def test_two_people_acting_on_the_same_version_at_the_same_moment_apply_once(
 ) -> None:
     """The same, with both requests arriving together on two threads and two
     connection pools: exactly one applies and the other is a conflict."""
-    first, second = make_app(), make_app()
+    first, second = make_app(start=REFERRED), make_app(start=REFERRED)
     case_id = new_referral(first)
     version = case_state(first, case_id).version
 
@@ -143,7 +146,7 @@ if POSTGRES_URL:
     ) -> None:
         """Read committed lets two transactions read version N; the version check in
         the UPDATE refuses the one that writes second, and nothing of it is kept."""
-        first, second = make_app(), make_app()
+        first, second = make_app(start=REFERRED), make_app(start=REFERRED)
         case_id = new_referral(first)
         version = case_state(first, case_id).version
 
