@@ -10,8 +10,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
+from engine.db import migrations_at_head
 from engine.models import Deadline, OutboxMessage
+from engine.service import FamilyFlow
 
 deadlines = Deadline.__table__  # type: ignore[attr-defined]
 outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -59,3 +62,18 @@ def _sum_by_channel(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
     for channel, count in rows:
         totals[channel] = totals.get(channel, 0) + count
     return sorted(totals.items())
+
+
+def read_figures(flow: FamilyFlow) -> Figures:
+    with flow.db.connect() as conn:
+        return figures(conn, now=flow.clock.now())
+
+
+def database_checks(flow: FamilyFlow) -> dict[str, str]:
+    """Whether the database answers and carries every migration this code knows of."""
+    try:
+        with flow.db.connect() as conn:
+            at_head = migrations_at_head(conn)
+    except SQLAlchemyError:
+        return {"database": "unreachable", "migrations": "unreachable"}
+    return {"database": "ok", "migrations": "ok" if at_head else "behind"}

@@ -19,10 +19,8 @@ from prometheus_client.core import (
     GaugeMetricFamily,
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from engine.db import migrations_at_head
 from engine.service import FamilyFlow
 from familyflow import operations
 
@@ -59,8 +57,7 @@ class Metrics:
             self.job_failures.labels(job=job).inc()
 
     def collect(self) -> Any:
-        with self.flow.db.connect() as conn:
-            figures = operations.figures(conn, now=self.flow.clock.now())
+        figures = operations.read_figures(self.flow)
         due = GaugeMetricFamily(
             "familyflow_deadlines_due",
             "Open deadlines already past due, by process and rule.",
@@ -150,13 +147,7 @@ def _router(*, metrics: Metrics, token: str | None) -> APIRouter:
     def readyz(request: Request) -> JSONResponse:
         """Ready for traffic: the database answers, carries every migration, and the
         scheduler that fires deadlines is running."""
-        checks = {"database": "ok", "migrations": "ok", "scheduler": "ok"}
-        try:
-            with metrics.flow.db.connect() as conn:
-                if not migrations_at_head(conn):
-                    checks["migrations"] = "behind"
-        except SQLAlchemyError:
-            checks["database"] = checks["migrations"] = "unreachable"
+        checks = {**operations.database_checks(metrics.flow), "scheduler": "ok"}
         scheduler = getattr(request.app.state, "scheduler", None)
         if scheduler is None or not scheduler.running:
             checks["scheduler"] = "not running"
