@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from engine.cases import Actor
+from familyflow.accounts import audit_row
 from familyflow.db import records
 from familyflow.services.principal import Principal
 
@@ -22,21 +24,11 @@ def row(
     detail: Mapping[str, Any] | None = None,
     rule: str | None = None,
 ) -> dict[str, Any]:
-    actor = principal.actor
-    return {
-        "case_id": case_id,
-        "kind": kind,
-        "actor": actor.email,
-        "actor_role": principal.role,
-        "occurred_at": at,
-        "recorded_at": at,
-        "rule": rule,
-        "reason": reason,
-        "trigger": None,
-        "from_state": None,
-        "to_state": None,
-        "detail": dict(detail or {}),
-    }
+    # The account's role is recorded (a simulation's actor has no fixed one).
+    actor = Actor(principal.actor.email, principal.role)
+    return audit_row(
+        kind=kind, actor=actor, at=at, reason=reason, case_id=case_id, detail=detail, rule=rule
+    )
 
 
 def read(
