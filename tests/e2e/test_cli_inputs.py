@@ -7,12 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import CLI, CONTACTS, SW, TM, create_referral, refusal, snapshot
+from tests.e2e.test_cli import ACCOUNTS, CLI, CONTACTS, SW, TM, create_referral, refusal, snapshot
 
 
 @pytest.fixture
 def db_cli(tmp_path: Path, database_url: str) -> CLI:
-    return CLI(tmp_path, database_url)
+    """The people who act (`--by`) have accounts: roles come from accounts."""
+    cli = CLI(tmp_path, database_url)
+    for email, role in ACCOUNTS:
+        cli.ok("user", "add", email, "--role", role, "--password", "a long enough password")
+    return cli
 
 
 def test_a_referral_received_in_year_one_or_before_1900_exits_2_naming_received_at(

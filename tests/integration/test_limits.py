@@ -33,7 +33,7 @@ def test_ten_megabytes_of_event_data_is_refused_naming_the_limit_and_nothing_is_
     before = _counts(flow)
     huge = {"reason": "x" * (10 * 1024 * 1024)}
     with pytest.raises(InputError) as refused:
-        flow.fire(case_id, "close", huge, actor=Actor(TM))
+        flow.fire(case_id, "close", huge, actor=Actor(TM, "team_manager"))
     assert refused.value.fields["field"] == "data"
     assert "the limit is 65,536 bytes (FAMILYFLOW_MAX_EVENT_DATA_BYTES)" in str(refused.value)
     with pytest.raises(InputError, match="data: is 10,485,7"):
@@ -43,7 +43,7 @@ def test_ten_megabytes_of_event_data_is_refused_naming_the_limit_and_nothing_is_
     assert _counts(flow) == before
     assert case_state(flow, case_id).state == "referred"
     # Just under the limit is accepted.
-    flow.fire(case_id, "close", {"reason": "x" * 60_000}, actor=Actor(TM))
+    flow.fire(case_id, "close", {"reason": "x" * 60_000}, actor=Actor(TM, "team_manager"))
     assert case_state(flow, case_id).state == "closed"
 
 
@@ -53,7 +53,7 @@ def test_the_event_data_limit_is_a_setting(
     flow = make_app(max_event_data_bytes=2048)
     case_id = new_referral(flow)
     with pytest.raises(InputError, match="the limit is 2,048 bytes"):
-        flow.fire(case_id, "close", {"reason": "x" * 3000}, actor=Actor(TM))
+        flow.fire(case_id, "close", {"reason": "x" * 3000}, actor=Actor(TM, "team_manager"))
 
 
 def test_a_case_note_over_20000_characters_is_refused_naming_the_limit(
@@ -63,10 +63,10 @@ def test_a_case_note_over_20000_characters_is_refused_naming_the_limit(
     case_id = new_referral(flow)
     before = _counts(flow)
     with pytest.raises(InputError) as refused:
-        flow.add_note(case_id, text="x" * 20_001, actor=Actor(TM))
+        flow.add_note(case_id, text="x" * 20_001, actor=Actor(TM, "team_manager"))
     assert str(refused.value) == (
         "text: a case note is at most 20,000 characters; this one has 20,001"
     )
     assert _counts(flow) == before
-    flow.add_note(case_id, text="x" * 20_000, actor=Actor(TM))
+    flow.add_note(case_id, text="x" * 20_000, actor=Actor(TM, "team_manager"))
     assert _counts(flow)["audit_events"] == before["audit_events"] + 1
