@@ -4,12 +4,33 @@ message keeps its record as it was."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from engine.db import alembic_config, create_engine
 from engine.store import outbox
 from tests.support.journeys import at
+
+
+@pytest.fixture
+def unmigrated_url(database_url: str) -> Iterator[str]:
+    """A database no migration has touched: the SQLite file is new; on PostgreSQL the
+    session's database is already at head, so the test gets a scratch one of its own."""
+    if not database_url.startswith("postgresql"):
+        yield database_url
+        return
+    name = f"familyflow_migration_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _queue(conn: sa.Connection, *, key: str, status: str, cc: list[str]) -> None:
@@ -36,9 +57,9 @@ def _queue(conn: sa.Connection, *, key: str, status: str, cc: list[str]) -> None
 
 
 def test_a_pending_message_with_copies_is_split_into_one_message_per_recipient(
-    database_url: str,
+    unmigrated_url: str,
 ) -> None:
-    db = create_engine(database_url)
+    db = create_engine(unmigrated_url)
     with db.begin() as conn:
         command.upgrade(alembic_config(conn), "0004_replies")
     with db.begin() as conn:
