@@ -69,6 +69,8 @@ def configure_logging(settings: Settings) -> None:
         library.propagate = True
     # The Notify client logs each request at INFO and its URL; warnings are enough.
     logging.getLogger("notifications_python_client").setLevel(logging.WARNING)
+    # Alembic announces its dialect on every start, at every CLI command: noise for people.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def configure_processes(settings: Settings) -> dict[str, Process]:

@@ -56,7 +56,7 @@ def test_a_backdated_event_before_the_referral_is_refused_and_does_not_close_the
     step(flow, case_id, "2026-12-15T09:00", "request_confirmation", by=TM)
     for when in ("1900-01-01T00:00", "2026-12-14T09:59"):
         with pytest.raises(InputError) as error:
-            flow.fire(case_id, "confirm_attendance", actor=Actor(SW), at=at(when))
+            flow.fire(case_id, "confirm_attendance", actor=Actor(SW, "social_worker"), at=at(when))
         assert error.value.fields["field"] == "at"
         assert "is before the referral was received (14 Dec 2026 10:00)" in str(error.value)
     flow.tick()  # the old code auto-closed the case as no_response within one tick
@@ -73,12 +73,23 @@ def test_an_event_or_note_in_the_future_is_refused_and_simulated_time_is_the_clo
     flow = make_app()
     case_id = new_referral(flow, "2026-12-14T10:00")  # the simulated clock is now 10:00
     with pytest.raises(InputError, match="at: 14 Dec 2026 10:05 is in the future"):
-        flow.fire(case_id, "request_confirmation", actor=Actor(TM), at=at("2026-12-14T10:05"))
+        flow.fire(
+            case_id,
+            "request_confirmation",
+            actor=Actor(TM, "team_manager"),
+            at=at("2026-12-14T10:05"),
+        )
     with pytest.raises(InputError, match="at: 15 Dec 2026 10:00 is in the future"):
-        flow.add_note(case_id, text="tomorrow", actor=Actor(TM), at=at("2026-12-15T10:00"))
+        flow.add_note(
+            case_id, text="tomorrow", actor=Actor(TM, "team_manager"), at=at("2026-12-15T10:00")
+        )
     with pytest.raises(InputError, match="at: 1 Jan 1900 00:00 is before the referral"):
-        flow.add_note(case_id, text="long ago", actor=Actor(TM), at=at("1900-01-01T00:00"))
-    flow.fire(case_id, "request_confirmation", actor=Actor(TM), at=at("2026-12-14T10:01"))
+        flow.add_note(
+            case_id, text="long ago", actor=Actor(TM, "team_manager"), at=at("1900-01-01T00:00")
+        )
+    flow.fire(
+        case_id, "request_confirmation", actor=Actor(TM, "team_manager"), at=at("2026-12-14T10:01")
+    )
     assert case_state(flow, case_id).state == "awaiting_confirmation"
 
 
@@ -88,9 +99,15 @@ def test_an_event_recorded_more_than_a_day_late_keeps_both_times_and_shows_as_re
     flow = make_app()
     case_id = new_referral(flow, "2026-12-14T10:00")
     flow.advance(at("2026-12-16T12:00"))
-    flow.fire(case_id, "request_confirmation", actor=Actor(TM), at=at("2026-12-15T09:00"))
-    flow.add_note(case_id, text="phoned the SW", actor=Actor(TM), at=at("2026-12-15T11:00"))
-    flow.add_note(case_id, text="same day", actor=Actor(TM), at=at("2026-12-16T09:00"))
+    flow.fire(
+        case_id, "request_confirmation", actor=Actor(TM, "team_manager"), at=at("2026-12-15T09:00")
+    )
+    flow.add_note(
+        case_id, text="phoned the SW", actor=Actor(TM, "team_manager"), at=at("2026-12-15T11:00")
+    )
+    flow.add_note(
+        case_id, text="same day", actor=Actor(TM, "team_manager"), at=at("2026-12-16T09:00")
+    )
     entries = {
         e.get("trigger") or e["reason"]: e
         for e in history(flow, case_id)
@@ -123,4 +140,4 @@ def test_a_stored_year_one_date_reads_back_without_an_error(
     assert history(flow, case_id)[0]["kind"] == "transition"
     clock = SimulatedClock(at("2026-12-14T10:00") + timedelta(hours=1))
     flow.clock = clock
-    flow.add_note(case_id, text="still works", actor=Actor(TM))
+    flow.add_note(case_id, text="still works", actor=Actor(TM, "team_manager"))
