@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
+from engine.service import FamilyFlow
 from familyflow.api import views
 from familyflow.api.schemas import (
     MAX_ID,
@@ -22,6 +23,7 @@ from familyflow.api.schemas import (
 )
 from familyflow.http.auth import CurrentUser, CurrentUserDep, FlowDep
 from familyflow.services import cases, reads
+from familyflow.services.cases import CaseRow
 
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the case's number")]
 Filter = Annotated[str | None, Query(pattern=NO_NUL, max_length=200)]
@@ -51,6 +53,18 @@ def _summary(flow: FlowDep, row: dict[str, Any]) -> dict[str, Any]:
         "closed_at": views.when(row["closed_at"]),
         "next_due_at": views.when(row["next_due_at"]),
         "overdue": bool(row["overdue"]),
+    }
+
+
+def _event_result(flow: FamilyFlow, moved: CaseRow) -> dict[str, Any]:
+    """What an event or a contact change answers: the case's new state and next moves."""
+    definition = flow.services.processes[moved.process]
+    return {
+        "id": moved.id,
+        "reference": views.reference(flow, moved.process, moved.id),
+        "state": moved.state,
+        "version": moved.version,
+        "allowed_triggers": list(definition.allowed_triggers(moved.state)),
     }
 
 
@@ -155,14 +169,7 @@ def router() -> APIRouter:
             at=body.at,
             expected_version=body.version,
         )
-        definition = flow.services.processes[moved.process]
-        return {
-            "id": moved.id,
-            "reference": views.reference(flow, moved.process, moved.id),
-            "state": moved.state,
-            "version": moved.version,
-            "allowed_triggers": list(definition.allowed_triggers(moved.state)),
-        }
+        return _event_result(flow, moved)
 
     @api.post("/{case_id}/notes", status_code=status.HTTP_204_NO_CONTENT, summary="Add a case note")
     def add_note(
@@ -200,14 +207,7 @@ def router() -> APIRouter:
             contact=body.model_dump(),
             at=None,
         )
-        definition = flow.services.processes[moved.process]
-        return {
-            "id": moved.id,
-            "reference": views.reference(flow, moved.process, moved.id),
-            "state": moved.state,
-            "version": moved.version,
-            "allowed_triggers": list(definition.allowed_triggers(moved.state)),
-        }
+        return _event_result(flow, moved)
 
     @api.get(
         "/{case_id}/audit",
