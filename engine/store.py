@@ -39,6 +39,19 @@ outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
 closure_days = ClosureDay.__table__  # type: ignore[attr-defined]
 job_runs = JobRun.__table__  # type: ignore[attr-defined]
 
+# What migration 0005_indexes (versions/0008_indexes.py) creates, declared on the
+# tables too so that their metadata says what the database holds.
+_UNMET_DUE = sa.text("kind = 'due' AND closed_at IS NULL")
+sa.Index("ix_contacts_email_lower", sa.func.lower(contacts.c.email), contacts.c.case_id)
+sa.Index(
+    "ix_deadlines_unmet_due",
+    deadlines.c.case_id,
+    deadlines.c.due_at,
+    deadlines.c.status,
+    sqlite_where=_UNMET_DUE,
+    postgresql_where=_UNMET_DUE,
+)
+
 CHUNK = 500  # rows per IN (...) list
 
 

@@ -98,9 +98,6 @@ def search_cases(
         where.append(cases.c.closed_at.is_(None))
     elif open_only is False:
         where.append(cases.c.closed_at.is_not(None))
-    total = int(
-        conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
-    )
     next_due = (
         sa.select(sa.func.min(deadlines.c.due_at))
         .where(
@@ -122,13 +119,26 @@ def search_cases(
             cases.c.closed_at,
             overdue_exists.label("overdue"),
             next_due.label("next_due_at"),
+            # How many match in all, counted in the same pass as the page (no second
+            # scan); the flags above are worked out only for the rows of the page.
+            sa.func.count().over().label("total"),
         )
         .where(*where)
         .order_by(cases.c.id.desc())
         .limit(limit)
         .offset(offset)
     )
-    return [dict(row) for row in conn.execute(query).mappings()], total
+    rows = [dict(row) for row in conn.execute(query).mappings()]
+    if rows:
+        total = int(rows[0]["total"])
+    elif offset:  # a page past the end has no row to carry the count
+        counted = sa.select(sa.func.count()).select_from(cases).where(*where)
+        total = int(conn.execute(counted).scalar_one())
+    else:
+        total = 0
+    for row in rows:
+        del row["total"]
+    return rows, total
 
 
 def deadlines_across_cases(
