@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -195,13 +196,27 @@ class FamilyFlow:
                 conn, now=min(up_to or now, now), limit=limit, only=only
             )
             work.preload([row["case_id"] for row in rows])
+            marks = {
+                row["id"]: {
+                    "b_id": row["id"],
+                    "b_fired_at": now,
+                    "b_late": now - row["due_at"] > self.late_after,
+                }
+                for row in rows
+            }
+            # Marked before acting: an effect that closes the case (PAR-04's close)
+            # closes the case's open deadlines, and this one fired, not cancelled. A
+            # deadline alone of its case in the batch is marked up front, all in one
+            # statement: effects act on their own case, so nothing fired before it can
+            # close it first. A case's second one is marked in turn (the first may close it).
+            of_case = Counter(row["case_id"] for row in rows)
+            store.mark_fired(conn, [marks[r["id"]] for r in rows if of_case[r["case_id"]] == 1])
             for row in rows:
                 if row["id"] in work.closed_ids:
                     continue
-                late = now - row["due_at"] > self.late_after
-                # Marked before acting: an effect that closes the case (PAR-04's close)
-                # closes the case's open deadlines, and this one fired, not cancelled.
-                store.mark_fired(conn, [{"b_id": row["id"], "b_fired_at": now, "b_late": late}])
+                late = marks[row["id"]]["b_late"]
+                if of_case[row["case_id"]] > 1:
+                    store.mark_fired(conn, [marks[row["id"]]])
                 work.fire_deadline(row, late=late)
                 fired.append(
                     {

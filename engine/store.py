@@ -429,13 +429,18 @@ def _close_statement(timescales: int | None) -> sa.Update:
     )
 
 
+# A constant in the SQL, not a bound value, so that the planner matches the partial
+# index ix_deadlines_open_due (status = 'open') in a generic plan too.
+_OPEN = sa.literal_column("'open'")
+
+
 def claim_due_deadlines(
     conn: Connection, *, now: datetime, limit: int, only: int | None = None
 ) -> list[dict[str, Any]]:
     """Due, open deadlines in due order, locked so no other instance takes them."""
     query = (
         sa.select(deadlines)
-        .where(deadlines.c.status == "open", deadlines.c.due_at <= now)
+        .where(deadlines.c.status == _OPEN, deadlines.c.due_at <= now)
         .order_by(deadlines.c.due_at, deadlines.c.id)
         .limit(limit)
     )
@@ -449,7 +454,7 @@ def claim_due_deadlines(
 def due_deadline_ids(conn: Connection, *, now: datetime, limit: int) -> list[dict[str, Any]]:
     query = (
         sa.select(deadlines.c.id)
-        .where(deadlines.c.status == "open", deadlines.c.due_at <= now)
+        .where(deadlines.c.status == _OPEN, deadlines.c.due_at <= now)
         .order_by(deadlines.c.due_at, deadlines.c.id)
         .limit(limit)
     )
@@ -475,7 +480,7 @@ def mark_fired(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def next_due(conn: Connection) -> datetime | None:
-    query = sa.select(sa.func.min(deadlines.c.due_at)).where(deadlines.c.status == "open")
+    query = sa.select(sa.func.min(deadlines.c.due_at)).where(deadlines.c.status == _OPEN)
     return conn.execute(query).scalar()
 
 

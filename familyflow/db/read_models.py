@@ -37,11 +37,19 @@ def case_visible(
     return None if row is None else bool(row["visible"])
 
 
+# Written as constants in the SQL, not bound: the planner can then match the partial
+# index ix_deadlines_unmet_due (kind = 'due' AND closed_at IS NULL) even in a generic
+# plan, which psycopg's prepared statements come to use.
+_DUE = sa.literal_column("'due'")
+_OPEN = sa.literal_column("'open'")
+_FIRED = sa.literal_column("'fired'")
+
+
 def _open_due(now: datetime) -> Any:
     return sa.and_(
-        deadlines.c.kind == "due",
+        deadlines.c.kind == _DUE,
         deadlines.c.closed_at.is_(None),
-        deadlines.c.status.in_(("open", "fired")),
+        deadlines.c.status.in_([_OPEN, _FIRED]),
         deadlines.c.due_at <= now,
     )
 
@@ -102,11 +110,23 @@ def search_cases(
         sa.select(sa.func.min(deadlines.c.due_at))
         .where(
             deadlines.c.case_id == cases.c.id,
-            deadlines.c.kind == "due",
+            deadlines.c.kind == _DUE,
             deadlines.c.closed_at.is_(None),
-            deadlines.c.status == "open",
+            deadlines.c.status == _OPEN,
         )
         .scalar_subquery()
+    )
+    # The page first: its ids, and how many match in all counted in the same pass
+    # (count(*) OVER (), no second scan of the filter). The overdue flag and the next
+    # due date are then worked out for the page's rows only, each an index probe
+    # (ix_deadlines_unmet_due), not a pass over every deadline.
+    page = (
+        sa.select(cases.c.id, sa.func.count().over().label("total"))
+        .where(*where)
+        .order_by(cases.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
     )
     query = (
         sa.select(
@@ -119,14 +139,10 @@ def search_cases(
             cases.c.closed_at,
             overdue_exists.label("overdue"),
             next_due.label("next_due_at"),
-            # How many match in all, counted in the same pass as the page (no second
-            # scan); the flags above are worked out only for the rows of the page.
-            sa.func.count().over().label("total"),
+            page.c.total,
         )
-        .where(*where)
+        .select_from(page.join(cases, cases.c.id == page.c.id))
         .order_by(cases.c.id.desc())
-        .limit(limit)
-        .offset(offset)
     )
     rows = [dict(row) for row in conn.execute(query).mappings()]
     if rows:

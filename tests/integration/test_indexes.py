@@ -1,0 +1,105 @@
+"""Migration 0005_indexes: contacts by lower-case email and each case's unmet due
+deadlines are indexed, and the searches that lean on them answer as they did:
+a person found whatever the capitals of their email, the listing's total and
+overdue flags right on every page."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import command
+
+from engine import store
+from engine.cases import Actor
+from engine.db import alembic_config, create_engine, upgrade
+from familyflow.db import read_models
+from tests.support.journeys import CONTACTS, at
+
+SIAN = {"name": "Siân Jones", "email": "Sian.Jones@Example.org"}  # typed with capitals
+TM = Actor(CONTACTS["team_manager"]["email"], "team_manager")
+SW = Actor(CONTACTS["social_worker"]["email"], "social_worker")
+
+
+def indexes(engine: sa.Engine) -> dict[str, str]:
+    """Index name -> its definition, from the database's own catalogue (SQLAlchemy's
+    reflection skips expression indexes)."""
+    query = (
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        if engine.dialect.name == "postgresql"
+        else "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    )
+    with engine.connect() as conn:
+        return {name: " ".join(sql.lower().split()) for name, sql in conn.exec_driver_sql(query)}
+
+
+def test_the_migration_creates_the_email_and_unmet_deadline_indexes_and_its_downgrade_drops_them(
+    database_url,
+):
+    engine = create_engine(database_url)
+    upgrade(engine)
+    found = indexes(engine)
+    assert "lower(" in found["ix_contacts_email_lower"]
+    assert "where" in found["ix_deadlines_unmet_due"]  # partial: unmet due deadlines only
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0004_outbox")
+    assert not {"ix_contacts_email_lower", "ix_deadlines_unmet_due"} & set(indexes(engine))
+    upgrade(engine)
+    assert {"ix_contacts_email_lower", "ix_deadlines_unmet_due"} <= set(indexes(engine))
+    engine.dispose()
+
+
+def test_a_social_worker_whose_email_was_typed_with_capitals_is_counted_and_sees_their_cases(
+    make_app, new_referral
+):
+    flow = make_app()
+    sians = [
+        new_referral(flow, "2026-12-14T10:00", {**CONTACTS, "social_worker": SIAN}),
+        new_referral(flow, "2026-12-14T11:00", {**CONTACTS, "social_worker": SIAN}),
+    ]
+    new_referral(flow, "2026-12-14T12:00")  # Sam Jones's
+    with flow.db.begin() as conn:
+        assert (
+            store.open_caseload(conn, email="SIAN.JONES@example.ORG", roles=["social_worker"]) == 2
+        )
+        assert store.open_caseload(conn, email="sian.jones@example.org", roles=["parent"]) == 0
+        rows, total = read_models.search_cases(
+            conn, now=flow.clock.now(), teams=["Nobody's team"], email="sian.jones@EXAMPLE.org"
+        )
+        assert (total, [r["id"] for r in rows]) == (2, sians[::-1])
+        rows, total = read_models.search_cases(
+            conn, now=flow.clock.now(), teams=None, email=None, worker="SIAN.jones@example.org"
+        )
+        assert (total, [r["id"] for r in rows]) == (2, sians[::-1])
+
+
+def test_the_listing_gives_the_total_and_the_overdue_flags_on_every_page(make_app, new_referral):
+    flow = make_app()
+    ids = [new_referral(flow, f"2026-12-14T{10 + n}:00") for n in range(5)]
+    late = ids[1], ids[3]
+    for case_id in late:  # sessions to be chosen within a week (PAR-04), and never chosen
+        flow.fire(case_id, "request_confirmation", {}, actor=TM)
+        flow.fire(case_id, "confirm_attendance", {}, actor=SW)
+    flow.advance(at("2026-12-23T00:00"))  # PAR-04's chase fell due at the end of 21 December
+
+    def page(**filters):
+        with flow.db.connect() as conn:
+            rows, total = read_models.search_cases(
+                conn, now=flow.clock.now(), teams=None, email=None, **filters
+            )
+        return total, [(r["id"], r["overdue"]) for r in rows]
+
+    newest_first = [(i, i in late) for i in reversed(ids)]
+    assert page(limit=2) == (5, newest_first[:2])
+    assert page(limit=2, offset=2) == (5, newest_first[2:4])
+    assert page(limit=2, offset=4) == (5, newest_first[4:])
+    assert page(limit=2, offset=6) == (5, [])  # past the end: still the total
+    assert page(overdue=True, limit=1) == (2, [(ids[3], True)])
+    assert page(overdue=True, limit=1, offset=1) == (2, [(ids[1], True)])
+    assert page(overdue=False, limit=10) == (
+        3,
+        [(i, False) for i in reversed(ids) if i not in late],
+    )
+    assert page(state="nowhere", limit=10) == (0, [])
+    with flow.db.connect() as conn:
+        rows, _ = read_models.search_cases(conn, now=flow.clock.now(), teams=None, email=None)
+    # PAR-04's close (a week after the chase) is the next due deadline of the late two
+    assert {r["id"]: r["next_due_at"] is not None for r in rows} == {i: i in late for i in ids}
