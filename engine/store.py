@@ -431,7 +431,7 @@ def _close_statement(timescales: int | None) -> sa.Update:
 
 # A constant in the SQL, not a bound value, so that the planner matches the partial
 # index ix_deadlines_open_due (status = 'open') in a generic plan too.
-_OPEN = sa.literal_column("'open'")
+_OPEN: sa.ColumnElement[str] = sa.literal_column("'open'", sa.String)
 
 
 def claim_due_deadlines(

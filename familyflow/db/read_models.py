@@ -40,9 +40,9 @@ def case_visible(
 # Written as constants in the SQL, not bound: the planner can then match the partial
 # index ix_deadlines_unmet_due (kind = 'due' AND closed_at IS NULL) even in a generic
 # plan, which psycopg's prepared statements come to use.
-_DUE = sa.literal_column("'due'")
-_OPEN = sa.literal_column("'open'")
-_FIRED = sa.literal_column("'fired'")
+_DUE: sa.ColumnElement[str] = sa.literal_column("'due'", sa.String)
+_OPEN: sa.ColumnElement[str] = sa.literal_column("'open'", sa.String)
+_FIRED: sa.ColumnElement[str] = sa.literal_column("'fired'", sa.String)
 
 
 def _open_due(now: datetime) -> Any:
