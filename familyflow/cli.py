@@ -298,7 +298,7 @@ def simulate(scenario: Path, as_json: JsonOpt = False) -> None:
 
 @app.command()
 def demo() -> None:
-    """Load sample parenting cases at different stages."""
+    """Load sample cases of every process at their stages (once)."""
     from familyflow.demo import load_demo
 
     flow = service()
