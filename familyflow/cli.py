@@ -293,12 +293,12 @@ def simulate(scenario: Path, as_json: JsonOpt = False) -> None:
         config = config.model_copy(update={"log_json": True})
     configure_logging(config)
     result = sim.run(sim.load(scenario), settings=config)
-    emit(result, as_json=as_json, text=describe.timeline_text(result))
+    emit(result, as_json=as_json, text=sim.timeline_text(result))
 
 
 @app.command()
 def demo() -> None:
-    """Load sample parenting cases at different stages."""
+    """Load sample cases of every process at their stages (once)."""
     from familyflow.demo import load_demo
 
     flow = service()

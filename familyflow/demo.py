@@ -1,4 +1,9 @@
-"""Demo data: parenting referrals at every stage, dated relative to today."""
+"""Demo data: cases of all nine processes at their stages, dated relative to today.
+
+Parenting's families are below; the other processes' journeys are in demo_journeys. Every
+case is recorded and moved through the application layer (familyflow.services), as the
+operator at the server's shell would (`familyflow demo`).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import store
-from engine.cases import Actor
+from engine.cases import ANY_ROLE, Actor
 from engine.service import FamilyFlow
+from familyflow import demo_journeys
 from familyflow.db import accounts as accounts_db
+from familyflow.demo_journeys import ASSESSMENT, FAMILY_SOLUTIONS, FAMILY_TIME, Journey
+from familyflow.services import Principal, cases
 
 TM = {"name": "Ade Bello", "email": "ade.bello@example.org"}
 BS = {"name": "Business Support", "email": "bs@example.org"}
 WORKER = {"name": "Kim Lee", "email": "kim.lee@example.org"}
 SYSTEM = Actor("demo", "*")
 TEAM = "Families Together (demo)"
+TEAMS = (TEAM, FAMILY_TIME, FAMILY_SOLUTIONS, ASSESSMENT)
+# The operator loading the demo: someone holding whichever role each step needs.
+DEMO = Principal(email="demo", role=ANY_ROLE, teams=None, kind="cli")
 
 # One user per role, for signing in to the web pages and the API (README: "Web and API").
 USERS: list[dict[str, Any]] = [
@@ -48,19 +59,58 @@ USERS: list[dict[str, Any]] = [
         "password": "demo-team-manager",
     },
     {"email": "admin@example.org", "name": "Demo Admin", "role": "admin", "password": "demo-admin"},
+    # The other teams (after their managers, who must exist first).
+    {
+        "email": "zoe.obrien@example.org",
+        "name": "Zoë O\u2019Brien",
+        "role": "team_manager",
+        "password": "demo-zoe-obrien",
+        "team": FAMILY_SOLUTIONS,
+    },
+    {
+        "email": "sian.jones@example.org",
+        "name": "Siân Jones",
+        "role": "worker",
+        "password": "demo-sian-jones",
+        "manager_email": TM["email"],
+        "team": FAMILY_TIME,
+    },
+    {
+        "email": "lukasz.nowak@example.org",
+        "name": "Łukasz Nowak",
+        "role": "social_worker",
+        "password": "demo-lukasz-nowak",
+        "manager_email": "zoe.obrien@example.org",
+        "team": ASSESSMENT,
+    },
+    {
+        "email": "nia.evans@example.org",
+        "name": "Nia Evans",
+        "role": "business_support",
+        "password": "demo-nia-evans",
+        "manager_email": "zoe.obrien@example.org",
+        "team": FAMILY_SOLUTIONS,
+    },
 ]
 
 
 def load_demo_users(flow: FamilyFlow) -> list[dict[str, Any]]:
     """A user per role, once; returns the demo users whose demo password still works."""
+    add_demo_users(flow)
+    return demo_users(flow)
+
+
+def add_demo_users(flow: FamilyFlow) -> None:
+    """The demo users not there yet. (Checking every password again costs an argon2
+    verification each, a second or so in all: `familyflow demo` does not need to.)"""
     from familyflow import accounts
 
     with flow.db.connect() as conn:
         existing = {u["email"]: u for u in accounts_db.list_users(conn)}
     for user in USERS:
         if user["email"] not in existing:
-            accounts.add_user(flow, team=TEAM, by=SYSTEM, **user)
-    return demo_users(flow)
+            fields = {k: v for k, v in user.items() if k != "team"}
+            accounts.add_user(flow, team=user.get("team", TEAM), by=SYSTEM, **fields)
 
 
 def demo_users(flow: FamilyFlow) -> list[dict[str, Any]]:
@@ -116,27 +166,64 @@ def _sessions(now: datetime) -> list[str]:
 
 
 def load_demo(flow: FamilyFlow) -> list[int]:
-    """Load the demo once; a second run finds it and adds nothing."""
-    load_demo_users(flow)
+    """Load the demo once; a second run finds it and adds nothing. A process that already
+    has demo cases (a database from an older demo) keeps them and gets no more."""
+    add_demo_users(flow)
     with flow.db.connect() as conn:
-        existing = (
-            conn.execute(sa.select(store.cases.c.id).where(store.cases.c.team == TEAM))
-            .scalars()
-            .all()
-        )
-    if existing:
-        return list(existing)
+        rows = conn.execute(
+            sa.select(store.cases.c.id, store.cases.c.process)
+            .where(store.cases.c.team.in_(TEAMS))
+            .order_by(store.cases.c.id)
+        ).all()
+    loaded = {process for _, process in rows}
+    ids = [case_id for case_id, _ in rows]
     now = flow.clock.now()
+    if "parenting" not in loaded:
+        ids += _parenting(flow, now)
+    clock = demo_journeys.Clock(now)
+    for journey in demo_journeys.journeys(clock):
+        if journey.process not in loaded:
+            ids += _journey(flow, journey, clock)
+    return ids
+
+
+def _journey(flow: FamilyFlow, journey: Journey, clock: demo_journeys.Clock) -> list[int]:
+    n = len(journey.steps)
+    ids = []
+    for family, stop in journey.cases:
+        contacts, data = journey.opened(family)
+        case_id = cases.create_case(
+            flow,
+            principal=DEMO,
+            process=journey.process,
+            received_at=clock.at(-n - 1, "09:00"),
+            data=data,
+            contacts=contacts,
+            team=journey.team,
+        )
+        for number, (trigger, step_data) in enumerate(journey.steps[:stop], start=1):
+            at = clock.at(number - n - 1)
+            _fire(flow, case_id, trigger, step_data, at)
+        ids.append(case_id)
+    return ids
+
+
+def _fire(flow: FamilyFlow, case_id: int, trigger: str, data: dict[str, Any], at: datetime) -> None:
+    cases.fire(flow, principal=DEMO, case_id=case_id, trigger=trigger, data=data, at=at)
+
+
+def _parenting(flow: FamilyFlow, now: datetime) -> list[int]:
     ids = []
     for number, (parent, social_worker, steps) in enumerate(FAMILIES):
         mobile = f"07700900{100 + number:03d}"
         email = social_worker.lower().replace(" ", ".") + "@example.org"
-        case_id = flow.create_case(
+        case_id = cases.create_case(
+            flow,
+            principal=DEMO,
             process="parenting",
             received_at=now - timedelta(days=45 - number),
             data={},
             team=TEAM,
-            actor=SYSTEM,
             contacts={
                 "social_worker": {"name": social_worker, "email": email},
                 "team_manager": TM,
@@ -145,21 +232,23 @@ def load_demo(flow: FamilyFlow) -> list[int]:
             },
         )
         for trigger, days_ago, data in steps:
-            flow.fire(case_id, trigger, data, actor=SYSTEM, at=now - timedelta(days=days_ago))
+            _fire(flow, case_id, trigger, data, now - timedelta(days=days_ago))
         ids.append(case_id)
     ids.append(_attending(flow, now))
+    ids.append(_awaiting_allocation(flow, now))
     return ids
 
 
 def _attending(flow: FamilyFlow, now: datetime) -> int:
     """A family on the register who has missed one session."""
     sessions = _sessions(now)
-    case_id = flow.create_case(
+    case_id = cases.create_case(
+        flow,
+        principal=DEMO,
         process="parenting",
         received_at=now - timedelta(days=60),
         data={},
         team=TEAM,
-        actor=SYSTEM,
         contacts={
             "social_worker": {"name": "Priya Shah", "email": "priya.shah@example.org"},
             "team_manager": TM,
@@ -177,19 +266,45 @@ def _attending(flow: FamilyFlow, now: datetime) -> int:
         ("register", 30, {"venue": "Riverside Family Centre", "sessions": sessions}),
     ]
     for trigger, days_ago, data in steps:
-        flow.fire(case_id, trigger, data, actor=SYSTEM, at=now - timedelta(days=days_ago))
-    flow.fire(
+        _fire(flow, case_id, trigger, data, now - timedelta(days=days_ago))
+    _fire(
+        flow,
         case_id,
         "record_session",
         {"session": sessions[0], "attended": True},
-        actor=SYSTEM,
-        at=now - timedelta(days=21),
+        now - timedelta(days=21),
     )
-    flow.fire(
+    _fire(
+        flow,
         case_id,
         "record_session",
         {"session": sessions[1], "attended": False},
-        actor=SYSTEM,
-        at=now - timedelta(days=14),
+        now - timedelta(days=14),
     )
+    return case_id
+
+
+def _awaiting_allocation(flow: FamilyFlow, now: datetime) -> int:
+    """Sessions chosen, waiting for the team manager to allocate a worker (PAR-05)."""
+    case_id = cases.create_case(
+        flow,
+        principal=DEMO,
+        process="parenting",
+        received_at=now - timedelta(days=8),
+        data={},
+        team=TEAM,
+        contacts={
+            "social_worker": {"name": "Sam Jones", "email": "sam.jones@example.org"},
+            "team_manager": TM,
+            "business_support": BS,
+            "parent": {"name": "Siân Hughes", "mobile": "07700900198"},
+        },
+    )
+    steps: list[tuple[str, int, dict[str, Any]]] = [
+        ("request_confirmation", 7, {}),
+        ("confirm_attendance", 6, {}),
+        ("choose_sessions", 3, {"sessions": [1, 2, 3, 4, 5, 6]}),
+    ]
+    for trigger, days_ago, data in steps:
+        _fire(flow, case_id, trigger, data, now - timedelta(days=days_ago))
     return case_id

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from engine.calendar import NATIONS
 from engine.cases import ANY_ROLE
 from engine.clock import SimulatedClock, parse_instant
 from engine.errors import FamilyFlowError, InputError
+from familyflow import describe
 from familyflow.bootstrap import bootstrap
-from familyflow.services import Principal, cases, reads, simulation_principal
+from familyflow.services import Principal, calendar, cases, reads, simulation_principal
 from familyflow.settings import Settings
 
 
@@ -22,10 +31,16 @@ class ScenarioError(InputError):
     """{field}: {reason}"""
 
 
+MAIN = "main"
+LINKED = "linked:"
+
+
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: str | None = None
+    at: str | None = None  # when it was recorded: the simulated clock stands here
+    occurred_at: str | None = None  # when it happened, if earlier (a late entry)
+    case: str = MAIN  # or "linked:<process>": a case opened from this journey
     event: str | None = None
     by: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
@@ -37,7 +52,16 @@ class Step(BaseModel):
     def _one_thing(self) -> Step:
         if self.until is None and (self.at is None or (self.event is None) == (self.note is None)):
             raise ValueError("a step is {at, event} or {at, note} or {until}")
+        if self.until is not None and (self.occurred_at or self.case != MAIN):
+            raise ValueError("occurred_at and case go with an event or a note, not until")
         return self
+
+    @field_validator("case")
+    @classmethod
+    def _case(cls, value: str) -> str:
+        if value != MAIN and not (value.startswith(LINKED) and value[len(LINKED) :]):
+            raise ValueError(f"case is {MAIN!r} or 'linked:<process>', e.g. 'linked:parenting'")
+        return value
 
 
 class Scenario(BaseModel):
@@ -48,9 +72,19 @@ class Scenario(BaseModel):
     contacts: dict[str, dict[str, Any]] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
     team: str | None = None
+    # The working calendar: whose bank holidays, and the council's own closure days.
+    nation: str | None = None
+    closure_days: list[date] = Field(default_factory=list)
     # Members of meetings that are not case contacts (a panel, a locality meeting).
     mailing_lists: dict[str, list[str]] = Field(default_factory=dict)
     steps: list[Step] = Field(default_factory=list)
+
+    @field_validator("nation")
+    @classmethod
+    def _nation(cls, value: str | None) -> str | None:
+        if value is not None and value not in NATIONS:
+            raise ValueError(f"{value!r} is not one of {', '.join(NATIONS)}")
+        return value
 
 
 def _text(value: Any) -> str:
@@ -99,7 +133,7 @@ def _read(path: Path) -> Any:
 def load(path: Path) -> Scenario:
     raw = _read(path)
     for step in (raw or {}).get("steps", []) or []:  # YAML reads bare timestamps as datetimes
-        for key in ("at", "until"):
+        for key in ("at", "occurred_at", "until"):
             if isinstance(step, dict) and key in step:
                 step[key] = _text(step[key])
     if isinstance(raw, dict) and "received_at" in raw:
@@ -128,14 +162,20 @@ def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, An
                 "email_transport": "file",
                 "sms_transport": "file",
                 "mailing_lists": {**base.mailing_lists, **scenario.mailing_lists},
+                "nation": scenario.nation or base.nation,
             }
         )
         clock = SimulatedClock(received)
         app = bootstrap(sim_settings, clock=clock)
+        operator = simulation_principal(None)
         try:
+            for day in scenario.closure_days:  # as an admin would add them (Admin page)
+                calendar.add_closure_day(
+                    app, principal=operator, day=day, description="local closure day (scenario)"
+                )
             case_id = cases.create_case(
                 app,
-                principal=simulation_principal(None),
+                principal=operator,
                 process=scenario.process,
                 received_at=received,
                 data=scenario.data,
@@ -146,36 +186,106 @@ def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, An
             raise ScenarioError(field="scenario", reason=str(error)) from None
         for number, step in enumerate(scenario.steps, start=1):
             _step(app, clock, case_id, number, step)
-        entries = reads.history(app, principal=simulation_principal(None), case_id=None)
+        entries = reads.history(app, principal=operator, case_id=None)
         state, processes = reads.final_state(app, case_id=case_id)
+        journey = _journey(app, case_id)
         involved = set(processes)
         app.db.dispose()
     # Agendas of processes this scenario never touched only add noise to its timeline.
     agendas = {a.key for name in involved for a in app.services.processes[name].agendas}
     entries = [
-        e for e in entries if e["kind"] != "job" or e.get("reason", "").split(":")[0] in agendas
+        _times(e)
+        for e in entries
+        if e["kind"] != "job" or e.get("reason", "").split(":")[0] in agendas
     ]
-    return {"final_state": state, "timeline": entries}
+    return {"final_state": state, "cases": journey, "timeline": entries}
+
+
+def _times(entry: dict[str, Any]) -> dict[str, Any]:
+    """`at` is when it happened; `recorded_at` stays only where it differs (an event
+    entered late, a deadline fired after its due instant), so the difference shows."""
+    if entry.get("recorded_at") == entry["at"]:
+        return {k: v for k, v in entry.items() if k != "recorded_at"}
+    return entry
+
+
+def timeline_text(result: dict[str, Any]) -> str:
+    """The timeline as text, each line also saying when it was recorded if that differs."""
+    lines = []
+    for entry in result["timeline"]:
+        line = describe.timeline_text({"timeline": [entry]})
+        if "recorded_at" in entry:
+            late = ", late" if entry.get("recorded_late") else ""
+            line += f"  (recorded {entry['recorded_at']}{late})"
+        lines.append(line)
+    for case in result.get("cases", []):
+        lines.append(f"{case['reference']} ({case['process']}): {case['state']}")
+    lines.append(f"final state: {result['final_state']}")
+    return "\n".join(lines)
+
+
+def _linked(app: Any, case_id: int) -> dict[int, Any]:
+    """Every case reachable from the scenario's case through links, with its row."""
+    found: dict[int, Any] = {}
+    todo = [case_id]
+    while todo:
+        current = todo.pop()
+        read = cases.read_case(
+            app, principal=simulation_principal(None), case_id=current, what="scenario"
+        )
+        found[current] = read.row
+        todo += [i for i in read.linked if i not in found and i not in todo]
+    return found
+
+
+def _journey(app: Any, case_id: int) -> list[dict[str, Any]]:
+    processes = app.services.processes
+    return [
+        {
+            "reference": f"{processes[row.process].code}-{row.id:06d}",
+            "process": row.process,
+            "state": row.state,
+        }
+        for _, row in sorted(_linked(app, case_id).items())
+    ]
+
+
+def _target(app: Any, case_id: int, step: Step) -> int:
+    """The case a step acts on: the scenario's own, or the newest case of the named
+    process linked to it (directly or through other linked cases)."""
+    if step.case == MAIN:
+        return case_id
+    process = step.case[len(LINKED) :]
+    matches = [i for i, row in _linked(app, case_id).items() if row.process == process]
+    if not matches:
+        raise InputError(field="case", reason=f"no {process} case is linked to this one yet")
+    return max(matches)
 
 
 def _step(app: Any, clock: SimulatedClock, case_id: int, number: int, step: Step) -> None:
-    label = f"step {number}"
+    label = f"step {number} ({step.event})" if step.event else f"step {number}"
     try:
         moment = parse_instant(step.until or step.at or "", field="until" if step.until else "at")
         if moment < clock.now():
-            raise InputError(field="at", reason="steps must be in time order")
+            raise ScenarioError(field=label, reason="at: steps must be in time order")
         app.advance(moment)
+        # When it happened, if not when it was recorded. The engine checks it as it
+        # checks every entrance's time (not in the future, not before the referral).
+        occurred = (
+            parse_instant(step.occurred_at, field="occurred_at") if step.occurred_at else moment
+        )
+        if step.event or step.note:
+            target = _target(app, case_id, step)
         if step.event:
-            label = f"step {number} ({step.event})"
             # No accounts here: each contact acts as a person whose account holds
             # their contact role (simulation_principal), so `by:` works as named.
             cases.fire(
                 app,
                 principal=simulation_principal(step.by),
-                case_id=case_id,
+                case_id=target,
                 trigger=step.event,
                 data=step.data,
-                at=moment,
+                at=occurred,
             )
         elif step.note:
             cases.add_note(
@@ -183,11 +293,17 @@ def _step(app: Any, clock: SimulatedClock, case_id: int, number: int, step: Step
                 principal=Principal(
                     email=step.by or "scenario", role=ANY_ROLE, teams=None, kind="simulation"
                 ),
-                case_id=case_id,
+                case_id=target,
                 text=step.note,
                 kind=step.kind,
-                at=moment,
+                at=occurred,
             )
         app.tick()
+    except ScenarioError:
+        raise
+    except InputError as error:
+        if step.occurred_at and error.fields.get("field") == "at":
+            error = InputError(field="occurred_at", reason=error.fields["reason"])
+        raise ScenarioError(field=label, reason=str(error)) from None
     except FamilyFlowError as error:
         raise ScenarioError(field=label, reason=str(error)) from None
