@@ -90,6 +90,7 @@ class Runner:
     lives: list[Life] = field(default_factory=list)
     stopped: Counter[str] = field(default_factory=Counter)
     waits: int = 0
+    over_limit: int = 0
     peak: dict[str, int] = field(default_factory=dict)
     _seq: int = 0
 
@@ -165,6 +166,14 @@ class Runner:
         script = life.script
         people = self._people(life)
         life.people = people
+        load = self.population.processes[life.process]
+        if load.worker and any(
+            str(c.get("email") or "").lower() == load.worker.lower()
+            for c in script.contacts.values()
+        ):  # the script's worker is on the referral from the start (a visit, a group)
+            people[load.worker.lower()] = self._free_worker(life.team) or self._least_loaded(
+                life.team
+            )
         contacts = {role: self._swap(c, people) for role, c in script.contacts.items()}
         life.case_id = cases.create_case(
             self.flow,
@@ -277,6 +286,15 @@ class Runner:
         self.peak[chosen.email] = max(self.peak[chosen.email], loads[chosen.email.lower()] + 1)
         return {"name": chosen.name, "email": chosen.email}
 
+    def _least_loaded(self, team_name: str) -> dict[str, Any]:
+        """No one has room: the referral still needs someone; it goes over a limit."""
+        self.over_limit += 1
+        team = self.population.teams[team_name]
+        with self.flow.db.connect() as conn:
+            loads = population_db.open_caseloads(conn, [w.email for w in team.workers])
+        worker = min(team.workers, key=lambda w: loads[w.email.lower()])
+        return {"name": worker.name, "email": worker.email}
+
     def _swap(self, value: Any, people: dict[str, dict[str, Any]]) -> Any:
         """The script's people replaced by this county's (a contact, or an email)."""
         if isinstance(value, dict):
@@ -376,6 +394,7 @@ def run(path: Path, *, settings: Settings | None = None) -> dict[str, Any]:
             population=population,
             stopped=runner.stopped,
             waits=runner.waits,
+            over_limit=runner.over_limit,
             peak=runner.peak,
             at_end=at_end,
         )

@@ -151,8 +151,13 @@ def load(path: Path) -> Population:
     if not isinstance(raw, dict):
         raise ScenarioError(field=str(path), reason="a population scenario is a YAML mapping")
     if "extends" in raw:
-        base = _read(path.parent / str(raw["extends"]))
-        raw = _merge(base if isinstance(base, dict) else {}, raw)
+        base_path = path.parent / str(raw["extends"])
+        base = _read(base_path)
+        base = base if isinstance(base, dict) else {}
+        for load_ in (base.get("processes") or {}).values():  # scripts: beside the base
+            if isinstance(load_, dict) and "script" in load_:
+                load_["script"] = str((base_path.parent / str(load_["script"])).resolve())
+        raw = _merge(base, raw)
     try:
         population = Population.model_validate(raw)
     except ValidationError as error:

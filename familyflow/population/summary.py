@@ -72,6 +72,7 @@ def summarise(
     population: Population,
     stopped: Mapping[str, int],
     waits: int,
+    over_limit: int,
     peak: Mapping[str, int],
     at_end: Mapping[str, int],
 ) -> dict[str, Any]:
@@ -98,6 +99,7 @@ def summarise(
                 "workers": len(workers),
                 "part_time": sum(w.part_time for w in workers),
                 "allocations_waited": waits,
+                "allocated_over_limit": over_limit,
                 "peak": {w.email: peak.get(w.email, 0) for w in workers},
                 "open_at_end": {w.email: at_end.get(w.email.lower(), 0) for w in workers},
             },
