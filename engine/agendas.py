@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
@@ -20,13 +21,15 @@ from workflows.spec import Agenda, AgendaSection, CaseView, Process
 
 
 def cron(agenda: Agenda) -> CronTrigger:
-    hour, minute = agenda.time.split(":")
+    return _cron(agenda.day, agenda.day_of_week, agenda.time)
+
+
+# A CronTrigger is immutable and costly to build (it parses its fields): one per schedule.
+@lru_cache(maxsize=128)
+def _cron(day: str, day_of_week: str, at: str) -> CronTrigger:
+    hour, minute = at.split(":")
     return CronTrigger(
-        day=agenda.day,
-        day_of_week=agenda.day_of_week,
-        hour=int(hour),
-        minute=int(minute),
-        timezone=LONDON,
+        day=day, day_of_week=day_of_week, hour=int(hour), minute=int(minute), timezone=LONDON
     )
 
 
@@ -73,6 +76,34 @@ def _runs(agenda: Agenda, after: datetime, calendar: WorkingCalendar) -> Iterato
 def next_slot(agenda: Agenda, after: datetime, calendar: WorkingCalendar) -> datetime | None:
     """When the agenda next runs after `after` (its last run), skipped slots passed over."""
     return next((r.run_at for r in _runs(agenda, after, calendar) if r.run_at), None)
+
+
+class NextRuns:
+    """Each agenda's next run after its last one, remembered: the answer changes only
+    when the agenda runs (a new last slot) or the closure days change, so a tick that
+    finds nothing due costs a dictionary lookup, not a walk of the cron (issue 11)."""
+
+    LIMIT = 4096  # schedules x last slots x closure lists; cleared when full
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[Any, ...], datetime | None] = {}
+
+    def after(self, agenda: Agenda, last: datetime, calendar: WorkingCalendar) -> datetime | None:
+        key = (
+            agenda.key,
+            agenda.day,
+            agenda.day_of_week,
+            agenda.time,
+            agenda.on_non_working_day,
+            last,
+            calendar.nation,
+            calendar.closures,
+        )
+        if key not in self._known:
+            if len(self._known) >= self.LIMIT:
+                self._known.clear()
+            self._known[key] = next_slot(agenda, last, calendar)
+        return self._known[key]
 
 
 def latest_slot(

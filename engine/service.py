@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -54,6 +54,8 @@ class FamilyFlow:
     late_after: timedelta = timedelta(minutes=5)
     batch_size: int = 500
     inbox: Inbox | None = None  # parents' replies (Notify's received texts), if any
+    # Each agenda's next run, remembered between ticks (issue 11: half of a tick's time).
+    next_runs: agendas.NextRuns = field(default_factory=agendas.NextRuns)
 
     def _work(self, action: Callable[[CaseWork], T], guard: Guard | None = None) -> T:
         with self.db.begin() as conn:
@@ -272,11 +274,37 @@ class FamilyFlow:
         log.error("deadline_failed", deadline_id=deadline_id)
 
     def run_agendas(self, *, up_to: datetime | None = None) -> int:
+        """Run each agenda whose next run is due. One read finds them; only a due agenda
+        (or one that never ran) takes a transaction, which checks again inside it."""
+        now = self.clock.now()
+        up_to = min(up_to or now, now)
+        due = [
+            (process, agenda)
+            for process, agenda, upcoming in self._agenda_runs()
+            if upcoming is None or upcoming <= up_to
+        ]
         return sum(
             self._work(partial(self._agenda, process=process, agenda=agenda, up_to=up_to))
-            for process in self.services.processes.values()
-            for agenda in process.agendas
+            for process, agenda in due
         )
+
+    def _agenda_runs(self) -> list[tuple[Process, Agenda, datetime | None]]:
+        """(process, agenda, its next run); None for an agenda that never ran, which
+        runs now to record its start. One without any next run is left out."""
+        with self.db.connect() as conn:
+            lasts = store.last_job_slots(conn)
+            calendar = WorkingCalendar(
+                nation=self.services.nation, closures=store.closure_day_list(conn)
+            )
+        runs: list[tuple[Process, Agenda, datetime | None]] = []
+        for process in self.services.processes.values():
+            for agenda in process.agendas:
+                last = lasts.get(agenda.key)
+                if last is None:
+                    runs.append((process, agenda, None))
+                elif (upcoming := self.next_runs.after(agenda, last, calendar)) is not None:
+                    runs.append((process, agenda, upcoming))
+        return runs
 
     def _agenda(
         self, work: CaseWork, *, process: Process, agenda: Agenda, up_to: datetime | None = None
@@ -314,19 +342,14 @@ class FamilyFlow:
         self.run_agendas()
         self.outbox.deliver_due()
 
-    def next_event(self) -> datetime | None:
-        """The next instant at which anything is due: a deadline, an agenda, a message."""
+    def next_event(self, *, deliveries: bool = True) -> datetime | None:
+        """The next instant at which anything is due: a deadline, an agenda, a message
+        (not with deliveries=False: a population simulation renders but never sends)."""
         with self.db.connect() as conn:
             candidates = [store.next_due(conn)]
-            calendar = WorkingCalendar(
-                nation=self.services.nation, closures=store.closure_day_list(conn)
-            )
-            for process in self.services.processes.values():
-                for agenda in process.agendas:
-                    last = store.last_job_slot(conn, agenda.key)
-                    if last is not None:
-                        candidates.append(agendas.next_slot(agenda, last, calendar))
-        candidates.append(self.outbox.next_ready())
+        candidates += [upcoming for _, _, upcoming in self._agenda_runs() if upcoming]
+        if deliveries:
+            candidates.append(self.outbox.next_ready())
         return min((c for c in candidates if c is not None), default=None)
 
     def advance(self, until: datetime) -> None:

@@ -292,6 +292,12 @@ def simulate(scenario: Path, as_json: JsonOpt = False) -> None:
     if as_json:
         config = config.model_copy(update={"log_json": True})
     configure_logging(config)
+    from familyflow import population
+
+    if population.is_population(scenario):  # a county's what-if (issue 11)
+        summary = population.run(scenario, settings=config)
+        emit(summary, as_json=as_json, text=population.text(summary))
+        return
     result = sim.run(sim.load(scenario), settings=config)
     emit(result, as_json=as_json, text=sim.timeline_text(result))
 

@@ -1,0 +1,402 @@
+"""Play a population through the real engine: every case on one simulated clock, in
+one process, with one in-memory database (issue 11).
+
+Each referral follows its process's script (a single-case scenario's steps) with
+sampled delays. Events and notes go through the same use cases as `simulate`
+(familyflow.services.cases), acting as the people the script names; deadlines and
+agendas fire as the scheduler fires them. The one shortcut: messages are rendered
+and queued in the outbox but never delivered.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import random
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from engine.calendar import WorkingCalendar
+from engine.cases import ANY_ROLE
+from engine.clock import LONDON, SimulatedClock, aware, local
+from engine.errors import FamilyFlowError
+from engine.service import FamilyFlow
+from familyflow.bootstrap import bootstrap
+from familyflow.db import population as population_db
+from familyflow.population import scenario as sc
+from familyflow.population.summary import summarise
+from familyflow.services import Principal, cases, simulation_principal
+from familyflow.services import calendar as calendar_service
+from familyflow.settings import Settings
+from familyflow.simulate import Scenario, Step
+
+LIMIT_FULL_TIME, LIMIT_PART_TIME = 20, 10  # open cases a worker may hold (EH-11.3)
+
+
+@dataclass
+class Life:
+    """One referral's progress through its script."""
+
+    process: str
+    script: Scenario
+    team: str
+    rng: random.Random
+    received: datetime
+    case_id: int | None = None
+    index: int = 0  # the next step
+    script_at: datetime | None = None  # the script's time of the step just done
+    at: datetime | None = None  # when it was done here
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)  # script email -> ours
+    dates: dict[datetime, datetime] = field(default_factory=dict)  # script instant -> ours
+
+
+def _instant(value: Any) -> datetime | None:
+    """A date-time in a script's data (YAML reads some as datetimes, some as text)."""
+    if isinstance(value, datetime):
+        return aware(value if value.tzinfo else value.replace(tzinfo=LONDON))
+    if isinstance(value, str) and len(value) >= 16 and value[4] == "-" and value[10] == "T":
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return aware(parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON))
+    return None
+
+
+def _dates_in(value: Any) -> list[datetime]:
+    if isinstance(value, dict):
+        return [d for v in value.values() for d in _dates_in(v)]
+    if isinstance(value, list):
+        return [d for v in value for d in _dates_in(v)]
+    found = _instant(value)
+    return [found] if found else []
+
+
+@dataclass
+class Runner:
+    population: sc.Population
+    directory: Path
+    flow: FamilyFlow
+    clock: SimulatedClock
+    scripts: dict[str, Scenario]
+    calendar: WorkingCalendar
+    heap: list[tuple[datetime, int, int]] = field(default_factory=list)
+    lives: list[Life] = field(default_factory=list)
+    stopped: Counter[str] = field(default_factory=Counter)
+    waits: int = 0
+    over_limit: int = 0
+    peak: dict[str, int] = field(default_factory=dict)
+    _seq: int = 0
+
+    # -- the clock -----------------------------------------------------------
+
+    def _push(self, at: datetime, life: int) -> None:
+        """Queue a case's next step, on the scenario's grid of minutes: steps that share
+        an instant share one turn of the clock (deadlines and agendas checked once)."""
+        grid = self.population.grid_minutes * 60
+        seconds = -(-int(at.timestamp()) // grid) * grid  # rounded up, never earlier
+        self._seq += 1
+        heapq.heappush(self.heap, (datetime.fromtimestamp(seconds, UTC), self._seq, life))
+
+    def _engine_until(self, moment: datetime) -> None:
+        """Fire every deadline and agenda due up to `moment`, in time order, as the
+        scheduler would; a turn with nothing due costs one read."""
+        flow, clock = self.flow, self.clock
+        ticked: datetime | None = None
+        while (upcoming := flow.next_event(deliveries=False)) is not None and upcoming <= moment:
+            at = max(upcoming, clock.now())
+            if at == ticked:
+                break  # something due could not act (recorded); do not spin
+            clock.advance_to(at)
+            flow.fire_due()
+            flow.run_agendas()
+            ticked = at
+
+    def run(self) -> None:
+        for name in sorted(self.population.processes):
+            rng = random.Random(f"{self.population.seed}:arrivals:{name}")
+            for number, received in enumerate(sc.arrivals(self.population, name, rng)):
+                self.lives.append(
+                    Life(
+                        process=name,
+                        script=self.scripts[name],
+                        team=self.population.processes[name].team,
+                        rng=random.Random(f"{self.population.seed}:{name}:{number}"),
+                        received=received,
+                    )
+                )
+                self._push(received, len(self.lives) - 1)
+        self.flow.run_agendas()  # each agenda's first run is recorded at the start
+        while self.heap:
+            moment = self.heap[0][0]
+            self._engine_until(moment)
+            self.clock.advance_to(moment)
+            while self.heap and self.heap[0][0] <= moment:
+                _, _, index = heapq.heappop(self.heap)
+                self._act(index)
+        end = aware(datetime.combine(self.population.until, time(0), tzinfo=LONDON))
+        self._engine_until(end)
+        self.clock.advance_to(end)
+        self.flow.fire_due()
+        self.flow.run_agendas()
+
+    # -- one step of one case ------------------------------------------------
+
+    def _act(self, index: int) -> None:
+        life = self.lives[index]
+        now = self.clock.now()
+        if life.case_id is None:
+            self._create(life, now)
+        else:
+            step = life.script.steps[life.index]
+            if not self._do(life, step, now, index):
+                return
+            life.index += 1
+            life.script_at = sc_at(step)
+            life.at = now
+        self._schedule_next(life, index)
+
+    def _create(self, life: Life, now: datetime) -> None:
+        script = life.script
+        people = self._people(life)
+        life.people = people
+        load = self.population.processes[life.process]
+        if load.worker and any(
+            str(c.get("email") or "").lower() == load.worker.lower()
+            for c in script.contacts.values()
+        ):  # the script's worker is on the referral from the start (a visit, a group)
+            people[load.worker.lower()] = self._free_worker(life.team) or self._least_loaded(
+                life.team
+            )
+        contacts = {role: self._swap(c, people) for role, c in script.contacts.items()}
+        life.case_id = cases.create_case(
+            self.flow,
+            principal=simulation_principal(None),
+            process=script.process,
+            received_at=now,
+            data=self._shift(life, script.data, now, sc_received(script)),
+            contacts=contacts,
+            team=life.team,
+        )
+        life.script_at, life.at = sc_received(script), now
+
+    def _people(self, life: Life) -> dict[str, dict[str, Any]]:
+        load = self.population.processes[life.process]
+        team = self.population.teams[life.team]
+        people: dict[str, dict[str, Any]] = {}
+        if load.manager:
+            people[load.manager.lower()] = team.manager.model_dump()
+        if load.business_support and team.business_support:
+            people[load.business_support.lower()] = team.business_support.model_dump()
+        return people
+
+    def _do(self, life: Life, step: Step, now: datetime, index: int) -> bool:
+        """Do the step; False when it must wait (no worker has room) or the case stopped."""
+        load = self.population.processes[life.process]
+        assert life.case_id is not None and life.script_at is not None
+        if load.worker and load.worker.lower() not in life.people and _mentions(step, load.worker):
+            worker = self._free_worker(life.team)
+            if worker is None:  # the allocation waits for a worker with room
+                self.waits += 1
+                day = self.calendar.add_working_days(local(now).date(), 1)
+                self._push(aware(datetime.combine(day, local(now).time(), tzinfo=LONDON)), index)
+                return False
+            life.people[load.worker.lower()] = worker
+        by = self._swap(step.by, life.people) if step.by else None
+        try:
+            if step.event:
+                cases.fire(
+                    self.flow,
+                    principal=simulation_principal(by),
+                    case_id=life.case_id,
+                    trigger=step.event,
+                    data=self._swap(self._shift(life, step.data, now, sc_at(step)), life.people),
+                    at=now,
+                )
+            else:
+                cases.add_note(
+                    self.flow,
+                    principal=Principal(
+                        email=by or "scenario", role=ANY_ROLE, teams=None, kind="simulation"
+                    ),
+                    case_id=life.case_id,
+                    text=step.note or "",
+                    kind=step.kind,
+                    at=now,
+                )
+        except FamilyFlowError as error:
+            # Most often the service closed the case first (PAR-04 after no reply).
+            self.stopped[f"{life.process}: {step.event or 'note'}: {type(error).__name__}"] += 1
+            life.index = len(life.script.steps)
+            return False
+        return True
+
+    def _schedule_next(self, life: Life, index: int) -> None:
+        steps = life.script.steps
+        while life.index < len(steps) and steps[life.index].until is not None:
+            life.index += 1  # a script's "time passes" steps: our clock runs anyway
+        if life.index >= len(steps):
+            return
+        step = steps[life.index]
+        assert life.at is not None and life.script_at is not None
+        load = self.population.processes[life.process]
+        key = step.event or f"note:{step.kind}"
+        delay = load.act.get(key) or load.act.get("default")
+        script_at = sc_at(step)
+        if delay is None:  # the script's own gap, in working days
+            gap = sc.working_days_between(life.script_at, script_at, self.calendar)
+            delay = sc.Delay(working_days=(gap, gap))
+        outcome, amount = sc.sample_delay(delay, life.rng)
+        if outcome == "never":
+            self.stopped[f"{life.process}: {key}: never done"] += 1
+            return
+        at = sc.after(
+            delay, amount, start=life.at, at=local(script_at).time(), calendar=self.calendar
+        )
+        # A step about a dated thing already set (a session, a meeting) keeps the
+        # script's gap after it: a session is recorded after it is held.
+        for original in _dates_in(step.data):
+            if original in life.dates and script_at > original:
+                at = max(at, life.dates[original] + (script_at - original))
+        self._push(at, index)
+
+    # -- people and dates ----------------------------------------------------
+
+    def _free_worker(self, team_name: str) -> dict[str, Any] | None:
+        """The team's worker with most room under the caseload limit (20, or 10 part time)."""
+        team = self.population.teams[team_name]
+        with self.flow.db.connect() as conn:
+            loads = population_db.open_caseloads(conn, [w.email for w in team.workers])
+        best: tuple[int, int] | None = None
+        chosen = None
+        for order, worker in enumerate(team.workers):
+            held = loads[worker.email.lower()]
+            self.peak[worker.email] = max(self.peak.get(worker.email, 0), held)
+            room = (LIMIT_PART_TIME if worker.part_time else LIMIT_FULL_TIME) - held
+            if room > 0 and (best is None or (-room, order) < best):
+                best, chosen = (-room, order), worker
+        if chosen is None:
+            return None
+        self.peak[chosen.email] = max(self.peak[chosen.email], loads[chosen.email.lower()] + 1)
+        return {"name": chosen.name, "email": chosen.email}
+
+    def _least_loaded(self, team_name: str) -> dict[str, Any]:
+        """No one has room: the referral still needs someone; it goes over a limit."""
+        self.over_limit += 1
+        team = self.population.teams[team_name]
+        with self.flow.db.connect() as conn:
+            loads = population_db.open_caseloads(conn, [w.email for w in team.workers])
+        worker = min(team.workers, key=lambda w: loads[w.email.lower()])
+        return {"name": worker.name, "email": worker.email}
+
+    def _swap(self, value: Any, people: dict[str, dict[str, Any]]) -> Any:
+        """The script's people replaced by this county's (a contact, or an email)."""
+        if isinstance(value, dict):
+            email = str(value.get("email") or "").lower()
+            if email in people:
+                return {**value, **people[email]}
+            return {k: self._swap(v, people) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._swap(v, people) for v in value]
+        if isinstance(value, str) and value.lower() in people:
+            return people[value.lower()]["email"]
+        return value
+
+    def _shift(self, life: Life, value: Any, now: datetime, script_at: datetime) -> Any:
+        """The script's dates moved with the case: a date first seen in a step moves by
+        that step's days; seen again, it moves the same way (a registered session)."""
+        if isinstance(value, dict):
+            return {k: self._shift(life, v, now, script_at) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._shift(life, v, now, script_at) for v in value]
+        original = _instant(value)
+        if original is None:
+            return value
+        if original not in life.dates:
+            days = (local(now).date() - local(script_at).date()).days
+            moved = local(original)
+            shifted = datetime.combine(moved.date() + timedelta(days=days), moved.time())
+            life.dates[original] = aware(shifted.replace(tzinfo=LONDON))
+        return local(life.dates[original]).strftime("%Y-%m-%dT%H:%M")
+
+
+def sc_at(step: Step) -> datetime:
+    from engine.clock import parse_instant
+
+    return parse_instant(step.at or step.until or "", field="at")
+
+
+def sc_received(script: Scenario) -> datetime:
+    from engine.clock import parse_instant
+
+    return parse_instant(script.received_at, field="received_at")
+
+
+def _mentions(step: Step, email: str) -> bool:
+    needle = email.lower()
+    return needle in str(step.by or "").lower() or needle in repr(step.data).lower()
+
+
+def _quiet() -> None:
+    """A year of cases logs a million lines at INFO; the summary is the output."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    for name in ("familyflow", "transitions", "notifications"):  # stdlib-routed lines too
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def run(path: Path, *, settings: Settings | None = None) -> dict[str, Any]:
+    population = sc.load(path)
+    scripts = {
+        name: sc.script(population, name, relative_to=path.parent) for name in population.processes
+    }
+    _quiet()
+    lists: dict[str, list[str]] = {}
+    for script in scripts.values():
+        lists.update(script.mailing_lists)
+    start = aware(datetime.combine(population.start, time(0), tzinfo=LONDON))
+    with tempfile.TemporaryDirectory(prefix="familyflow-population-") as tmp:
+        base = settings or Settings()
+        config = base.model_copy(
+            update={
+                "database_url": "sqlite://",  # in memory: a throwaway, one connection
+                "outbox_dir": Path(tmp) / "outbox",
+                "email_transport": "file",
+                "sms_transport": "file",
+                "nation": population.nation,
+                "mailing_lists": {**base.mailing_lists, **lists},
+            }
+        )
+        clock = SimulatedClock(start)
+        flow = bootstrap(config, clock=clock)
+        admin = Principal(email="scenario", role=ANY_ROLE, teams=None, kind="simulation")
+        for day, why in sorted(population.closure_days.items()):
+            calendar_service.add_closure_day(flow, principal=admin, day=day, description=why)
+        runner = Runner(
+            population=population,
+            directory=path.parent,
+            flow=flow,
+            clock=clock,
+            scripts=scripts,
+            calendar=population.calendar(),
+        )
+        runner.run()
+        with flow.db.connect() as conn:
+            emails = [w.email for t in population.teams.values() for w in t.workers]
+            at_end = population_db.open_caseloads(conn, emails)
+        result = summarise(
+            flow,
+            population=population,
+            stopped=runner.stopped,
+            waits=runner.waits,
+            over_limit=runner.over_limit,
+            peak=runner.peak,
+            at_end=at_end,
+        )
+        flow.db.dispose()
+    return result
