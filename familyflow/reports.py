@@ -9,17 +9,19 @@
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from engine.clock import local
+from engine.clock import LONDON, local
 from familyflow.accounts import caseload_limit
 from familyflow.db import accounts as accounts_db
 from familyflow.db import read_models
+from familyflow.db import reports as reports_db
 from workflows.spec import Duration, Process
 
 CASELOAD_ROLES = (
@@ -63,6 +65,16 @@ def _share(met: int, total: int) -> float | None:
     return round(met / total, 4) if total else None
 
 
+def _local_month(month: str, next_month: str) -> str:
+    """The Europe/London month of deadlines in a UTC month's last hour (see
+    db/reports.resolved_by_month): the next month when that hour is summer time."""
+    if month == next_month:
+        return month
+    year, number = (int(part) for part in next_month.split("-"))
+    last_hour = datetime(year, number, 1, tzinfo=UTC) - timedelta(hours=1)
+    return local(last_hour).strftime("%Y-%m")
+
+
 def timeliness(
     conn: Connection,
     processes: Mapping[str, Process],
@@ -72,16 +84,16 @@ def timeliness(
 ) -> list[dict[str, Any]]:
     tiers = timescale_tiers(processes)
     counts: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for row in read_models.resolved_deadlines(conn, teams=teams, email=email):
+    for row in reports_db.resolved_by_month(conn, teams=teams, email=email):
         tier = tiers.get((row["process"], row["rule"]))
         if tier is None:
             continue
-        month = local(row["due_at"]).strftime("%Y-%m")
+        month = _local_month(row["month"], row["next_month"])
         for name in ("expectation", "maximum"):
             if row["timescale"] == tier[name]:
                 tally = counts[(row["process"], row["rule"], month, name)]
-                tally[0] += row["status"] == "met"
-                tally[1] += 1
+                tally[0] += int(row["n"]) if row["status"] == "met" else 0
+                tally[1] += int(row["n"])
     rows = []
     for process, rule, month in sorted({k[:3] for k in counts}):
         tier = tiers[(process, rule)]
@@ -129,50 +141,61 @@ def months_between(start: date, end: date) -> int:
     return months - (end.day < start.day)
 
 
+def months_before(day: date, months: int) -> date:
+    """The same day `months` earlier, or that month's last day (31 May -> 28 Feb)."""
+    years, index = divmod(day.month - 1 - months, 12)
+    year, month = day.year + years, index + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
 def open_durations(
-    conn: Connection, *, now: datetime, teams: Sequence[str] | None, email: str | None
+    conn: Connection,
+    *,
+    now: datetime,
+    teams: Sequence[str] | None,
+    email: str | None,
+    ids_per_band: int | None = None,
 ) -> dict[str, Any]:
-    cases = read_models.open_cases_received(conn, teams=teams, email=email)
+    """Open cases at least 3, 6, 9 and 12 whole months after their referral (local
+    dates), counted by the database; each band's cases longest open first (at most
+    `ids_per_band` of them when given: a page shows a few)."""
     today = local(now).date()
-    ages = [(c["id"], months_between(local(c["received_at"]).date(), today)) for c in cases]
+    # Open at least n months on `today` means received on or before today - n months
+    # (months_between), that is before the next local midnight, as an instant.
+    cutoffs = [
+        datetime.combine(months_before(today, band) + timedelta(days=1), time(), LONDON)
+        for band in BANDS
+    ]
+    total, counts = reports_db.open_received_before(conn, cutoffs=cutoffs, teams=teams, email=email)
     bands = [
         {
             "months": band,
-            "count": sum(1 for _, m in ages if m >= band),
-            "case_ids": [i for i, m in ages if m >= band],
+            "count": count,
+            "case_ids": reports_db.open_ids_received_before(
+                conn, cutoff=cutoff, teams=teams, email=email, limit=ids_per_band
+            )
+            if count
+            else [],
         }
-        for band in BANDS
+        for band, cutoff, count in zip(BANDS, cutoffs, counts, strict=True)
     ]
-    return {"open_cases": len(cases), "bands": bands}
+    return {"open_cases": total, "bands": bands}
 
 
 def missed_sessions(
     conn: Connection, *, teams: Sequence[str] | None, email: str | None
 ) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in read_models.recorded_sessions(conn, teams=teams, email=email):
-        data = (row["detail"] or {}).get("data") or {}
-        if "attended" not in data:
-            continue
-        name = str(row["data"].get("group") or row["data"].get("venue") or "no group recorded")
-        group = groups.setdefault(
-            (name, row["process"]),
-            {
-                "group": name,
-                "process": row["process"],
-                "sessions_recorded": 0,
-                "missed": 0,
-                "families": set(),
-            },
-        )
-        group["sessions_recorded"] += 1
-        if data["attended"] is False:
-            group["missed"] += 1
-            group["families"].add(row["case_id"])
     return [
         {
-            **{k: v for k, v in g.items() if k != "families"},
-            "families_with_misses": len(g["families"]),
+            "group": str(r["group"]),
+            "process": r["process"],
+            "sessions_recorded": r["sessions_recorded"],
+            "missed": r["missed"],
+            "families_with_misses": int(r["families_with_misses"]),
         }
-        for _, g in sorted(groups.items())
+        # Python's order, not the database's collation: the same on every server.
+        for r in sorted(
+            reports_db.sessions_by_group(conn, teams=teams, email=email),
+            key=lambda r: (str(r["group"]), r["process"]),
+        )
     ]

@@ -26,11 +26,18 @@ def caseload(flow: FamilyFlow, *, principal: Principal) -> list[dict[str, Any]]:
         return reports.caseload(conn, teams=principal.teams)
 
 
-def open_durations(flow: FamilyFlow, *, principal: Principal) -> dict[str, Any]:
+def open_durations(
+    flow: FamilyFlow, *, principal: Principal, ids_per_band: int | None = None
+) -> dict[str, Any]:
+    """The bands' counts, and their cases (the first `ids_per_band` when given)."""
     principal.require(READERS, action="read reports")
     with flow.db.connect() as conn:
         return reports.open_durations(
-            conn, now=flow.clock.now(), teams=principal.teams, email=principal.email
+            conn,
+            now=flow.clock.now(),
+            teams=principal.teams,
+            email=principal.email,
+            ids_per_band=ids_per_band,
         )
 
 

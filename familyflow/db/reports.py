@@ -1,0 +1,135 @@
+"""The reports' SQL: aggregates the database computes, so that a report reads a few
+hundred grouped rows however many cases and deadlines there are (issue 10), never
+whole tables into Python. Visibility is the tracker's: `teams=None` is everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from familyflow.db.read_models import _visible as visible
+from familyflow.db.tables import audit, cases, deadlines
+
+
+def _utc_month(conn: Connection, moment: Any, *, plus_an_hour: bool = False) -> Any:
+    """'YYYY-MM' of an instant in UTC (or an hour later), in each dialect's words."""
+    if conn.dialect.name == "postgresql":
+        shifted = moment + sa.text("interval '1 hour'") if plus_an_hour else moment
+        return sa.func.to_char(sa.func.timezone("UTC", shifted), "YYYY-MM")
+    if plus_an_hour:
+        return sa.func.strftime("%Y-%m", moment, "+1 hour")
+    return sa.func.strftime("%Y-%m", moment)
+
+
+def resolved_by_month(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None
+) -> list[dict[str, Any]]:
+    """Due deadlines met ('met') or missed ('fired') per process, rule, timescale,
+    status and UTC month. `next_month` differs from `month` only for deadlines due in
+    a month's last UTC hour: in British Summer Time those fall in the next local
+    month, which the caller decides (the database has no Europe/London everywhere)."""
+    month = _utc_month(conn, deadlines.c.due_at)
+    later = _utc_month(conn, deadlines.c.due_at, plus_an_hour=True)
+    query = (
+        sa.select(
+            deadlines.c.process,
+            deadlines.c.rule,
+            deadlines.c.timescale,
+            deadlines.c.status,
+            month.label("month"),
+            later.label("next_month"),
+            sa.func.count().label("n"),
+        )
+        .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
+        .where(
+            deadlines.c.kind == "due",
+            deadlines.c.status.in_(("met", "fired")),
+            visible(teams, email),
+        )
+        .group_by(
+            deadlines.c.process,
+            deadlines.c.rule,
+            deadlines.c.timescale,
+            deadlines.c.status,
+            month,
+            later,
+        )
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def open_received_before(
+    conn: Connection,
+    *,
+    cutoffs: Sequence[datetime],
+    teams: Sequence[str] | None,
+    email: str | None,
+) -> tuple[int, list[int]]:
+    """Open cases in all, and how many were received before each cutoff."""
+    where = [cases.c.closed_at.is_(None), visible(teams, email)]
+    counts = [
+        sa.func.coalesce(sa.func.sum(sa.case((cases.c.received_at < cut, 1), else_=0)), 0)
+        for cut in cutoffs
+    ]
+    row = conn.execute(sa.select(sa.func.count(), *counts).where(*where)).one()
+    return int(row[0]), [int(n) for n in row[1:]]
+
+
+def open_ids_received_before(
+    conn: Connection,
+    *,
+    cutoff: datetime,
+    teams: Sequence[str] | None,
+    email: str | None,
+    limit: int | None,
+) -> list[int]:
+    """The open cases received before the cutoff, longest open first."""
+    query = (
+        sa.select(cases.c.id)
+        .where(cases.c.closed_at.is_(None), cases.c.received_at < cutoff, visible(teams, email))
+        .order_by(cases.c.received_at, cases.c.id)
+        .limit(limit)
+    )
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+def sessions_by_group(
+    conn: Connection, *, teams: Sequence[str] | None, email: str | None
+) -> list[dict[str, Any]]:
+    """Sessions recorded as attended or missed per group (or venue) and process."""
+    attended = audit.c.detail[("data", "attended")].as_boolean()
+    group = sa.func.coalesce(
+        sa.func.nullif(cases.c.data["group"].as_string(), ""),
+        sa.func.nullif(cases.c.data["venue"].as_string(), ""),
+        "no group recorded",
+    )
+    missed = attended.is_(False) if conn.dialect.name == "postgresql" else attended == 0
+    query = (
+        sa.select(
+            group.label("group"),
+            cases.c.process,
+            sa.func.count().label("sessions_recorded"),
+            sa.func.sum(sa.case((missed, 1), else_=0)).label("missed"),
+            sa.func.count(sa.distinct(sa.case((missed, audit.c.case_id)))).label(
+                "families_with_misses"
+            ),
+        )
+        .select_from(audit.join(cases, cases.c.id == audit.c.case_id))
+        .where(
+            audit.c.trigger == "record_session",
+            audit.c.kind == "transition",
+            attended.is_not(None),
+            visible(teams, email),
+        )
+        .group_by(group, cases.c.process)
+        .order_by(group, cases.c.process)
+    )
+    return [
+        {**r, "sessions_recorded": int(r["sessions_recorded"]), "missed": int(r["missed"] or 0)}
+        for r in conn.execute(query).mappings()
+    ]
