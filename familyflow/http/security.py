@@ -14,7 +14,10 @@ from familyflow.api import problems
 
 log = structlog.get_logger("familyflow.api")
 
-# No inline script or style anywhere: scripts and styles come from /static only.
+# No inline script or style anywhere: scripts and styles come from /static only. The
+# process pages' Mermaid diagrams need nothing more: static/process-diagram.js takes the
+# SVG's <style> and style attributes off it and applies them through the CSSOM (a
+# constructed stylesheet, element.style), which style-src does not govern (issue 10).
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "

@@ -13,10 +13,17 @@ from engine.cases import CONTACT_EDITORS
 from engine.clock import local, parse_instant
 from engine.errors import FamilyFlowError, InputError, NotFound
 from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
-from familyflow.services import cases
+from familyflow.services import cases, projection
 from familyflow.services.cases import CREATORS, CaseRow
 from familyflow.web import charts, forms
-from familyflow.web.casework import about, note_kinds, reference, roles_on, split_actions
+from familyflow.web.casework import (
+    Action,
+    about,
+    note_kinds,
+    reference,
+    roles_on,
+    split_actions,
+)
 from familyflow.web.casework import transition as find_transition
 from familyflow.web.core import CheckCsrf, PageError, PageUser, rag, redirect, render
 from workflows.spec import Process
@@ -37,6 +44,10 @@ TIMELINE_KEYS = (
     "body",
     "status",
 )
+# A note longer than this shows its opening only, the rest behind "Show the full note"
+# (a 100,000-character note filled the page).
+NOTE_COLLAPSED_OVER = 1_000
+NOTE_PREVIEW = 300
 TIMELINE_TITLES = {
     "transition": "Moved",
     "deadline_set": "Timescale started",
@@ -80,6 +91,20 @@ def _sos_chart(entries: list[dict[str, Any]]) -> charts.Chart | None:
     return charts.line_chart(labels, judges, y_max=10, title="Signs of Safety scales over time")
 
 
+def primary_action(process: Process, mine: list[Action], due: list[dict[str, Any]]) -> str | None:
+    """The one primary button: the action that meets the most urgent open timescale,
+    else the first this person may take (GOV.UK: one primary button a page)."""
+    possible = {a.trigger for a in mine}
+    for deadline in sorted(due, key=lambda d: d["due_at"]):
+        try:
+            met_by = process.timescale(deadline["timescale"]).met_by
+        except (KeyError, ValueError):
+            continue
+        if meets := [t for t in met_by if t in possible]:
+            return meets[0]
+    return mine[0].trigger if mine else None
+
+
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
@@ -121,6 +146,7 @@ def router() -> APIRouter:
             for d in due
         ]
         mine, others = split_actions(process, row.state, roles_on(row, user))
+        foreseen = projection.project_case(flow, principal=user.principal, case_id=case_id)
         kinds = note_kinds(process)
         wanted = request.query_params.get("note_kind")
         return render(
@@ -136,10 +162,14 @@ def router() -> APIRouter:
             person=about(row.contacts),
             deadlines=deadlines,
             mine=mine,
+            primary=primary_action(process, mine, due),
             others=others,
+            foreseen=foreseen,
             links=links,
             timeline=[dict.fromkeys(TIMELINE_KEYS) | e for e in reversed(found["history"])],
             titles=TIMELINE_TITLES,
+            note_over=NOTE_COLLAPSED_OVER,
+            note_preview=NOTE_PREVIEW,
             note_kinds=kinds,
             note=note or {"kind": wanted if wanted in kinds else kinds[0], "text": ""},
             sos_chart=_sos_chart(found["signs_of_safety"]),

@@ -38,6 +38,15 @@ def roles_on(case: CaseRow, user: CurrentUser) -> set[str]:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """Where one of a trigger's transitions takes the case from its current stage."""
+
+    dest: str | None  # None: the case stays at its stage
+    description: str
+    rule: str
+
+
+@dataclass(frozen=True)
 class Action:
     trigger: str
     label: str
@@ -45,6 +54,9 @@ class Action:
     rule: str
     roles: tuple[str, ...]
     needs_data: bool
+    # Each way the trigger can go from this stage, in the order the engine tries them
+    # (the first whose guards pass wins): one outcome, or one per recorded answer.
+    outcomes: tuple[Outcome, ...] = ()
 
     @property
     def who(self) -> str:
@@ -55,26 +67,42 @@ def _applies(t: Transition, process: Process, state: str) -> bool:
     return state in t.source or (ANY_STATE in t.source and state not in process.final_states)
 
 
+def _description(label: str, state: str, outcomes: list[Outcome]) -> str:
+    """What the button does from this stage, in the transitions' own words."""
+    if len({(o.dest, o.description) for o in outcomes}) == 1:
+        only = outcomes[0]
+        return only.description or (
+            f"Moves the case to {humanise(only.dest).lower()}" if only.dest else label
+        )
+    places = list(dict.fromkeys(humanise(o.dest or state).lower() for o in outcomes))
+    ends = places[0] if len(places) == 1 else f"{', '.join(places[:-1])} or {places[-1]}"
+    return f"Moves the case to {ends}, depending on what you record"
+
+
 def actions(process: Process, state: str) -> list[Action]:
-    """Each trigger possible in this state once (its first transition describes it)."""
+    """Each trigger possible in this state once, described by the transitions that
+    apply here (not by the trigger's transitions from other stages)."""
     seen: dict[str, list[Transition]] = {}
     for t in process.transitions:
         if _applies(t, process, state):
             seen.setdefault(t.trigger, []).append(t)
     found = []
     for trigger, options in seen.items():
-        first = options[-1] if len(options) > 1 else options[0]  # the general case last
+        label = humanise(trigger)
+        outcomes = [Outcome(dest=t.dest, description=t.description, rule=t.rule) for t in options]
+        rules = list(dict.fromkeys(t.rule for t in options))
         roles = sorted({r for t in options for r in t.roles})
         found.append(
             Action(
                 trigger=trigger,
-                label=humanise(trigger),
-                description=first.description,
-                rule=first.rule,
+                label=label,
+                description=_description(label, state, outcomes),
+                rule=", ".join(rules),
                 roles=tuple(roles),
                 needs_data=any(
                     t.data_model is not None and t.data_model.model_fields for t in options
                 ),
+                outcomes=tuple(outcomes) if len(outcomes) > 1 else (),
             )
         )
     return found

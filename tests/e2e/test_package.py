@@ -116,6 +116,9 @@ def test_the_installed_wheel_serves_its_pages_and_is_ready(installed: Path, tmp_
         assert "Sign in" in page.text
         css = httpx.get(f"http://127.0.0.1:{port}/static/govuk/govuk-frontend.min.css", timeout=10)
         assert css.status_code == 200
+        for vendored in ("vendor/mermaid/mermaid.min.js", "vendor/mermaid/LICENSE"):  # issue 10
+            served = httpx.get(f"http://127.0.0.1:{port}/static/{vendored}", timeout=10)
+            assert served.status_code == 200, vendored
     finally:
         server.terminate()
         server.wait(timeout=30)
