@@ -178,18 +178,13 @@ def _attending(flow: FamilyFlow, now: datetime) -> int:
     ]
     for trigger, days_ago, data in steps:
         flow.fire(case_id, trigger, data, actor=SYSTEM, at=now - timedelta(days=days_ago))
-    flow.fire(
-        case_id,
-        "record_session",
-        {"session": sessions[0], "attended": True},
-        actor=SYSTEM,
-        at=now - timedelta(days=21),
-    )
-    flow.fire(
-        case_id,
-        "record_session",
-        {"session": sessions[1], "attended": False},
-        actor=SYSTEM,
-        at=now - timedelta(days=14),
-    )
+    # Each recorded when its session ended: a session is never marked before it starts.
+    for session, attended in ((sessions[0], True), (sessions[1], False)):
+        flow.fire(
+            case_id,
+            "record_session",
+            {"session": session, "attended": attended},
+            actor=SYSTEM,
+            at=datetime.fromisoformat(session) + timedelta(hours=2),
+        )
     return case_id

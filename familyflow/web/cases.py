@@ -16,7 +16,14 @@ from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.services import cases
 from familyflow.services.cases import CREATORS, CaseRow
 from familyflow.web import charts, forms
-from familyflow.web.casework import about, note_kinds, reference, roles_on, split_actions
+from familyflow.web.casework import (
+    about,
+    note_kinds,
+    note_meets_nothing,
+    reference,
+    roles_on,
+    split_actions,
+)
 from familyflow.web.casework import transition as find_transition
 from familyflow.web.core import CheckCsrf, PageError, PageUser, rag, redirect, render
 from workflows.spec import Process
@@ -188,7 +195,9 @@ def router() -> APIRouter:
                 status=error.http_status,
                 note={"kind": kind, "text": text},
             )
-        return redirect(f"/cases/{case_id}", "Case note added")
+        # PAR-06, EH-11.1: say so when the note cannot meet the manager's timescale.
+        notice = note_meets_nothing(process, kind, user.role) or "Case note added"
+        return redirect(f"/cases/{case_id}", notice)
 
     def action_page(
         request: Request,
