@@ -96,6 +96,9 @@ class Services:
     # Whether a person works part time (EH-11.3's caseload limit). People are the
     # application's (its users table), so it is asked, never read here.
     part_time: Callable[[Connection, str], bool] = _full_time
+    # How long an undoable event (a missed session) can be taken back, and so how long
+    # its messages wait before they may be sent (FAMILYFLOW_SMS_UNDO_MINUTES).
+    undo_window: timedelta = timedelta(minutes=5)
 
     @cached_property
     def contact_roles(self) -> frozenset[str]:
@@ -207,6 +210,8 @@ class CaseWork:
     intents: list[MessageIntent] = field(default_factory=list)
     closed_ids: set[int] = field(default_factory=set)
     _calendar: WorkingCalendar | None = None
+    # While an undoable event runs: what it changed, so that engine/undo.py can put it back.
+    journal: dict[str, Any] | None = None
 
     # -- loading -------------------------------------------------------------
 
@@ -313,10 +318,12 @@ class CaseWork:
             contact_roles=frozenset(process.contact_roles),
         )
         clean.update(self._caseload(process, clean))
+        self._refuse_before_it_happens(candidates, clean, at)
         view = self.view(case)
         machine = self.services.machines[process.name]
         spec = machine.fire(view, trigger, clean).applied
         assert spec is not None
+        journal = self._start_journal(case) if spec.undoable and self.journal is None else None
         outcome = spec.effect(view, clean, at) if spec.effect else None
         from_state = case.state
         self._update_contacts(case, clean)
@@ -355,6 +362,8 @@ class CaseWork:
         )
         if case.state not in process.final_states:
             self._timescales(case, trigger=trigger, actor=actor, at=at)
+        if journal is not None:
+            self._finish_journal(case, journal)
         return case
 
     def add_note(
@@ -371,6 +380,8 @@ class CaseWork:
         case = self.case(case_id)
         at = self._occurred(at or self.now, field_name="at", not_before=case.received_at)
         process = self.process(case.process)
+        counts = self._note_counts(process, case, kind, actor)
+        unmet = [] if counts else [t.rule for t in process.timescales if f"note:{kind}" in t.met_by]
         self.audit(
             case,
             kind="note",
@@ -378,8 +389,15 @@ class CaseWork:
             at=at,
             rule=None,
             reason=text,
-            detail={"note_kind": kind, **self._lateness(at)},
+            # PAR-06, EH-11.1: a manager's act; anyone else's note is kept but meets nothing.
+            detail={
+                "note_kind": kind,
+                **({"meets_nothing": unmet} if unmet else {}),
+                **self._lateness(at),
+            },
         )
+        if not counts:
+            return
         self._close_timescales(case, process, f"note:{kind}", at)
         if case.state not in process.final_states:  # a note may restart a recurring clock
             self._timescales(case, trigger=f"note:{kind}", actor=actor, at=at)
@@ -569,6 +587,11 @@ class CaseWork:
             self.conn, case_id=case_id, at=at, status=status, timescales=timescales
         )
         self.closed_ids.update(row["id"] for row in closed)
+        if self.journal is not None and self.journal["case_id"] == case_id:
+            # A row that had fired keeps status "fired" when closed; an open one does not.
+            self.journal["closed"] += [
+                {"id": row["id"], "fired": row["fired_at"] is not None} for row in closed
+            ]
         return closed
 
     # -- effects -------------------------------------------------------------
@@ -676,6 +699,9 @@ class CaseWork:
             # The first recipient keeps the plain key, so adding to_each changes no old key.
             suffix = f":{number}" if number else ""
             dedupe_key = f"{key}:{message.template}:{message.to}{suffix}"
+            held = self.journal is not None and self.journal["case_id"] == case.id
+            if held:
+                self.journal["messages"].append(dedupe_key)  # type: ignore[index]
             self.intents.append(
                 MessageIntent(
                     case_id=case.id,
@@ -692,6 +718,7 @@ class CaseWork:
                     dedupe_key=dedupe_key,
                     automatic=automatic,
                     reply_to=full["reply_to"] if message.medium == "email" else None,
+                    hold_until=self.now + self.services.undo_window if held else None,
                 )
             )
             self.audit(
@@ -780,6 +807,67 @@ class CaseWork:
                 allowed=", ".join(sorted(allowed)),
             )
         return sorted(roles & allowed)[0]
+
+    def _note_counts(self, process: Process, case: CaseRow, kind: str, actor: Actor) -> bool:
+        """Whether this author's note of this kind meets its timescales: the account's
+        role (in simulations, the roles the person is named in) must be allowed."""
+        if actor.email == SYSTEM or actor.role == ANY_ROLE:
+            return True
+        if actor.role == AS_NAMED:
+            me = actor.email.lower()
+            roles = {c["role"] for c in case.contacts if (c.get("email") or "").lower() == me}
+        else:
+            roles = {actor.role} if actor.role else set()
+        return any(process.note_meets(kind, role) for role in roles)
+
+    def _refuse_before_it_happens(
+        self, candidates: list[Transition], clean: Mapping[str, Any], at: datetime
+    ) -> None:
+        """A session is recorded once it has started, never ahead (PAR-12's text would
+        tell a parent they missed what has not happened)."""
+        for name in {t.happens_at_field for t in candidates if t.happens_at_field}:
+            moment = clean.get(name)
+            if isinstance(moment, datetime) and moment > at:
+                raise InputError(
+                    field=f"data.{name}",
+                    reason=f"{describe(moment)} has not started yet (it is now "
+                    f"{describe(at)}): record it once it has started",
+                )
+
+    def _start_journal(self, case: CaseRow) -> dict[str, Any]:
+        self.journal = {
+            "case_id": case.id,
+            "before": {
+                "state": case.state,
+                "data": dict(case.data),
+                "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+                "version": case.version,
+            },
+            "last_deadline_id": store.last_deadline_id(self.conn, case_id=case.id),
+            "closed": [],
+            "messages": [],
+        }
+        return self.journal
+
+    def _finish_journal(self, case: CaseRow, journal: dict[str, Any]) -> None:
+        """Keep what the event changed in its transition's audit row (append-only, so
+        the record of how to undo it cannot be altered): the data keys it changed with
+        their old values, the deadlines it closed and opened, the messages it queued."""
+        self.journal = None
+        before = journal.pop("before")
+        old = before.pop("data")
+        changed = sorted(k for k in {*old, *case.data} if old.get(k) != case.data.get(k))
+        undo = {
+            **journal,
+            **before,
+            "data": {k: old[k] for k in changed if k in old},
+            "added": [k for k in changed if k not in old],
+            "version_after": case.version,
+        }
+        for row in reversed(self.audit_rows):
+            if row["kind"] == "transition" and row["case_id"] == case.id:
+                row["detail"] = {**row["detail"], "undo": undo}
+                return
 
     def _update_contacts(self, case: CaseRow, clean: Mapping[str, Any]) -> None:
         """Data named after a contact role (a contact, or a list of them) replaces it."""

@@ -119,6 +119,13 @@ class InvalidState(FamilyFlowError):
     http_status = 409
 
 
+class UndoRefused(FamilyFlowError):
+    """{reason}"""
+
+    exit_code = 4
+    http_status = 409
+
+
 class NotSignedIn(FamilyFlowError):
     """not signed in: {reason}"""
 

@@ -38,6 +38,9 @@ class MessageIntent:
     dedupe_key: str  # the main recipient's key; each copy's is derived from it
     automatic: bool = False  # sent on the service's own initiative (a chase, a digest)
     reply_to: str | None = None  # the owning team's mailbox, for emails
+    # Not to be sent before this (an undoable event's messages wait out the undo
+    # window); quiet hours still apply from then on.
+    hold_until: datetime | None = None
 
 
 class MessageSink(Protocol):

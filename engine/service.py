@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import agendas, replies, store
+from engine import agendas, replies, store, undo
 from engine.calendar import WorkingCalendar
 from engine.cases import Actor, CaseWork, Services
 from engine.clock import Clock, SimulatedClock
@@ -147,6 +147,15 @@ class FamilyFlow:
             guard,
         )
         log.info("case_contact_changed", case_id=case_id, role=role)
+        return case
+
+    def undo_last(
+        self, case_id: int, *, trigger: str, actor: Actor, guard: Guard | None = None
+    ) -> store.CaseRow:
+        """Take back the case's last event (an undoable `trigger`) within the undo
+        window: state, data, deadlines and its unsent messages, in one transaction."""
+        case = self._work(lambda w: undo.undo_last(w, case_id, trigger=trigger, actor=actor), guard)
+        log.info("case_event_undone", case_id=case_id, trigger=trigger, state=case.state)
         return case
 
     # -- replies -------------------------------------------------------------

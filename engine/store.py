@@ -633,3 +633,78 @@ def reminded_due_at(conn: Connection, reminder: Mapping[str, Any]) -> datetime:
 
 def processes_with_cases(conn: Connection) -> list[str]:
     return list(conn.execute(sa.select(cases.c.process).distinct()).scalars())
+
+
+# -- undo (engine/undo.py) -------------------------------------------------------
+
+
+def last_deadline_id(conn: Connection, *, case_id: int) -> int:
+    """The case's newest deadline row (0 for none): rows after it belong to what follows."""
+    query = sa.select(sa.func.max(deadlines.c.id)).where(deadlines.c.case_id == case_id)
+    return int(conn.execute(query).scalar() or 0)
+
+
+def last_change(conn: Connection, *, case_id: int) -> dict[str, Any] | None:
+    """The case's newest transition or undo audit row."""
+    query = (
+        sa.select(audit)
+        .where(audit.c.case_id == case_id, audit.c.kind.in_(("transition", "undo")))
+        .order_by(audit.c.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def _keys_match(keys: Sequence[str]) -> Any:
+    """Each message's own row and its copies' rows (`<key>:cc1`, ...)."""
+    return sa.or_(
+        outbox.c.dedupe_key.in_(list(keys)),
+        *(outbox.c.dedupe_key.like(f"{key}:cc%") for key in keys),
+    )
+
+
+def messages_by_keys(conn: Connection, keys: Sequence[str]) -> list[dict[str, Any]]:
+    if not keys:
+        return []
+    query = sa.select(outbox).where(_keys_match(keys)).order_by(outbox.c.id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()  # the delivery job skips locked rows
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def cancel_messages(conn: Connection, *, ids: Sequence[int], reason: str) -> int:
+    """Cancel messages not yet sent; how many were still waiting to go."""
+    if not ids:
+        return 0
+    statement = (
+        sa.update(outbox)
+        .where(outbox.c.id.in_(list(ids)), outbox.c.status.in_(("queued", "needs_review")))
+        .values(status="cancelled", last_error=reason)
+    )
+    return int(conn.execute(statement).rowcount)
+
+
+def remove_deadlines_after(conn: Connection, *, case_id: int, after_id: int) -> list[int]:
+    """Remove the deadline rows an undone event opened (they never should have been)."""
+    query = sa.select(deadlines.c.id).where(
+        deadlines.c.case_id == case_id, deadlines.c.id > after_id
+    )
+    ids = list(conn.execute(query).scalars())
+    if ids:
+        conn.execute(sa.delete(deadlines).where(deadlines.c.id.in_(ids)))
+    return ids
+
+
+def reopen_deadlines(conn: Connection, *, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Open again the deadlines an undone event closed, as they were before it."""
+    fired = [r["id"] for r in rows if r["fired"]]
+    unfired = [r["id"] for r in rows if not r["fired"]]
+    if fired:
+        conn.execute(sa.update(deadlines).where(deadlines.c.id.in_(fired)).values(closed_at=None))
+    if unfired:
+        conn.execute(
+            sa.update(deadlines)
+            .where(deadlines.c.id.in_(unfired))
+            .values(status="open", closed_at=None)
+        )

@@ -173,6 +173,7 @@ def bootstrap(
         max_note_chars=settings.max_note_chars,
         team_reply_to=settings.team_reply_to,
         base_url=settings.base_url,
+        undo_window=timedelta(minutes=settings.sms_undo_minutes),
         part_time=accounts_db.user_part_time,
     )
     outbox = Outbox(

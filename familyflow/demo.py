@@ -267,20 +267,15 @@ def _attending(flow: FamilyFlow, now: datetime) -> int:
     ]
     for trigger, days_ago, data in steps:
         _fire(flow, case_id, trigger, data, now - timedelta(days=days_ago))
-    _fire(
-        flow,
-        case_id,
-        "record_session",
-        {"session": sessions[0], "attended": True},
-        now - timedelta(days=21),
-    )
-    _fire(
-        flow,
-        case_id,
-        "record_session",
-        {"session": sessions[1], "attended": False},
-        now - timedelta(days=14),
-    )
+    # Each recorded when its session ended: a session is never marked before it starts.
+    for session, attended in ((sessions[0], True), (sessions[1], False)):
+        _fire(
+            flow,
+            case_id,
+            "record_session",
+            {"session": session, "attended": attended},
+            datetime.fromisoformat(session) + timedelta(hours=2),
+        )
     return case_id
 
 

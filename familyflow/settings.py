@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         64 * 1024, ge=1024, description="largest event data accepted, as JSON"
     )
     max_note_chars: int = Field(20_000, ge=1, description="longest case note accepted")
+    # A missed session (PAR-12) can be undone for this long; its text waits as long.
+    sms_undo_minutes: int = Field(
+        5, ge=1, le=60, description="minutes a missed session's text waits and can be undone"
+    )
     timescales: dict[str, str] = Field(
         default_factory=dict, description='JSON: {"PAR-05": "7 working_days"}'
     )

@@ -76,7 +76,9 @@ def outbox_rows(
     policy: DeliveryPolicy,
 ) -> list[dict[str, Any]]:
     """The main recipient's row, then one row per copy, each with its own dedupe key."""
-    not_before = policy.not_before(now=now, medium=intent.medium, automatic=intent.automatic)
+    # Held (an undoable event's messages wait out the undo window), then quiet hours.
+    ready = max(now, intent.hold_until) if intent.hold_until is not None else now
+    not_before = policy.not_before(now=ready, medium=intent.medium, automatic=intent.automatic)
     copies = [c for c in intent.cc if c.address != intent.to.address]
 
     def row(recipient: Recipient, dedupe_key: str, cc: list[str]) -> dict[str, Any]:

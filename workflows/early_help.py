@@ -1491,6 +1491,9 @@ PROCESS = Process(
     final_states=frozenset({CLOSED}),
     contact_roles=(REFERRER, DUTY, MANAGER, LEAD, WORKER, SW, BS, "parent", "carer", "child"),
     caseload_role=WORKER,
+    # EH-11.1, EH-11.2 (and EH-5.2's oversight): the Managers Decision note is the
+    # manager's act; written by anyone else it is kept but meets no timescale.
+    note_met_by_roles={"managers_decision": frozenset(MANAGERS)},
     transitions=(
         # -- contact and screening (EH-1, EH-2, EH-3) --
         transition(

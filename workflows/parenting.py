@@ -191,6 +191,8 @@ PROCESS = Process(
     states=(*OPEN_STATES, "completed", "closed"),
     final_states=frozenset({"completed", "closed"}),
     contact_roles=(SW, TM, BS, WORKER, "parent"),
+    # PAR-06: oversight is the manager's act; a worker's note of the kind meets nothing.
+    note_met_by_roles={"manager_oversight": frozenset({TM})},
     on_create=(Message(template="parenting/referral_received", to=TM, cc=(BS,), rule="PAR-01"),),
     transitions=(
         transition(
@@ -262,6 +264,8 @@ PROCESS = Process(
             data_model=RecordSession,
             guards=(session_is_registered, is_final_miss),
             effect=record_session,
+            undoable=True,
+            happens_at_field="session",
         ),
         transition(
             "record_session",
@@ -273,6 +277,8 @@ PROCESS = Process(
             data_model=RecordSession,
             guards=(session_is_registered,),
             effect=record_session,
+            undoable=True,
+            happens_at_field="session",
         ),
         transition(
             "complete",

@@ -179,6 +179,12 @@ class Transition:
     effects: tuple[Effect, ...] = ()
     effect: EffectFn | None = None
     note_kind: str | None = None  # for `add_note`: which note meets which timescale
+    # The event can be taken back within the service's undo window (a miss clicked by
+    # mistake); its messages wait for the window to pass, so an undo leaves nothing sent.
+    undoable: bool = False
+    # A data field holding the instant the thing recorded happens (a session's start):
+    # the event is refused before it, so nothing is recorded about what has not happened.
+    happens_at_field: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,6 +248,10 @@ class Process:
     rules: Mapping[str, str] = field(default_factory=dict)  # rule id -> how the service meets it
     tracks_breaches: bool = False  # guards read CaseView.breached (costs a query per event)
     caseload_role: str | None = None  # allocation to this role checks the caseload (EH-11.3)
+    # Note kinds that meet a timescale only when written by one of these account roles
+    # (management oversight is a manager's act: PAR-06, EH-11.1). A note of the kind by
+    # anyone else is kept, but meets nothing. Kinds not named here: anyone's note counts.
+    note_met_by_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def triggers(self) -> tuple[str, ...]:
@@ -262,6 +272,11 @@ class Process:
                 if not (ANY_STATE in t.source and state in self.final_states)
             )
         )
+
+    def note_meets(self, kind: str, role: str | None) -> bool:
+        """Whether a note of this kind, written with this role, meets its timescales."""
+        allowed = self.note_met_by_roles.get(kind)
+        return allowed is None or role in allowed
 
     def timescale(self, key: str) -> Timescale:
         for timescale in self.timescales:

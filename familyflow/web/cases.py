@@ -20,6 +20,7 @@ from familyflow.web.casework import (
     Action,
     about,
     note_kinds,
+    note_meets_nothing,
     reference,
     roles_on,
     split_actions,
@@ -218,7 +219,9 @@ def router() -> APIRouter:
                 status=error.http_status,
                 note={"kind": kind, "text": text},
             )
-        return redirect(f"/cases/{case_id}", "Case note added")
+        # PAR-06, EH-11.1: say so when the note cannot meet the manager's timescale.
+        notice = note_meets_nothing(process, kind, user.role) or "Case note added"
+        return redirect(f"/cases/{case_id}", notice)
 
     def action_page(
         request: Request,

@@ -136,6 +136,20 @@ def note_kinds(process: Process) -> list[str]:
     return kinds
 
 
+def note_meets_nothing(process: Process, kind: str, role: str) -> str | None:
+    """What to tell someone whose note of this kind meets no timescale because
+    oversight is a manager's act (PAR-06, EH-11.1); None when it counts."""
+    if process.note_meets(kind, role):
+        return None
+    rules = sorted({t.rule for t in process.timescales if f"note:{kind}" in t.met_by})
+    allowed = sorted(process.note_met_by_roles.get(kind, ()))
+    who = " or ".join(humanise(r).lower() for r in allowed)
+    return (
+        f"Case note added. It does not meet {', '.join(rules)}: a "
+        f"{humanise(kind).lower()} note counts only when a {who} writes it."
+    )
+
+
 @dataclass(frozen=True)
 class WorkItem:
     deadline_id: int

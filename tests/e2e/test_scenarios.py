@@ -336,7 +336,8 @@ def test_PAR_12_each_missed_session_texts_the_parent_the_next_session_date_time_
     run = simulate("parenting-three-misses")
 
     first, second = run.messages("parenting/missed_session")
-    assert_has(first, text("2027-01-05T13:00:00+00:00"))
+    # Each text waits out the undo window (FAMILYFLOW_SMS_UNDO_MINUTES, 5) first.
+    assert_has(first, text("2027-01-05T13:00:00+00:00", sent_at="2027-01-05T13:05:00+00:00"))
     assert first["body"].startswith(
         "Hello Jo Parent, we missed you at the parenting session on "
         "Tuesday 5 January 2027 at 10:00."
@@ -345,7 +346,7 @@ def test_PAR_12_each_missed_session_texts_the_parent_the_next_session_date_time_
         "The next session is on Tuesday 12 January 2027 at 10:00 at Riverside Family Centre."
         in first["body"]
     )
-    assert_has(second, text("2027-01-12T12:30:00+00:00"))
+    assert_has(second, text("2027-01-12T12:30:00+00:00", sent_at="2027-01-12T12:35:00+00:00"))
     assert "session on Tuesday 12 January 2027 at 10:00." in second["body"]
     assert (
         "The next session is on Tuesday 19 January 2027 at 10:00 at Riverside Family Centre."
@@ -367,6 +368,7 @@ def test_PAR_13_the_second_miss_emails_the_sw_copying_the_tm(simulate: Run) -> N
             SW,
             "PAR-13",
             cc=[TM],
+            sent_at="2027-01-12T12:35:00+00:00",  # after the undo window
             subject="Two sessions missed: PAR-000001",
         ),
     )
@@ -398,6 +400,7 @@ def test_PAR_14_the_third_miss_closes_the_place_notifies_the_sw_and_sends_no_tex
             SW,
             "PAR-14",
             cc=[TM],
+            sent_at="2027-01-19T11:50:00+00:00",  # after the undo window
             subject="Place closed after three missed sessions: PAR-000001",
         ),
     )
@@ -567,7 +570,13 @@ def test_PAR_13_quiet_hours_hold_texts_but_not_the_email_to_the_sw(simulate: Run
     run = simulate("parenting-quiet-hours")
 
     [second] = run.messages("parenting/second_miss")
-    assert_has(second, email("2027-06-08T21:40:00+01:00", SW, "PAR-13", cc=[TM]))
+    # The email waits out the undo window only; quiet hours are for texts.
+    assert_has(
+        second,
+        email(
+            "2027-06-08T21:40:00+01:00", SW, "PAR-13", cc=[TM], sent_at="2027-06-08T21:45:00+01:00"
+        ),
+    )
     assert "most recently on Tuesday 8 June 2027 at 18:00" in second["body"]
     assert run.final_state == "attending"
 

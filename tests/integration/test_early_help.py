@@ -1290,7 +1290,7 @@ def test_EH_11_2_a_friday_case_discussion_needs_its_managers_decision_by_tuesday
         decided,
         text="Managers Decision: carry on with the bedtime plan.",
         kind="managers_decision",
-        actor=Actor(MO["email"]),
+        actor=Actor(MO["email"], AS_NAMED),
     )
     assert met(flow, decided, "EH-11.2") == [("2027-05-04T11:00:00+01:00", "met on time")]
 

@@ -44,3 +44,18 @@ def test_secrets_are_secret_strings_that_never_print(monkeypatch: pytest.MonkeyP
         "notify-hunter2",
         "callback-hunter2",
     ]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "61", "five"])
+def test_the_sms_undo_window_refuses_minutes_that_make_no_sense(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("FAMILYFLOW_SMS_UNDO_MINUTES", value)
+    with pytest.raises(ValidationError, match="sms_undo_minutes"):
+        Settings()
+
+
+def test_the_sms_undo_window_is_five_minutes_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().sms_undo_minutes == 5
+    monkeypatch.setenv("FAMILYFLOW_SMS_UNDO_MINUTES", "10")
+    assert Settings().sms_undo_minutes == 10

@@ -119,7 +119,8 @@ def test_a_worker_records_a_missed_session_and_the_text_appears_on_messages(
     page.get_by_role("link", name="Register").click()
     row = page.locator("#register tbody tr", has_text="Fran Lowe")
     row.get_by_role("button", name=re.compile("^Missed")).first.click()
-    expect(page.get_by_text("a text to the parent is queued (PAR-12)")).to_be_visible()
+    page.get_by_role("button", name="Record the missed session").click()
+    expect(page.get_by_text("The text to the parent goes in 5 minutes")).to_be_visible()
     expect(row.get_by_text("Missed", exact=True)).to_have_count(2)
 
     page.get_by_role("link", name="Messages").click()
