@@ -34,7 +34,18 @@ from familyflow.web.core import humanise
 
 CONTACT_PARTS = (("name", "Name"), ("email", "Email address"), ("mobile", "Mobile number"))
 SOS_COLUMNS = ("worried", "working_well", "needs_to_happen")
-LONG_TEXT = ("reason", "summary", "text", "notes", "outcome", "analysis", "plan", "decision")
+LONG_TEXT = (
+    "referral_reason",
+    "need",
+    "reason",
+    "summary",
+    "text",
+    "notes",
+    "outcome",
+    "analysis",
+    "plan",
+    "decision",
+)
 MAX_ROWS = 50  # "add another" stops here: a form is not a spreadsheet
 RADIOS_UP_TO = 6  # more options than this are a select
 

@@ -158,11 +158,12 @@ def router() -> APIRouter:
         form = await request.form()
         model = referral_model(process.name)
         fields = forms.fields_for(model)
-        reader = forms.read(fields, form)
+        reader = forms.Reader(form=form)  # its errors in the order the form asks
         received = _received(form, now=flow.clock.now(), reader=reader)
         team = str(form.get("team") or "").strip() or user.team
         if user.teams is not None and team not in user.teams:
             reader.fail("team", f"Choose one of your teams: {', '.join(user.teams)}", "team")
+        reader.data = reader.fields(fields, "data")
         forms.validate(model, fields, reader, reader.data)
         people = {p["email"].lower(): p for p in pickable(flow, user, team)}
         contacts = _contacts(form, process, people, reader)
