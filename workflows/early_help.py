@@ -169,7 +169,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from pydantic import AfterValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from workflows.contacts import Contact
 from workflows.spec import (
@@ -290,7 +290,10 @@ def _iso_date(value: str) -> str:
         raise ValueError(f"{value!r} is not a date like 2027-04-30") from None
 
 
-IsoDate = Annotated[str, AfterValidator(_iso_date)]
+# A YYYY-MM-DD date: forms show the date input for it (format "date").
+IsoDate = Annotated[
+    str, AfterValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})
+]
 
 
 def _day(iso: str) -> str:

@@ -53,7 +53,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from workflows.contacts import Contact
 from workflows.spec import (
@@ -87,7 +87,10 @@ def _iso_date(value: str) -> str:
     return date.fromisoformat(value).isoformat()
 
 
-IsoDate = Annotated[str, AfterValidator(_iso_date)]
+# A YYYY-MM-DD date: forms show the date input for it (format "date").
+IsoDate = Annotated[
+    str, AfterValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})
+]
 
 
 class RecordVisit(TriggerData):

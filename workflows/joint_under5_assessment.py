@@ -64,7 +64,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from workflows import signs_of_safety
 from workflows import statutory_assessment as sa
@@ -119,7 +119,10 @@ def _iso_date(value: str) -> str:
     return date.fromisoformat(value).isoformat()
 
 
-IsoDate = Annotated[str, AfterValidator(_iso_date)]
+# A YYYY-MM-DD date: forms show the date input for it (format "date").
+IsoDate = Annotated[
+    str, AfterValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})
+]
 
 
 class ChildDetails(TriggerData):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
@@ -52,7 +52,10 @@ class RequestConfirmation(TriggerData):
 
 
 class ChooseSessions(TriggerData):
-    sessions: list[int] = Field(min_length=1, description="the session numbers needed")
+    # Numbered 1 to 12 (a programme's sessions), so a form offers them as checkboxes.
+    sessions: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        min_length=1, description="the session numbers needed"
+    )
 
 
 class AllocateWorker(TriggerData):

@@ -8,10 +8,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from familyflow.web import (
+    actions,
     admin,
     cases,
     messages,
     processes,
+    referral,
     register,
     replies,
     reports,
@@ -35,6 +37,8 @@ def install(app: FastAPI) -> None:
     app.state.error_page = error_page  # how problems.answer shows an error to a browser
     for module in (
         work,
+        referral,  # before cases: /cases/new/... is not a case number
+        actions,
         cases,
         tracker,
         register,

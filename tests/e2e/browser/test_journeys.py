@@ -51,6 +51,8 @@ def test_business_support_records_a_referral_moves_it_two_stages_and_sees_its_de
     sign_in(bs, "bs@example.org")
     bs.get_by_role("link", name="Tracker").click()
     bs.get_by_role("link", name="Record a referral").click()
+    bs.get_by_label("Child or family name").fill("Vale family")
+    bs.get_by_label("Reason for the referral").fill("Parenting support after a move")
     bs.get_by_label("Parent: name").fill("Robin Vale")
     bs.get_by_label("Parent: mobile number").fill("07700 900 321")
     bs.get_by_label("Social worker: name").fill("Sam Jones")

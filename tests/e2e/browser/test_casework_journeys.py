@@ -1,0 +1,241 @@
+"""Issue 10: a caseworker does the day's work in the browser without help. For each
+process, business support records a referral with the date input (a date typed into
+the day, month and year boxes, or pasted whole), the team manager allocates from the
+team picker, and the work is recorded stage by stage to closure: no JSON, no ISO.
+
+One server and one browser for the module (the demo team, a clock standing at Monday
+1 March 2027 10:00); each process's journey works on its own new case."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from tests.e2e.browser.conftest import PASSWORDS
+from tests.e2e.browser.server import LiveServer, start
+
+BS, WORKER, SW, TM = (
+    "bs@example.org",
+    "kim.lee@example.org",
+    "sam.jones@example.org",
+    "ade.bello@example.org",
+)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start(Path(tmp_path_factory.mktemp("casework")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def people(browser: Browser, live: LiveServer) -> Iterator[Callable[[str], Page]]:
+    """A signed-in page per person, kept for the module (their own cookies)."""
+    contexts: dict[str, BrowserContext] = {}
+    pages: dict[str, Page] = {}
+
+    def person(email: str) -> Page:
+        if email not in pages:
+            contexts[email] = browser.new_context(
+                base_url=live.url, viewport={"width": 1200, "height": 900}
+            )
+            page = contexts[email].new_page()
+            page.goto("/")
+            page.get_by_label("Email address").fill(email)
+            page.get_by_label("Password", exact=True).fill(PASSWORDS[email])
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("heading", name="My work")).to_be_visible()
+            pages[email] = page
+        return pages[email]
+
+    yield person
+    for context in contexts.values():
+        context.close()
+
+
+def date_in(page: Page | Locator, legend: str, day: str, month: str = "", year: str = "",
+            time: str | None = None) -> None:  # fmt: skip
+    """Type into a GOV.UK date input found by its legend (a whole date may go in Day)."""
+    group = page.get_by_role("group", name=legend, exact=False).first
+    group.get_by_label("Day", exact=True).fill(day)
+    group.get_by_label("Month", exact=True).fill(month)
+    group.get_by_label("Year", exact=True).fill(year)
+    if time is not None:
+        group.get_by_label("Time", exact=True).fill(time)
+
+
+def refer(page: Page, process: str, *, name: str, reason: str, extra: Callable[[Page], None]
+          | None = None, pasted: bool = False) -> str:  # fmt: skip
+    """Business support records a referral; returns the case page's path."""
+    page.goto(f"/cases/new/{process}")
+    expect(page.get_by_role("heading", name="Record a referral")).to_be_visible()
+    if pasted:
+        date_in(page, "When was the referral received?", "05/01/2027 10:00", "", "", "")
+    else:
+        date_in(page, "When was the referral received?", "5", "1", "2027", "10:00")
+    label = (
+        "Child's name"
+        if process in ("home_visits", "joint_under5_assessment")
+        else ("Child or family name")
+    )
+    page.get_by_label(label).fill(name)
+    if process == "internal_referral":
+        page.get_by_label("Why the group would help").fill(reason)
+    else:
+        page.get_by_label("Reason for the referral").fill(reason)
+    if extra:
+        extra(page)
+    page.get_by_role("button", name="Record the referral").click()
+    expect(page.get_by_text("Referral recorded")).to_be_visible()
+    return page.url.removeprefix(page.url.split("/cases/")[0])
+
+
+def pick(page: Page, role_label: str, person: str) -> None:
+    """Choose someone of the team in a referral's contact picker."""
+    select = page.get_by_label(f"{role_label}: someone in the team")
+    select.select_option(label=next(
+        o for o in select.locator("option").all_inner_texts() if o.startswith(person)
+    ))  # fmt: skip
+
+
+def act(page: Page, case: str, trigger: str, fill: Callable[[Page], None] | None = None,
+        *, state: str | None = None, button: str | None = None) -> None:  # fmt: skip
+    """Open the action's form from its link, fill it, submit, and see the new state."""
+    page.goto(f"{case}/act/{trigger}")
+    name = button or trigger.replace("_", " ").capitalize()
+    expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+    expect(page.locator("textarea").filter(has_text="{")).to_have_count(0)  # no JSON
+    if fill:
+        fill(page)
+    page.get_by_role("button", name=name, exact=True).click()
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    if state is not None:
+        expect(page.locator("#case-state")).to_have_text(state)
+
+
+def choose(page: Page | Locator, legend: str, option: str) -> None:
+    page.get_by_role("group", name=legend, exact=False).first.get_by_label(
+        option, exact=True
+    ).check()
+
+
+def yes(page: Page | Locator, *legends: str) -> None:
+    for legend in legends:
+        choose(page, legend, "Yes")
+
+
+def no(page: Page | Locator, *legends: str) -> None:
+    for legend in legends:
+        choose(page, legend, "No")
+
+
+def picker(page: Page | Locator, legend: str, person: str) -> str:
+    """Pick a person in an action's contact picker; returns the option's text."""
+    select = page.get_by_role("group", name=legend, exact=False).first.get_by_label(
+        "Someone in the team"
+    )
+    text = next(o for o in select.locator("option").all_inner_texts() if o.startswith(person))
+    select.select_option(label=text)
+    return text
+
+
+# -- parenting ---------------------------------------------------------------------------
+
+
+def test_parenting_from_referral_to_completion_in_the_browser(
+    people: Callable[[str], Page],
+) -> None:
+    bs, tm, worker = people(BS), people(TM), people(WORKER)
+
+    def contacts(page: Page) -> None:
+        page.get_by_label("Parent: name").fill("Siân Jones")
+        page.get_by_label("Parent: mobile number").fill("07700 900 321")
+        pick(page, "Social worker", "Sam Jones")
+        pick(page, "Team manager", "Ade Bello")
+        pick(page, "Business support", "Business Support")
+
+    case = refer(bs, "parenting", name="Jones family", reason="Support after a move",
+                 extra=contacts, pasted=True)  # fmt: skip
+    expect(bs.locator("#case-state")).to_have_text("Referred")
+    expect(bs.locator("#timeline")).to_contain_text("Tue 5 Jan 2027, 10:00")
+
+    def venue(page: Page) -> None:
+        page.get_by_label("Venue (optional)").fill("Riverside Family Centre")
+        date_in(page, "When did this happen?", "25", "2", "2027", "9:30am")
+
+    act(tm, case, "request_confirmation", venue, state="Awaiting confirmation")
+    expect(tm.locator("#timeline")).to_contain_text("Thu 25 Feb 2027, 09:30")
+    act(bs, case, "confirm_attendance", state="Awaiting session choice")
+
+    def sessions(page: Page) -> None:
+        for n in ("1", "2", "3"):
+            page.get_by_role("group", name="Sessions").get_by_label(n, exact=True).check()
+
+    act(bs, case, "choose_sessions", sessions, state="Awaiting allocation")
+
+    def allocate(page: Page) -> None:
+        chosen = picker(page, "Worker", "Kim Lee")
+        assert re.search(r"Kim Lee \(worker\): \d+ of 10 cases, part time", chosen), chosen
+
+    act(tm, case, "allocate_worker", allocate, state="Planning")
+    expect(tm.locator("#deadlines")).to_contain_text("PAR-")
+    act(worker, case, "hold_planning_meeting", state="Planned")
+
+    def register(page: Page) -> None:
+        page.get_by_label("Venue", exact=True).fill("Riverside Family Centre")
+        date_in(page, "Session 1", "22", "2", "2027", "10:00")
+        page.get_by_role("button", name="Add another session").click()
+        date_in(page, "Session 2", "1/3/2027 9:00")
+
+    act(worker, case, "register", register, state="Attending")
+
+    def attended(page: Page) -> None:
+        date_in(page, "Session", "22", "2", "2027", "10:00")
+        yes(page, "Attended")
+
+    act(worker, case, "record_session", attended, state="Attending")
+    act(worker, case, "complete", state="Completed")
+
+
+# -- all of a form's mistakes at once ----------------------------------------------------
+
+
+def test_a_form_with_several_mistakes_shows_every_error_at_once_in_plain_english(
+    people: Callable[[str], Page],
+) -> None:
+    bs = people(BS)
+    bs.goto("/cases/new/home_visits")
+    date_in(bs, "When was the referral received?", "31", "2", "2027", "10:00")
+    date_in(bs, "Child's date of birth", "5", "", "2024")
+    bs.get_by_label("Social worker: email address").fill("sam.jones-at-example.org")
+    bs.get_by_role("button", name="Record the referral").click()
+    summary = bs.locator(".govuk-error-summary")
+    expect(summary).to_be_visible()
+    messages = summary.locator("li").all_inner_texts()
+    assert messages == [
+        "The date the referral was received must be a real date",
+        "Enter the child's name",
+        "Enter the reason for the referral",
+        "Child's date of birth must include a month",
+        "Enter an email address in the correct format, like name@example.com",
+    ]
+    for text in messages:
+        assert "_" not in text and "data." not in text
+    # Each message is at its field too, linked for screen readers.
+    expect(bs.locator("#received-at")).to_have_attribute(
+        "aria-describedby", "received-at-hint received-at-error"
+    )
+    expect(bs.locator("#data-child-name")).to_have_attribute(
+        "aria-describedby", "data-child-name-error"
+    )
+    # What was typed is still there.
+    expect(bs.get_by_label("Social worker: email address")).to_have_value(
+        "sam.jones-at-example.org"
+    )
+    summary.get_by_role("link", name="Enter the child's name").click()
+    expect(bs.locator("#data-child-name")).to_be_focused()
