@@ -169,7 +169,8 @@ def run(scenario: Scenario, *, settings: Settings | None = None) -> dict[str, An
         app = bootstrap(sim_settings, clock=clock)
         operator = simulation_principal(None)
         try:
-            for day in scenario.closure_days:  # as an admin would add them (Admin page)
+            # As an admin adds them on the Admin page; a day listed twice is one closure.
+            for day in dict.fromkeys(scenario.closure_days):
                 calendar.add_closure_day(
                     app, principal=operator, day=day, description="local closure day (scenario)"
                 )

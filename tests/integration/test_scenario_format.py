@@ -7,6 +7,9 @@ replayed in-process and read to the minute: states, due instants, messages and r
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from familyflow.settings import Settings
 from familyflow.simulate import Scenario, ScenarioError, load, run, timeline_text
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "docs" / "scenarios"
+FAMILYFLOW = Path(sys.executable).parent / "familyflow"
 NAME = "internal_referral-scotland-late-entries-linked"
 WORKER = "sian.jones@example.org"
 SW = "lukasz.nowak@example.org"
@@ -344,3 +348,26 @@ def test_a_badly_written_scenario_names_the_field(tmp_path, extra, message):
     with pytest.raises(ScenarioError) as refused:
         load(_write(tmp_path, HEAD + extra))
     assert str(refused.value).startswith(message)
+
+
+def test_familyflow_simulate_prints_both_times_and_every_case_of_the_journey(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAMILYFLOW_")}
+    completed = subprocess.run(
+        [str(FAMILYFLOW), "simulate", str(SCENARIOS / f"{NAME}.yaml")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert (
+        f"  2026-12-10T11:00:00{Z}  [PAR-03] confirm_attendance: awaiting_confirmation -> "
+        f"awaiting_session_choice  (recorded 2026-12-11T15:00:00{Z}, late)"
+    ) in lines
+    assert lines[-3:] == [
+        "IREF-000001 (internal_referral): referred",
+        "PAR-000002 (parenting): awaiting_session_choice",
+        "final state: referred",
+    ]
