@@ -1,36 +1,48 @@
-"""How fast is the engine on a SQLite file, next to raw sqlite3 doing the same writes?
+"""How fast is the engine, next to the bare driver doing the same writes?
 
-    python bench/engine.py            # full run (a few minutes at most on 2 cores)
+    python bench/engine.py            # SQLite files in a temporary folder
     python bench/engine.py --quick    # the same, scaled down, as a smoke test
+    python bench/engine.py --db postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-Three measurements, each on a fresh SQLite file in a temporary folder with the
-engine's own pragmas (WAL, synchronous=NORMAL, BEGIN IMMEDIATE):
+With --db the same figures run on PostgreSQL: the bench creates its scratch
+databases (familyflow_bench_<pid>_*) on the server given, migrates them, and
+drops them at the end; the database named in the URL is only used to connect.
+On SQLite every database is a fresh file with the engine's own pragmas (WAL,
+synchronous=NORMAL, BEGIN IMMEDIATE). The floor is raw sqlite3 or raw psycopg
+(autocommit, its own BEGIN and COMMIT), never SQLAlchemy.
 
 1. Cases created per second through FamilyFlow.create_case (parenting, the
-   four usual contacts, PAR-01 email queued), against a raw-sqlite3 floor that
-   writes the same rows (case, 4 contacts, 2 audit rows, 1 outbox row) in one
-   transaction per case.
+   four usual contacts, PAR-01 email queued with its copy to BS), against a
+   floor that writes the same rows (case, 4 contacts, 2 audit rows, 2 outbox
+   rows) in one transaction per case.
 2. Events applied per second through FamilyFlow.fire, over every case from (1):
    request_confirmation, confirm_attendance (2 deadlines + email),
    choose_sessions (meets 2 deadlines), allocate_worker (contact replaced,
    3 deadlines + email), hold_planning_meeting (meets PAR-05). The floor does
-   the same reads and writes per event with no engine: select case, contacts
-   and the actor's user row, update the case under its version, close/insert
-   deadline rows, insert audit rows and outbox rows, commit. Its rows are the
-   engine's, byte for byte (message text is the engine's rendering of the
-   warm-up case with the reference swapped), and the run checks that. Engine
-   and floor take turns in blocks of 50 cases, so both see the same machine.
+   the same reads and writes per event with no engine: select case and
+   contacts, update the case under its version, close/insert deadline rows,
+   insert audit rows and outbox rows, commit. Its rows are the engine's, byte
+   for byte (message text is the engine's rendering of the warm-up case with
+   the reference swapped), and the run checks that. Engine and floor take
+   turns in blocks of 50 cases, so both see the same machine.
 3. Deadline firing over 100,000 open parenting cases (awaiting_session_choice,
-   four contacts, a history of audit and sent outbox rows) holding 300,000 open
-   deadlines, built with raw bulk inserts. Exactly 10,000 PAR-04-chase
+   four contacts, a history of audit and sent outbox rows), built with bulk
+   inserts (COPY on PostgreSQL, then VACUUM ANALYZE as autovacuum would).
+   They hold 300,000 open deadlines on SQLite and 1,000,000 on PostgreSQL
+   (PAR-04-chase, PAR-04-close, PAR-05, and on PostgreSQL seven more unmet
+   deadlines a case over the coming months). Exactly 10,000 PAR-04-chase
    deadlines are due: they all fell due at 23:59:59 last night and the clock
-   reads 00:00:30, so each queues one email to the SW copied to the TM. Each
-   case has PAR-04-chase, PAR-04-close and a PAR-05 deadline over the coming
-   months: one more open deadline per case than the process itself would
-   leave, to reach the 300,000 the brief asks for.
+   reads 00:00:30, so each queues one email to the SW and its copy to the TM.
    Measured: FamilyFlow.fire_due() for the 10,000 (then the rows are
-   counted), the median fire_due() when nothing is due, and the peak RSS of
-   this process.
+   counted), and the median fire_due() when nothing is due. The floor replays
+   the statements fire_due() sent (recorded, with their parameters and
+   transactions, on a copy of the population) on a bare connection to a
+   second copy, and its rows are counted the same way.
+4. GET /api/cases, a page of 100, through the app (FastAPI's TestClient, a
+   bearer token, the read audited as in service) over the population of (3)
+   after firing: as an admin, as a team manager (team north, or named on the
+   case), and overdue only, at random pages; and EH-11.3's caseload count
+   (store.open_caseload) in a write transaction. Then the peak RSS.
 
 Engine logs go through the production structlog pipeline (JSON) into a file
 in the temporary folder, as they would go to stderr in service.
