@@ -798,7 +798,7 @@ class CaseWork:
             me = actor.email.lower()
             roles = {c["role"] for c in case.contacts if (c.get("email") or "").lower() == me}
         else:
-            roles = {actor.role} if actor.role else set()
+            roles = set(process.roles_held_by(actor.role))
         if not roles & allowed:
             raise RoleNotAllowed(
                 actor=actor.email,

@@ -231,6 +231,23 @@ class Agenda:
         return "skip" if self.daily else "next_working_day"
 
 
+# Roles come from people's accounts (one door), but a procedure names its own roles:
+# Edge of Care's "manager", Family Time's "family time worker", the assessment's "lead
+# practitioner". Each is held by these account roles. A role not named here is held only
+# by the account role of the same name; partner agencies (health visitor, midwife, IRO)
+# have no accounts, so business support records what they did. A process may override.
+ACCOUNT_HOLDERS: Mapping[str, frozenset[str]] = {
+    "manager": frozenset({"team_manager"}),
+    "officer": frozenset({"worker"}),
+    "family_time_worker": frozenset({"worker"}),
+    "therapist": frozenset({"worker"}),
+    "identifying_worker": frozenset({"worker", "social_worker"}),
+    "group_lead": frozenset({"worker"}),
+    "duty_worker": frozenset({"worker", "social_worker"}),
+    "lead_practitioner": frozenset({"social_worker"}),
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Process:
     name: str
@@ -252,6 +269,16 @@ class Process:
     # (management oversight is a manager's act: PAR-06, EH-11.1). A note of the kind by
     # anyone else is kept, but meets nothing. Kinds not named here: anyone's note counts.
     note_met_by_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Which account roles hold each of this process's roles (see ACCOUNT_HOLDERS).
+    account_holders: Mapping[str, frozenset[str]] = field(default_factory=lambda: ACCOUNT_HOLDERS)
+
+    def roles_held_by(self, account_role: str | None) -> frozenset[str]:
+        """The process roles a person acts in: their account's role, and each process
+        role that account role holds (a team manager is Edge of Care's manager)."""
+        if account_role is None:
+            return frozenset()
+        held = {r for r, holders in self.account_holders.items() if account_role in holders}
+        return frozenset({account_role, *held})
 
     @property
     def triggers(self) -> tuple[str, ...]:
@@ -276,7 +303,7 @@ class Process:
     def note_meets(self, kind: str, role: str | None) -> bool:
         """Whether a note of this kind, written with this role, meets its timescales."""
         allowed = self.note_met_by_roles.get(kind)
-        return allowed is None or role in allowed
+        return allowed is None or role in allowed or bool(self.roles_held_by(role) & allowed)
 
     def timescale(self, key: str) -> Timescale:
         for timescale in self.timescales:

@@ -100,6 +100,7 @@ def moves(flow: FamilyFlow, *, principal: Principal, process: str) -> list[Move]
     need no details (those are on each case's page). Anyone may move cases in bulk
     that they could move one at a time: a worker holds their planning meetings."""
     definition = flow.services.processes[process]
+    held = definition.roles_held_by(principal.role)
     allowed: dict[str, set[str]] = {}
     needs_data: set[str] = set()
     rules: dict[str, str] = {}
@@ -112,7 +113,7 @@ def moves(flow: FamilyFlow, *, principal: Principal, process: str) -> list[Move]
         (
             Move(trigger=trigger, rule=rules[trigger])
             for trigger, roles in allowed.items()
-            if trigger not in needs_data and (principal.role in roles or principal.role == ANY_ROLE)
+            if trigger not in needs_data and (held & roles or principal.role == ANY_ROLE)
         ),
         key=lambda m: m.trigger,
     )

@@ -149,7 +149,7 @@ def router() -> APIRouter:
                 404, "Action not found", f"{process.title} has no action called {trigger!r}."
             )
         fields = forms.fields_for(found.data_model)
-        mine, others = split_actions(process, row.state, roles_on(row, user))
+        mine, others = split_actions(process, row.state, roles_on(process, user))
         action = next((a for a in [*mine, *others] if a.trigger == trigger), None)
         values = shown if shown is not None else forms.date_values(OCCURRED, flow.clock.now())
         return render(

@@ -136,7 +136,7 @@ def router() -> APIRouter:
             }
             for d in due
         ]
-        mine, others = split_actions(process, row.state, roles_on(row, user))
+        mine, others = split_actions(process, row.state, roles_on(process, user))
         foreseen = projection.project_case(flow, principal=user.principal, case_id=case_id)
         kinds = note_kinds(process)
         wanted = request.query_params.get("note_kind")

@@ -31,10 +31,10 @@ def about(contacts: Iterable[Mapping[str, Any]]) -> str:
     return ""
 
 
-def roles_on(case: CaseRow, user: CurrentUser) -> set[str]:
-    """The roles the engine will count for this person on this case: their account's
-    role only (being named on a case grants none)."""
-    return {user.role}
+def roles_on(process: Process, user: CurrentUser) -> set[str]:
+    """The roles the engine will count for this person in this process: their account's
+    role and the process roles it holds (being named on a case grants none)."""
+    return set(process.roles_held_by(user.role))
 
 
 @dataclass(frozen=True)
