@@ -14,10 +14,7 @@ from familyflow.api import problems
 
 log = structlog.get_logger("familyflow.api")
 
-# No inline script or style anywhere: scripts and styles come from /static only. The
-# process pages' Mermaid diagrams need nothing more: static/process-diagram.js takes the
-# SVG's <style> and style attributes off it and applies them through the CSSOM (a
-# constructed stylesheet, element.style), which style-src does not govern (issue 10).
+# No inline script or style anywhere: scripts and styles come from /static only.
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -31,11 +28,23 @@ DOCS_POLICY = (
     "img-src 'self' data: https://fastapi.tiangolo.com; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+# The process pages (issue 10) draw their diagrams with Mermaid, which measures each label
+# in a scratch SVG on the page carrying a <style> element and style attributes: without
+# 'unsafe-inline' for styles the browser refuses (and reports) each one, hundreds a page.
+# Only styles, only those pages (no personal data on them, no form taking free text that
+# is shown back): scripts stay 'self' there too, and static/process-diagram.js still moves
+# the finished SVG's styles into the CSSOM, so the diagram does not depend on this.
+PROCESS_POLICY = PAGE_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 HSTS = "max-age=31536000"
 
 
 def headers_for(path: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
-    policy = DOCS_POLICY if path.rstrip("/") == "/api/docs" else PAGE_POLICY
+    if path.rstrip("/") == "/api/docs":
+        policy = DOCS_POLICY
+    elif path.startswith("/processes/"):
+        policy = PROCESS_POLICY
+    else:
+        policy = PAGE_POLICY
     sent = [
         (b"content-security-policy", policy.encode()),
         (b"x-frame-options", b"DENY"),

@@ -1,10 +1,10 @@
 // The process pages' diagrams, drawn from their Mermaid text by the vendored
-// mermaid.min.js (static/vendor/mermaid/, MIT). The page's Content-Security-Policy
-// allows no inline <style> element and no style attribute, which Mermaid's SVG carries:
-// so the SVG is parsed off the page, its stylesheet adopted through the CSSOM
-// (a constructed CSSStyleSheet) and its style attributes set through element.style,
-// neither of which a CSP governs. No 'unsafe-inline' is needed for scripts or styles.
-// Without JavaScript, or if drawing fails, the Mermaid text and the list of stages stay.
+// mermaid.min.js (static/vendor/mermaid/, MIT), started from this file (no inline
+// script). The finished SVG's <style> element and style attributes are moved into the
+// CSSOM (a constructed CSSStyleSheet, element.style), which a CSP does not govern, so
+// the diagram needs no inline style; only Mermaid's label measuring does (see
+// familyflow/http/security.py, PROCESS_POLICY). Without JavaScript, or if drawing
+// fails, the Mermaid text and the list of stages stay.
 
 const mermaid = window.mermaid;
 mermaid.initialize({
