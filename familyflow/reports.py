@@ -65,14 +65,15 @@ def _share(met: int, total: int) -> float | None:
     return round(met / total, 4) if total else None
 
 
-def _local_month(month: str, next_month: str) -> str:
-    """The Europe/London month of deadlines in a UTC month's last hour (see
-    db/reports.resolved_by_month): the next month when that hour is summer time."""
-    if month == next_month:
+def _local_month(month: str, edge: str | None) -> str:
+    """The Europe/London month of deadlines due in `month` (UTC): the next one for
+    those in a month's last UTC hour in summer time (`edge` is their UTC day)."""
+    if edge is None:
         return month
-    year, number = (int(part) for part in next_month.split("-"))
-    last_hour = datetime(year, number, 1, tzinfo=UTC) - timedelta(hours=1)
-    return local(last_hour).strftime("%Y-%m")
+    year, number, day = (int(part) for part in edge.split("-"))
+    if day != monthrange(year, number)[1]:
+        return month
+    return local(datetime(year, number, day, 23, 30, tzinfo=UTC)).strftime("%Y-%m")
 
 
 def timeliness(
@@ -88,7 +89,7 @@ def timeliness(
         tier = tiers.get((row["process"], row["rule"]))
         if tier is None:
             continue
-        month = _local_month(row["month"], row["next_month"])
+        month = _local_month(row["month"], row["edge"])
         for name in ("expectation", "maximum"):
             if row["timescale"] == tier[name]:
                 tally = counts[(row["process"], row["rule"], month, name)]

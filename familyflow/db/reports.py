@@ -12,53 +12,59 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from familyflow.db.read_models import _visible as visible
 from familyflow.db.tables import audit, cases, deadlines
+from familyflow.db.tracker import visible
 
 
-def _utc_month(conn: Connection, moment: Any, *, plus_an_hour: bool = False) -> Any:
-    """'YYYY-MM' of an instant in UTC (or an hour later), in each dialect's words."""
+def _month_and_edge(conn: Connection, moment: Any) -> tuple[Any, Any]:
+    """'YYYY-MM' of an instant in UTC, and its UTC date when it falls at 23:00 or later
+    on the 28th or after (else NULL): only those can be in the next local month.
+    SQLite stores instants as 'YYYY-MM-DD HH:MM:SS' text in UTC: slicing it is many
+    times cheaper than strftime over hundreds of thousands of rows."""
     if conn.dialect.name == "postgresql":
-        shifted = moment + sa.text("interval '1 hour'") if plus_an_hour else moment
-        return sa.func.to_char(sa.func.timezone("UTC", shifted), "YYYY-MM")
-    if plus_an_hour:
-        return sa.func.strftime("%Y-%m", moment, "+1 hour")
-    return sa.func.strftime("%Y-%m", moment)
+        utc = sa.func.timezone("UTC", moment)
+        month, day, hour = (
+            sa.func.to_char(utc, "YYYY-MM"),
+            sa.func.to_char(utc, "DD"),
+            sa.func.to_char(utc, "HH24"),
+        )
+        date = sa.func.to_char(utc, "YYYY-MM-DD")
+    else:
+        month, day, hour = (
+            sa.func.substr(moment, 1, 7),
+            sa.func.substr(moment, 9, 2),
+            sa.func.substr(moment, 12, 2),
+        )
+        date = sa.func.substr(moment, 1, 10)
+    edge = sa.case((sa.and_(hour == "23", day >= "28"), date), else_=sa.null())
+    return month, edge
 
 
 def resolved_by_month(
     conn: Connection, *, teams: Sequence[str] | None, email: str | None
 ) -> list[dict[str, Any]]:
     """Due deadlines met ('met') or missed ('fired') per process, rule, timescale,
-    status and UTC month. `next_month` differs from `month` only for deadlines due in
-    a month's last UTC hour: in British Summer Time those fall in the next local
-    month, which the caller decides (the database has no Europe/London everywhere)."""
-    month = _utc_month(conn, deadlines.c.due_at)
-    later = _utc_month(conn, deadlines.c.due_at, plus_an_hour=True)
+    status and UTC month (and `edge` day, see _month_and_edge: the caller moves a
+    month's last hour in summer time to the next month, as Europe/London has it)."""
+    month, edge = _month_and_edge(conn, deadlines.c.due_at)
+    where = [deadlines.c.kind == "due", deadlines.c.status.in_(("met", "fired"))]
+    source: Any = deadlines
+    if teams is not None:  # everything, for admins: no join at all
+        source = deadlines.join(cases, cases.c.id == deadlines.c.case_id)
+        where.append(visible(teams, email))
+    keys = (
+        deadlines.c.process,
+        deadlines.c.rule,
+        deadlines.c.timescale,
+        deadlines.c.status,
+        month,
+        edge,
+    )
     query = (
-        sa.select(
-            deadlines.c.process,
-            deadlines.c.rule,
-            deadlines.c.timescale,
-            deadlines.c.status,
-            month.label("month"),
-            later.label("next_month"),
-            sa.func.count().label("n"),
-        )
-        .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
-        .where(
-            deadlines.c.kind == "due",
-            deadlines.c.status.in_(("met", "fired")),
-            visible(teams, email),
-        )
-        .group_by(
-            deadlines.c.process,
-            deadlines.c.rule,
-            deadlines.c.timescale,
-            deadlines.c.status,
-            month,
-            later,
-        )
+        sa.select(*keys[:4], month.label("month"), edge.label("edge"), sa.func.count().label("n"))
+        .select_from(source)
+        .where(*where)
+        .group_by(*keys)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
 

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from familyflow.db.read_models import _open_due
-from familyflow.db.read_models import _visible as visible
 from familyflow.db.tables import cases, contacts, deadlines
 
 Sort = Literal["reference", "person", "stage", "received", "due"]
@@ -36,6 +35,18 @@ class Wanted:
     q: str | None = None
     sort: Sort = "reference"
     descending: bool = False
+
+
+def visible(teams: Sequence[str] | None, email: str | None) -> Any:
+    """Cases of these teams or naming this email (read_models' rule), written so the
+    database finds the named cases once (one IN list) instead of once per case: at
+    100,000 cases the per-case EXISTS made a team manager's tracker take seconds."""
+    if teams is None:
+        return sa.true()
+    named = sa.select(contacts.c.case_id).where(
+        sa.func.lower(contacts.c.email) == (email or "").lower()
+    )
+    return sa.or_(cases.c.team.in_(list(teams)), cases.c.id.in_(named))
 
 
 def _named(role_order: Sequence[str]) -> Any:
