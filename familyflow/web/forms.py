@@ -453,14 +453,21 @@ def validate(
 
 
 def summary(reader: Reader) -> list[dict[str, str]]:
-    """The error summary: each message, linking to its field."""
+    """The error summary: each message, linking to its field, in the order of the form."""
+    keys = list(dict.fromkeys(reader.form.keys()))
+
+    def place(key: str) -> int:
+        found = [i for i, k in enumerate(keys) if k == key or k.startswith(f"{key}.")]
+        return min(found) if found else (-1 if not key else len(keys))
+
+    ordered = sorted(reader.errors.items(), key=lambda item: place(item[0]))
     return [
         {
             "text": text,
             "href": f"#{reader.anchors.get(key, id_of(key))}" if key else "",
             "field": key,
         }
-        for key, text in reader.errors.items()
+        for key, text in ordered
     ]
 
 

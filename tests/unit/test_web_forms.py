@@ -152,7 +152,14 @@ def test_every_mistake_on_a_form_is_found_at_once_in_plain_english() -> None:
     summary = forms.summary(reader)
     assert len(summary) == 6
     assert all("_" not in e["text"] and "data." not in e["text"] for e in summary)
-    assert summary[0] == {
+    # In the order the form asks (staff, objectives, review date), each linking to its box.
+    assert [e["field"] for e in summary[:4]] == [
+        "data.staff_present",
+        "data.objectives.0.objective",
+        "data.objectives.0.sw_score",
+        "data.review_date",
+    ]
+    assert summary[3] == {
         "text": "Review date must be a real date",
         "href": "#data-review-date-day",
         "field": "data.review_date",

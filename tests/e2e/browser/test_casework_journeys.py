@@ -78,8 +78,10 @@ def refer(page: Page, process: str, *, name: str, reason: str, extra: Callable[[
         date_in(page, "When was the referral received?", "05/01/2027 10:00", "", "", "")
     else:
         date_in(page, "When was the referral received?", "5", "1", "2027", "10:00")
-    label = "Child's name" if process in ("home_visits", "joint_under5_assessment") else (
-        "Child or family name"
+    label = (
+        "Child's name"
+        if process in ("home_visits", "joint_under5_assessment")
+        else ("Child or family name")
     )
     page.get_by_label(label).fill(name)
     if process == "internal_referral":
@@ -220,6 +222,7 @@ def test_a_form_with_several_mistakes_shows_every_error_at_once_in_plain_english
         "Enter the child's name",
         "Enter the reason for the referral",
         "Child's date of birth must include a month",
+        "Enter the social worker's name",
         "Enter an email address in the correct format, like name@example.com",
     ]
     for text in messages:
