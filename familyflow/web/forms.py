@@ -110,7 +110,7 @@ def _plain(schema: dict[str, Any], defs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # Words of field names that people write otherwise.
-WORDS = {"sw": "social worker's", "maam": "MAAM", "iro": "IRO", "cypa": "CYPA", "eha": "EHA"}
+WORDS = {"sw": "social worker", "maam": "MAAM", "iro": "IRO", "cypa": "CYPA", "eha": "EHA"}
 
 
 def _words(name: str) -> str:
