@@ -83,6 +83,9 @@ class Field:
         """What one row is called: "Add another objective"."""
         if self.noun:
             return self.noun
+        singular = {"children": "child", "people": "person"}.get(self.label.lower())
+        if singular:
+            return singular
         singular = self.label.lower()
         if singular.endswith("s") and not singular.endswith("ss"):
             singular = singular[:-1]

@@ -524,3 +524,88 @@ def test_statutory_assessment_from_allocation_to_closure_in_the_browser(
         page.get_by_label("Reason", exact=True).fill("Family moved away")
 
     act(tm, case, "close", close, state="Closed")
+
+
+# -- processes whose next step needs a role no account holds yet ------------------------------
+# Accounts hold business_support, worker, social_worker, team_manager or admin; Edge of
+# Care is allocated by its `manager`, Family Time planned by a `family_time_worker` or
+# `manager`, and an internal referral moved by its `identifying_worker` or `manager`. These
+# journeys go as far as an account can, and check the refusal is in plain words.
+
+
+def test_edge_of_care_allocation_has_officer_rows_and_refuses_a_team_manager_plainly(
+    people: Callable[[str], Page],
+) -> None:
+    bs, tm = people(BS), people(TM)
+
+    def contacts(page: Page) -> None:
+        pick(page, "Social worker", "Sam Jones")
+        pick(page, "Manager", "Ade Bello")
+        pick(page, "Business support", "Business Support")
+        page.get_by_label("Young person: name").fill("Łukasz Nowak")
+
+    case = refer(bs, "edge_of_care", name="Nowak family", reason="Risk of care",
+                 extra=contacts)  # fmt: skip
+    expect(bs.locator("#case-state")).to_have_text("Referred")
+    tm.goto(f"{case}/act/allocate")
+    expect(tm.locator("textarea").filter(has_text="[")).to_have_count(0)
+    picker(tm, "Officer 1", "Kim Lee")
+    tm.get_by_role("button", name="Add another officer").click()
+    rows = tm.locator("[data-ff-row]")
+    expect(rows).to_have_count(2)
+    rows.nth(1).get_by_label("Name", exact=True).fill("Zoë O\u2019Brien")
+    rows.nth(1).get_by_label("Email address (optional)").fill("zoe.obrien@example.org")
+    tm.get_by_label("Direction").fill("Visit this week")
+    tm.get_by_role("button", name="Allocate", exact=True).click()
+    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a manager can do this")
+    # What was typed survives the refusal.
+    expect(tm.locator("[data-ff-row]").nth(1).get_by_label("Name", exact=True)).to_have_value(
+        "Zoë O\u2019Brien"
+    )
+
+
+def test_family_time_is_referred_with_the_picker_and_planning_waits_for_a_family_time_worker(
+    people: Callable[[str], Page],
+) -> None:
+    bs, tm = people(BS), people(TM)
+
+    def contacts(page: Page) -> None:
+        pick(page, "Social worker", "Sam Jones")
+        pick(page, "Manager", "Ade Bello")
+        pick(page, "Business support", "Business Support")
+
+    case = refer(bs, "family_time", name="O\u2019Brien family", reason="Contact with mum",
+                 extra=contacts)  # fmt: skip
+    expect(bs.locator("#case-state")).to_have_text("Enquiry")
+
+    def referral(page: Page) -> None:
+        picker(page, "Family time worker", "Kim Lee")
+        page.locator("#data-carer-name").fill("Siân Jones")
+        page.locator("#data-carer-email").fill("sian.jones@example.org")
+        page.get_by_label("Child 1").fill("Zoë O\u2019Brien")
+
+    act(bs, case, "refer", referral, state="Referred")
+    tm.goto(f"{case}/act/hold_planning_meeting")
+    yes(tm, "Parents met", "Agreement signed", "Tour done")
+    tm.get_by_label("Contact type").fill("Supervised")
+    tm.get_by_role("button", name="Hold planning meeting", exact=True).click()
+    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a ")
+
+
+def test_an_internal_referral_is_recorded_with_its_group_and_team_as_choices(
+    people: Callable[[str], Page],
+) -> None:
+    bs, tm = people(BS), people(TM)
+
+    def choices(page: Page) -> None:
+        choose(page, "Group", "PoP (parenting programme)")
+        choose(page, "Team that identified the need", "Family Time")
+        pick(page, "Social worker", "Sam Jones")
+        pick(page, "Manager", "Ade Bello")
+
+    case = refer(bs, "internal_referral", name="Jones family", reason="Parenting help",
+                 extra=choices)  # fmt: skip
+    expect(bs.locator("#case-state")).to_have_text("Identified")
+    tm.goto(f"{case}/act/parent_consents")
+    tm.get_by_role("button", name="Parent consents", exact=True).click()
+    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a ")
