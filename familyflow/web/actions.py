@@ -9,6 +9,7 @@ once, in plain English, in the error summary and at its field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -105,6 +106,17 @@ def engine_errors(error: FamilyFlowError, reader: forms.Reader) -> None:
             reader.fail(key, "Enter a real date", f"{forms.id_of(key)}-day")
         else:
             reader.fail(key, reason[:1].upper() + reason[1:], f"{forms.id_of(key)}-day")
+        return
+    if name.startswith("contacts."):  # a message needs someone the case does not have
+        role = name.removeprefix("contacts.").split(".")[0]
+        rule = re.search(r"\(([A-Z0-9]+-[0-9.]+)\)", reason)
+        why = f" ({rule.group(1)})" if rule else ""
+        reader.fail(
+            f"contacts.{role}",
+            f"Add the {role.replace('_', ' ')}, with an email address: the service writes "
+            f"to them{why}",
+            f"contacts-{role.replace('_', '-')}",
+        )
         return
     if name.startswith("data."):
         loc = tuple(int(p) if p.isdigit() else p for p in name.removeprefix("data.").split("."))

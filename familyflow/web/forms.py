@@ -83,6 +83,9 @@ class Field:
         """What one row is called: "Add another objective"."""
         if self.noun:
             return self.noun
+        singular = {"children": "child", "people": "person"}.get(self.label.lower())
+        if singular:
+            return singular
         singular = self.label.lower()
         if singular.endswith("s") and not singular.endswith("ss"):
             singular = singular[:-1]
@@ -110,7 +113,7 @@ def _plain(schema: dict[str, Any], defs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # Words of field names that people write otherwise.
-WORDS = {"sw": "social worker's", "maam": "MAAM", "iro": "IRO", "cypa": "CYPA", "eha": "EHA"}
+WORDS = {"sw": "social worker", "maam": "MAAM", "iro": "IRO", "cypa": "CYPA", "eha": "EHA"}
 
 
 def _words(name: str) -> str:
@@ -453,14 +456,21 @@ def validate(
 
 
 def summary(reader: Reader) -> list[dict[str, str]]:
-    """The error summary: each message, linking to its field."""
+    """The error summary: each message, linking to its field, in the order of the form."""
+    keys = list(dict.fromkeys(reader.form.keys()))
+
+    def place(key: str) -> int:
+        found = [i for i, k in enumerate(keys) if k == key or k.startswith(f"{key}.")]
+        return min(found) if found else (-1 if not key else len(keys))
+
+    ordered = sorted(reader.errors.items(), key=lambda item: place(item[0]))
     return [
         {
             "text": text,
             "href": f"#{reader.anchors.get(key, id_of(key))}" if key else "",
             "field": key,
         }
-        for key, text in reader.errors.items()
+        for key, text in ordered
     ]
 
 

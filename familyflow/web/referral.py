@@ -89,6 +89,8 @@ def _contacts(
             for problem in error.errors():
                 part = str(problem["loc"][0]) if problem["loc"] else "name"
                 message = forms.plain_message({**problem, "loc": (part,)}, None)
+                if part == "name":
+                    message = f"Enter the {role.replace('_', ' ')}'s name"
                 reader.fail(f"{key}.{part}", message, forms.id_of(f"{key}.{part}"))
             continue
         found[role] = typed

@@ -189,7 +189,7 @@ def test_the_web_note_form_refuses_a_note_over_20000_characters(api: Api) -> Non
         data={"text": "x" * 20_001, "kind": "general", "csrf_token": csrf},
     )
     assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
-    assert "Note: must be 20,000 characters or fewer; it has 20,001" in page.text
+    assert "The note must be 20,000 characters or fewer; it has 20,001" in page.text
     with api.flow.db.connect() as conn:
         assert not records.audit_trail(conn, kind="note")
 

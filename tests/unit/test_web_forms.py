@@ -145,14 +145,21 @@ def test_every_mistake_on_a_form_is_found_at_once_in_plain_english() -> None:
         "data.review_date": "Review date must be a real date",
         "data.staff_present": "Enter the staff present",
         "data.objectives.0.objective": "Enter the objective",
-        "data.objectives.0.sw_score": "Social worker's score must be between 0 and 10",
+        "data.objectives.0.sw_score": "Social worker score must be between 0 and 10",
         "data.signed_by_officer": "Select yes or no for signed by officer",
         "data.signed_by_social_worker": "Select yes or no for signed by social worker",
     }
     summary = forms.summary(reader)
     assert len(summary) == 6
     assert all("_" not in e["text"] and "data." not in e["text"] for e in summary)
-    assert summary[0] == {
+    # In the order the form asks (staff, objectives, review date), each linking to its box.
+    assert [e["field"] for e in summary[:4]] == [
+        "data.staff_present",
+        "data.objectives.0.objective",
+        "data.objectives.0.sw_score",
+        "data.review_date",
+    ]
+    assert summary[3] == {
         "text": "Review date must be a real date",
         "href": "#data-review-date-day",
         "field": "data.review_date",
@@ -181,7 +188,7 @@ def test_rows_of_a_list_are_read_skipping_blank_ones_and_errors_point_at_the_row
     assert reader.data["review_date"] == "2027-04-30"
     forms.validate(PlanningMeeting, fields, reader, reader.data)
     # The blank first objective is left out; the second's missing score is at its row.
-    assert reader.errors == {"data.objectives.1.sw_score": "Select the social worker's score"}
+    assert reader.errors == {"data.objectives.1.sw_score": "Select the social worker score"}
 
 
 def test_a_nested_signs_of_safety_is_read_from_its_group() -> None:

@@ -91,13 +91,16 @@ def refer(page: Page, process: str, *, name: str, reason: str, extra: Callable[[
     if extra:
         extra(page)
     page.get_by_role("button", name="Record the referral").click()
+    page.wait_for_load_state()
+    problems = page.locator(".govuk-error-summary li").all_inner_texts()
+    assert problems == [], f"referral: {problems}"
     expect(page.get_by_text("Referral recorded")).to_be_visible()
     return page.url.removeprefix(page.url.split("/cases/")[0])
 
 
 def pick(page: Page, role_label: str, person: str) -> None:
     """Choose someone of the team in a referral's contact picker."""
-    select = page.get_by_label(f"{role_label}: someone in the team")
+    select = page.get_by_label(f"{role_label}: someone in the team", exact=True)
     select.select_option(label=next(
         o for o in select.locator("option").all_inner_texts() if o.startswith(person)
     ))  # fmt: skip
@@ -113,7 +116,9 @@ def act(page: Page, case: str, trigger: str, fill: Callable[[Page], None] | None
     if fill:
         fill(page)
     page.get_by_role("button", name=name, exact=True).click()
-    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    page.wait_for_load_state()
+    problems = page.locator(".govuk-error-summary li").all_inner_texts()
+    assert problems == [], f"{trigger}: {problems}"
     if state is not None:
         expect(page.locator("#case-state")).to_have_text(state)
 
@@ -222,6 +227,7 @@ def test_a_form_with_several_mistakes_shows_every_error_at_once_in_plain_english
         "Enter the child's name",
         "Enter the reason for the referral",
         "Child's date of birth must include a month",
+        "Enter the social worker's name",
         "Enter an email address in the correct format, like name@example.com",
     ]
     for text in messages:
@@ -239,3 +245,367 @@ def test_a_form_with_several_mistakes_shows_every_error_at_once_in_plain_english
     )
     summary.get_by_role("link", name="Enter the child's name").click()
     expect(bs.locator("#data-child-name")).to_be_focused()
+
+
+# -- family therapy ------------------------------------------------------------------------
+
+
+def test_family_therapy_from_panel_to_agreed_closure_in_the_browser(
+    people: Callable[[str], Page],
+) -> None:
+    bs, tm = people(BS), people(TM)
+
+    def contacts(page: Page) -> None:
+        pick(page, "Social worker", "Sam Jones")
+        pick(page, "Team manager", "Ade Bello")
+        pick(page, "Business support", "Business Support")
+        page.get_by_label("Parent: name").fill("Zoë O\u2019Brien")
+
+    case = refer(bs, "family_therapy", name="O\u2019Brien family", reason="Conflict at home",
+                 extra=contacts)  # fmt: skip
+    expect(bs.locator("#case-state")).to_have_text("Awaiting panel")
+    act(bs, case, "panel_accept", state="Waiting list")
+
+    def assessment_only(page: Page) -> None:
+        picker(page, "Therapist", "Sam Jones")
+        choose(page, "Kind", "Initial assessment")
+
+    act(tm, case, "allocate", assessment_only, state="Initial assessment")
+
+    def recommended(page: Page) -> None:
+        choose(page, "Outcome", "Therapy recommended")
+        page.get_by_label("Summary").fill("Therapy would help the family talk")
+        page.get_by_label("Family feedback").fill("Told the family on the phone")
+
+    act(tm, case, "record_initial_assessment", recommended, state="Waiting list")
+
+    def full_case(page: Page) -> None:
+        picker(page, "Therapist", "Sam Jones")
+        choose(page, "Kind", "Full case")
+
+    act(tm, case, "allocate", full_case, state="Planning")
+
+    def goals(page: Page) -> None:
+        page.get_by_label("Goal 1").fill("Fewer arguments at bedtime")
+        page.get_by_role("button", name="Add another goal").click()
+        page.get_by_label("Goal 2").fill("Łukasz goes to school every day")
+
+    act(tm, case, "hold_planning_meeting", goals, state="In therapy")
+
+    def closure(page: Page) -> None:
+        page.get_by_label("Summary", exact=True).fill("Goals met")
+        page.get_by_label("Agreed with 1").fill("Zoë O\u2019Brien")
+
+    act(tm, case, "agree_closure", closure, state="Closed")
+
+
+# -- home visits ---------------------------------------------------------------------------
+
+
+def test_home_visits_from_referral_to_closure_in_the_browser(
+    people: Callable[[str], Page],
+) -> None:
+    bs, sw = people(BS), people(SW)
+
+    def child(page: Page) -> None:
+        date_in(page, "Child's date of birth", "5", "1", "2020")
+        pick(page, "Social worker", "Sam Jones")
+        pick(page, "Manager", "Ade Bello")
+
+    case = refer(bs, "home_visits", name="Siân Jones", reason="Child in need plan", extra=child)
+    expect(bs.locator("#case-state")).to_have_text("Awaiting initial visit")
+    expect(bs.locator("#deadlines")).to_contain_text("VIS-01")
+
+    def visit(page: Page) -> None:
+        page.get_by_label("Purpose").fill("Initial visit")
+        page.get_by_label("Present 1").fill("Siân Jones and her mother")
+        page.get_by_label("Discussion with parent").fill("Routines")
+        page.get_by_label("Discussion with child").fill("School")
+        yes(page, "Seen alone", "Seen awake")
+        page.get_by_label("Observation").fill("Warm home")
+        page.get_by_label("Analysis").fill("Needs met")
+        page.get_by_label("Actions").fill("Visit in three weeks")
+        date_in(page, "When did this happen?", "26/2/2027 14:00")
+
+    act(sw, case, "record_visit", visit, state="Visiting")
+    expect(sw.locator("#deadlines")).to_contain_text("VIS-02")
+
+    def close(page: Page) -> None:
+        page.get_by_label("Reason").fill("Plan ended")
+
+    act(sw, case, "close", close, state="Closed")
+
+
+# -- joint under-5 assessment ----------------------------------------------------------------
+
+
+def test_joint_under5_assessment_from_referral_to_no_further_action_in_the_browser(
+    people: Callable[[str], Page],
+) -> None:
+    bs, sw = people(BS), people(SW)
+
+    def child(page: Page) -> None:
+        date_in(page, "Child's date of birth", "1", "6", "2025")
+        pick(page, "Social worker", "Sam Jones")
+        pick(page, "Team manager", "Ade Bello")
+        page.get_by_label("Health visitor: name").fill("Łukasz Nowak")
+        page.get_by_label("Health visitor: email address").fill("lukasz.nowak@example.org")
+
+    case = refer(bs, "joint_under5_assessment", name="Ada Nowak", reason="MASH referral",
+                 extra=child)  # fmt: skip
+    expect(bs.locator("#case-state")).to_have_text("Referral received")
+
+    def health(page: Page) -> None:
+        choose(page, "Basis", "Known to family")
+        page.get_by_label("Overview").fill("Concerns about feeding")
+        yes(page, "Family told", "Records reviewed")
+
+    act(sw, case, "contact_health", health, state="Arranging visit")
+
+    def plan(page: Page) -> None:
+        date_in(page, "Visit at", "1", "3", "2027", "9:00")
+        yes(page, "Family confirmed", "Pre meet held", "Vulnerable child alert set")
+        no(page, "Social worker knows family")
+        yes(page, "Health knows family")
+
+    act(sw, case, "plan_visit", plan, state="Visit planned")
+
+    def visit(page: Page) -> None:
+        yes(page, "Purpose explained", "Consent obtained", "Genogram completed")
+        page.get_by_label("What are we worried about?").fill("Weight loss")
+        page.get_by_label("What is working well?").fill("Grandmother helps")
+        page.get_by_label("What needs to happen?").fill("Weekly weighing")
+        page.get_by_label("Judge").fill("Sam Jones")
+        page.get_by_label("Role").fill("social worker")
+        page.get_by_role("group", name="Score").get_by_label("7", exact=True).check()
+        no(page, "Immediate safety concerns")
+
+    act(sw, case, "record_joint_visit", visit, state="Debrief due")
+
+    def debrief(page: Page) -> None:
+        page.get_by_label("Analysis").fill("Feeding support needed")
+        page.get_by_label("Action", exact=True).fill("Weigh weekly")
+        choose(page, "Who", "Health visitor")
+        date_in(page, "By", "8", "3", "2027")
+        page.get_by_label("Information sharing").fill("Weekly call")
+        no(page, "Neglect concerns")
+
+    act(sw, case, "record_debrief", debrief, state="Outcome pending")
+
+    def nfa(page: Page) -> None:
+        yes(page, "Family informed", "Assessment shared with family")
+        yes(page, "Shared jointly with health", "Professionals informed")
+
+    act(sw, case, "no_further_action", nfa, state="No further action")
+
+
+# -- early help ------------------------------------------------------------------------------
+
+
+def test_early_help_from_a_dart_contact_to_signed_off_closure_in_the_browser(
+    people: Callable[[str], Page],
+) -> None:
+    bs, tm, worker = people(BS), people(TM), people(WORKER)
+
+    def contact(page: Page) -> None:
+        choose(page, "Type of contact", "DART")
+        pick(page, "Duty worker", "Business Support")
+        pick(page, "Manager", "Ade Bello")
+
+    case = refer(bs, "early_help", name="Nowak family", reason="Attendance", extra=contact)
+    expect(bs.locator("#case-state")).to_have_text("Received")
+
+    def screen(page: Page) -> None:
+        choose(page, "Outcome", "Allocate")
+        page.get_by_label("Rationale").fill("Early help fits")
+
+    act(bs, case, "screen", screen, state="Awaiting allocation")
+
+    def allocate(page: Page) -> None:
+        chosen = picker(page, "Worker", "Kim Lee")
+        assert re.search(r"of 10 cases, part time", chosen), chosen
+
+    act(tm, case, "allocate", allocate, state="Allocated")
+    expect(tm.locator("#deadlines")).to_contain_text("EH-")
+
+    def called(page: Page) -> None:
+        choose(page, "Method", "Phone")
+
+    act(worker, case, "record_initial_contact", called, state="Contacted")
+
+    def seen(page: Page) -> None:
+        yes(page, "Child seen", "Child spoken to")
+
+    act(worker, case, "record_first_visit", seen, state="Assessing")
+
+    def assessment(page: Page) -> None:
+        page.get_by_label("Voice of child").fill("Wants to see friends")
+
+    act(worker, case, "complete_assessment", assessment, state="Assessing")
+
+    def plan(page: Page) -> None:
+        for label in ("Outcomes", "Actions", "Evaluation", "Responsibilities", "Timeframes",
+                      "Contingency", "Voice of child"):  # fmt: skip
+            page.get_by_label(label, exact=True).fill(f"{label} agreed")
+
+    act(worker, case, "complete_plan", plan, state="Plan in place")
+
+    def direct_work(page: Page) -> None:
+        page.get_by_label("Summary").fill("Talked about friendships")
+
+    act(worker, case, "record_direct_work", direct_work, state="Plan in place")
+
+    def closing(page: Page) -> None:
+        page.get_by_label("Reason").fill("Outcomes met")
+        yes(page, "Records up to date", "Documents uploaded", "Plan actions completed",
+            "Supervisor tasks completed")  # fmt: skip
+        page.get_by_label("Closure summary").fill("Attendance is good")
+        page.get_by_label("Voice of child").fill("Happier")
+
+    act(worker, case, "request_closure", closing, state="Closure requested")
+
+    def sign_off(page: Page) -> None:
+        date_in(page, "End date", "1", "3", "2027")
+        page.get_by_label("Managers decision").fill("Close: outcomes met")
+
+    act(tm, case, "sign_off_closure", sign_off, state="Closed")
+
+
+# -- statutory assessment ------------------------------------------------------------------
+
+
+def test_statutory_assessment_from_allocation_to_closure_in_the_browser(
+    people: Callable[[str], Page],
+) -> None:
+    bs, tm = people(BS), people(TM)
+
+    def contacts(page: Page) -> None:
+        page.get_by_label("Parent: name").fill("Siân Jones")
+        pick(page, "Team manager", "Ade Bello")
+
+    case = refer(bs, "statutory_assessment", name="Jones family", reason="Neglect concerns",
+                 extra=contacts)  # fmt: skip
+    expect(bs.locator("#case-state")).to_have_text("Awaiting allocation")
+
+    def allocate(page: Page) -> None:
+        picker(page, "Lead practitioner", "Sam Jones")
+        yes(page, "Lead is qualified social worker", "Manager is qualified social worker")
+        picker(page, "Team manager", "Ade Bello")
+        choose(page, "Section", "S17")
+        choose(page, "Level", "Additional")
+
+    act(tm, case, "allocate", allocate, state="Planning")
+
+    def planning(page: Page) -> None:
+        page.get_by_label("Reason for referral").fill("School concerns")
+        page.get_by_label("Known needs").fill("Housing")
+        page.get_by_label("Danger statement (optional)").fill("Left alone at night")
+
+    act(tm, case, "hold_planning_discussion", planning, state="Assessing")
+
+    def sos(page: Page) -> None:
+        page.get_by_label("What are we worried about?").fill("Hunger")
+        page.get_by_label("What is working well?").fill("School")
+        page.get_by_label("What needs to happen?").fill("Food bank")
+        page.get_by_label("Judge").fill("Sam Jones")
+        page.get_by_label("Role").fill("social worker")
+        page.get_by_role("group", name="Score").get_by_label("5", exact=True).check()
+        page.get_by_role("button", name="Add another judge").click()
+        rows = page.locator("[data-ff-row]")
+        expect(rows).to_have_count(2)
+        rows.nth(1).get_by_label("Judge").fill("Siân Jones")
+        rows.nth(1).get_by_label("Role").fill("parent")
+        rows.nth(1).get_by_role("group", name="Score").get_by_label("8", exact=True).check()
+
+    act(tm, case, "record_signs_of_safety", sos, state="Assessing")
+    expect(tm.locator("body")).to_contain_text("Siân Jones: 8")
+
+    def close(page: Page) -> None:
+        page.get_by_label("Reason", exact=True).fill("Family moved away")
+
+    act(tm, case, "close", close, state="Closed")
+
+
+# -- processes whose next step needs a role no account holds yet ------------------------------
+# Accounts hold business_support, worker, social_worker, team_manager or admin; Edge of
+# Care is allocated by its `manager`, Family Time planned by a `family_time_worker` or
+# `manager`, and an internal referral moved by its `identifying_worker` or `manager`. These
+# journeys go as far as an account can, and check the refusal is in plain words.
+
+
+def test_edge_of_care_allocation_has_officer_rows_and_refuses_a_team_manager_plainly(
+    people: Callable[[str], Page],
+) -> None:
+    bs, tm = people(BS), people(TM)
+
+    def contacts(page: Page) -> None:
+        pick(page, "Social worker", "Sam Jones")
+        pick(page, "Manager", "Ade Bello")
+        pick(page, "Business support", "Business Support")
+        page.get_by_label("Young person: name").fill("Łukasz Nowak")
+
+    case = refer(bs, "edge_of_care", name="Nowak family", reason="Risk of care",
+                 extra=contacts)  # fmt: skip
+    expect(bs.locator("#case-state")).to_have_text("Referred")
+    tm.goto(f"{case}/act/allocate")
+    expect(tm.locator("textarea").filter(has_text="[")).to_have_count(0)
+    picker(tm, "Officer 1", "Kim Lee")
+    tm.get_by_role("button", name="Add another officer").click()
+    rows = tm.locator("[data-ff-row]")
+    expect(rows).to_have_count(2)
+    rows.nth(1).get_by_label("Name", exact=True).fill("Zoë O\u2019Brien")
+    rows.nth(1).get_by_label("Email address (optional)").fill("zoe.obrien@example.org")
+    tm.get_by_label("Direction").fill("Visit this week")
+    tm.get_by_role("button", name="Allocate", exact=True).click()
+    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a manager can do this")
+    # What was typed survives the refusal.
+    expect(tm.locator("[data-ff-row]").nth(1).get_by_label("Name", exact=True)).to_have_value(
+        "Zoë O\u2019Brien"
+    )
+
+
+def test_family_time_is_referred_with_the_picker_and_planning_waits_for_a_family_time_worker(
+    people: Callable[[str], Page],
+) -> None:
+    bs, tm = people(BS), people(TM)
+
+    def contacts(page: Page) -> None:
+        pick(page, "Social worker", "Sam Jones")
+        pick(page, "Manager", "Ade Bello")
+        pick(page, "Business support", "Business Support")
+
+    case = refer(bs, "family_time", name="O\u2019Brien family", reason="Contact with mum",
+                 extra=contacts)  # fmt: skip
+    expect(bs.locator("#case-state")).to_have_text("Enquiry")
+
+    def referral(page: Page) -> None:
+        picker(page, "Family time worker", "Kim Lee")
+        page.locator("#data-carer-name").fill("Siân Jones")
+        page.locator("#data-carer-email").fill("sian.jones@example.org")
+        page.get_by_label("Child 1").fill("Zoë O\u2019Brien")
+
+    act(bs, case, "refer", referral, state="Referred")
+    tm.goto(f"{case}/act/hold_planning_meeting")
+    yes(tm, "Parents met", "Agreement signed", "Tour done")
+    tm.get_by_label("Contact type").fill("Supervised")
+    tm.get_by_role("button", name="Hold planning meeting", exact=True).click()
+    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a ")
+
+
+def test_an_internal_referral_is_recorded_with_its_group_and_team_as_choices(
+    people: Callable[[str], Page],
+) -> None:
+    bs, tm = people(BS), people(TM)
+
+    def choices(page: Page) -> None:
+        choose(page, "Group", "PoP (parenting programme)")
+        choose(page, "Team that identified the need", "Family Time")
+        pick(page, "Social worker", "Sam Jones")
+        pick(page, "Manager", "Ade Bello")
+
+    case = refer(bs, "internal_referral", name="Jones family", reason="Parenting help",
+                 extra=choices)  # fmt: skip
+    expect(bs.locator("#case-state")).to_have_text("Identified")
+    tm.goto(f"{case}/act/parent_consents")
+    tm.get_by_role("button", name="Parent consents", exact=True).click()
+    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a ")
