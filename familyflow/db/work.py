@@ -54,7 +54,9 @@ class Scope:
     everything: bool = False
 
 
-def _mine(scope: Scope, case_id: Any) -> Any:
+def _mine(scope: Scope, case_id: Any, *, teams_by_index: bool = False) -> Any:
+    """In scope. A page in due order reads the team off the joined case (the due index
+    finds the first rows soon); a count goes from the team's cases (`teams_by_index`)."""
     if scope.everything:
         return sa.true()
     parts = []
@@ -63,26 +65,39 @@ def _mine(scope: Scope, case_id: Any) -> Any:
             sa.func.lower(contacts.c.email) == scope.email.lower()
         )
         parts.append(case_id.in_(named))
-    if scope.teams:
-        parts.append(case_id.in_(sa.select(cases.c.id).where(cases.c.team.in_(list(scope.teams)))))
+    if scope.teams and teams_by_index:
+        team = cases.alias("team_cases")
+        parts.append(case_id.in_(sa.select(team.c.id).where(team.c.team.in_(list(scope.teams)))))
+    elif scope.teams:
+        parts.append(cases.c.team.in_(list(scope.teams)))
     return sa.or_(*parts) if parts else sa.false()
 
 
-def _pairs(column: Any, key: Any, wanted: Mapping[str, Sequence[str]] | None) -> Any:
-    """(process, key) pairs: timescales per process, or states per process."""
+def _pairs(column: Any, key: Any, wanted: Mapping[str, Sequence[str] | None] | None) -> Any:
+    """(process, key) pairs: timescales per process, or states per process; a process
+    mapped to None has every key (no IN list to test on each row)."""
     if wanted is None:
         return sa.true()
-    parts = [sa.and_(column == p, key.in_(list(keys))) for p, keys in wanted.items() if keys]
+    parts = [
+        column == p if keys is None else sa.and_(column == p, key.in_(list(keys)))
+        for p, keys in wanted.items()
+        if keys is None or keys
+    ]
     return sa.or_(*parts) if parts else sa.false()
 
 
-def _unmet_due(scope: Scope, timescales: Mapping[str, Sequence[str]] | None) -> list[Any]:
+def _unmet_due(
+    scope: Scope,
+    timescales: Mapping[str, Sequence[str] | None] | None,
+    *,
+    counting: bool = False,
+) -> list[Any]:
     return [
         deadlines.c.kind == "due",
         deadlines.c.closed_at.is_(None),
         deadlines.c.status.in_(("open", "fired")),
         cases.c.closed_at.is_(None),
-        _mine(scope, deadlines.c.case_id),
+        _mine(scope, deadlines.c.case_id, teams_by_index=counting),
         _pairs(deadlines.c.process, deadlines.c.timescale, timescales),
     ]
 
@@ -100,7 +115,7 @@ def due_items(
     conn: Connection,
     *,
     scope: Scope,
-    timescales: Mapping[str, Sequence[str]] | None,
+    timescales: Mapping[str, Sequence[str] | None] | None,
     limit: int,
     offset: int,
 ) -> list[dict[str, Any]]:
@@ -132,12 +147,12 @@ def count_due_items(
     conn: Connection,
     *,
     scope: Scope,
-    timescales: Mapping[str, Sequence[str]] | None,
+    timescales: Mapping[str, Sequence[str] | None] | None,
     cap: int,
     overdue_at: datetime | None = None,
 ) -> int:
     """How many items there are (or, given `overdue_at`, are overdue then), up to `cap` + 1."""
-    where = _unmet_due(scope, timescales)
+    where = _unmet_due(scope, timescales, counting=True)
     if overdue_at is not None:
         where.append(deadlines.c.due_at <= overdue_at)
     query = sa.select(deadlines.c.id).select_from(_JOINED).where(*where)

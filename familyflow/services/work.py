@@ -11,7 +11,6 @@ SQL (familyflow/db/work.py), so a page costs the same with 100 cases or 100k.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -28,7 +27,7 @@ from familyflow.services.principal import Principal
 from workflows.spec import Effect, Message, Process, Timescale
 
 PER_PAGE = 25
-COUNT_CAP = 1000  # counted no further: "more than 1,000"
+COUNT_CAP = 500  # counted no further: "more than 500" (20 pages)
 WAITING_SHOWN = 20
 MANAGERS = frozenset({"team_manager", "manager"})
 REPLIES_SHOWN = timedelta(days=14)
@@ -48,13 +47,18 @@ def can_meet(process: Process, timescale: Timescale, met: str, role: str) -> boo
     return any(role in t.roles for t in process.transitions_for(met))
 
 
-def _actionable(processes: tuple[Process, ...], role: str) -> dict[str, tuple[str, ...]]:
-    return {
-        p.name: tuple(
+def _actionable(
+    processes: tuple[Process, ...], role: str
+) -> dict[str, tuple[str, ...] | None] | None:
+    """The timescales by process this role can meet; None for a process (or for all)
+    whose every timescale it can, so the SQL need not test each row's key."""
+    found: dict[str, tuple[str, ...] | None] = {}
+    for p in processes:
+        keys = tuple(
             t.key for t in p.timescales if any(can_meet(p, t, met, role) for met in t.met_by)
         )
-        for p in processes
-    }
+        found[p.name] = None if len(keys) == len(p.timescales) else keys
+    return None if all(keys is None for keys in found.values()) else found
 
 
 def _waiting_for_managers(processes: tuple[Process, ...]) -> dict[str, tuple[str, ...]]:
@@ -101,14 +105,15 @@ def my_work(flow: FamilyFlow, *, principal: Principal, page: int = 1) -> WorkPag
     """One page of the principal's work; the read is audited with the cases shown."""
     processes = tuple(flow.services.processes.values())
     everything = principal.is_admin or principal.role == ANY_ROLE
-    timescales: Mapping[str, tuple[str, ...]] | None = (
-        None if everything else _actionable(processes, principal.role)
-    )
+    timescales = None if everything else _actionable(processes, principal.role)
     scope = _scope(principal)
     now = flow.clock.now()
     page = max(1, page)
     with flow.db.begin() as conn:
         total = work_db.count_due_items(conn, scope=scope, timescales=timescales, cap=COUNT_CAP)
+        overdue = work_db.count_due_items(
+            conn, scope=scope, timescales=timescales, cap=COUNT_CAP, overdue_at=now
+        )
         pages = max(1, -(-min(total, COUNT_CAP) // PER_PAGE))
         page = min(page, pages)
         due = work_db.due_items(
@@ -117,9 +122,6 @@ def my_work(flow: FamilyFlow, *, principal: Principal, page: int = 1) -> WorkPag
             timescales=timescales,
             limit=PER_PAGE,
             offset=(page - 1) * PER_PAGE,
-        )
-        overdue = work_db.count_due_items(
-            conn, scope=scope, timescales=timescales, cap=COUNT_CAP, overdue_at=now
         )
         waiting: list[dict[str, Any]] = []
         waiting_total = 0
