@@ -54,23 +54,28 @@ class Scope:
     everything: bool = False
 
 
-def _mine(scope: Scope, case_id: Any, *, teams_by_index: bool = False) -> Any:
-    """In scope. A page in due order reads the team off the joined case (the due index
-    finds the first rows soon); a count goes from the team's cases (`teams_by_index`)."""
+def _mine(scope: Scope, case_id: Any) -> Any:
+    """In scope: one IN over the person's cases (named on, or of their teams), so the
+    database goes from those cases by index rather than through every deadline."""
     if scope.everything:
         return sa.true()
-    parts = []
+    sets = []
     if scope.email:
-        named = sa.select(contacts.c.case_id).where(
-            sa.func.lower(contacts.c.email) == scope.email.lower()
+        sets.append(
+            sa.select(contacts.c.case_id).where(
+                sa.func.lower(contacts.c.email) == scope.email.lower()
+            )
         )
-        parts.append(case_id.in_(named))
-    if scope.teams and teams_by_index:
+    if scope.teams:
         team = cases.alias("team_cases")
-        parts.append(case_id.in_(sa.select(team.c.id).where(team.c.team.in_(list(scope.teams)))))
-    elif scope.teams:
-        parts.append(cases.c.team.in_(list(scope.teams)))
-    return sa.or_(*parts) if parts else sa.false()
+        sets.append(
+            sa.select(team.c.id).where(
+                team.c.team.in_(list(scope.teams)), team.c.closed_at.is_(None)
+            )
+        )
+    if not sets:
+        return sa.false()
+    return case_id.in_(sets[0] if len(sets) == 1 else sa.union(*sets))
 
 
 def _pairs(column: Any, key: Any, wanted: Mapping[str, Sequence[str] | None] | None) -> Any:
@@ -97,7 +102,7 @@ def _unmet_due(
         deadlines.c.closed_at.is_(None),
         deadlines.c.status.in_(("open", "fired")),
         cases.c.closed_at.is_(None),
-        _mine(scope, deadlines.c.case_id, teams_by_index=counting),
+        _mine(scope, deadlines.c.case_id),
         _pairs(deadlines.c.process, deadlines.c.timescale, timescales),
     ]
 
