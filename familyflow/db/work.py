@@ -3,14 +3,15 @@ stays fast with 100k cases) and what the register may still undo."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from familyflow.db.tables import audit
+from familyflow.db.tables import audit, cases, contacts, deadlines
 
 
 def recent_changes(
@@ -39,3 +40,148 @@ def recent_changes(
     for row in conn.execute(query).mappings():
         latest[row["case_id"]] = dict(row)
     return latest
+
+
+# -- My work -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scope:
+    """Whose cases: those naming `email` as a contact, or of `teams`; or every case."""
+
+    email: str | None = None
+    teams: tuple[str, ...] = ()
+    everything: bool = False
+
+
+def _mine(scope: Scope, case_id: Any) -> Any:
+    """In scope: one IN over the person's cases (named on, or of their teams), so the
+    database goes from those cases by index rather than through every deadline."""
+    if scope.everything:
+        return sa.true()
+    sets = []
+    if scope.email:
+        sets.append(
+            sa.select(contacts.c.case_id).where(
+                sa.func.lower(contacts.c.email) == scope.email.lower()
+            )
+        )
+    if scope.teams:
+        team = cases.alias("team_cases")
+        sets.append(
+            sa.select(team.c.id).where(
+                team.c.team.in_(list(scope.teams)), team.c.closed_at.is_(None)
+            )
+        )
+    if not sets:
+        return sa.false()
+    return case_id.in_(sets[0] if len(sets) == 1 else sa.union(*sets))
+
+
+def _pairs(column: Any, key: Any, wanted: Mapping[str, Sequence[str] | None] | None) -> Any:
+    """(process, key) pairs: timescales per process, or states per process; a process
+    mapped to None has every key (no IN list to test on each row)."""
+    if wanted is None:
+        return sa.true()
+    parts = [
+        column == p if keys is None else sa.and_(column == p, key.in_(list(keys)))
+        for p, keys in wanted.items()
+        if keys is None or keys
+    ]
+    return sa.or_(*parts) if parts else sa.false()
+
+
+def _unmet_due(
+    scope: Scope,
+    timescales: Mapping[str, Sequence[str] | None] | None,
+    *,
+    counting: bool = False,
+) -> list[Any]:
+    return [
+        deadlines.c.kind == "due",
+        deadlines.c.closed_at.is_(None),
+        deadlines.c.status.in_(("open", "fired")),
+        cases.c.closed_at.is_(None),
+        _mine(scope, deadlines.c.case_id),
+        _pairs(deadlines.c.process, deadlines.c.timescale, timescales),
+    ]
+
+
+def _capped_count(conn: Connection, query: sa.Select[Any], cap: int) -> int:
+    """How many rows, counting no further than `cap` + 1 (a page says "more than")."""
+    limited = query.limit(cap + 1).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(limited)).scalar_one())
+
+
+_JOINED = deadlines.join(cases, cases.c.id == deadlines.c.case_id)
+
+
+def due_items(
+    conn: Connection,
+    *,
+    scope: Scope,
+    timescales: Mapping[str, Sequence[str] | None] | None,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    """A page of unmet due deadlines on open cases in scope, in due order: of every
+    timescale, or (`timescales`, by process) of those the person can act on."""
+    query = (
+        sa.select(
+            deadlines.c.id,
+            deadlines.c.case_id,
+            deadlines.c.process,
+            deadlines.c.timescale,
+            deadlines.c.rule,
+            deadlines.c.status,
+            deadlines.c.due_at,
+            deadlines.c.started_at,
+            cases.c.state,
+            cases.c.team,
+        )
+        .select_from(_JOINED)
+        .where(*_unmet_due(scope, timescales))
+        .order_by(deadlines.c.due_at, deadlines.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def count_due_items(
+    conn: Connection,
+    *,
+    scope: Scope,
+    timescales: Mapping[str, Sequence[str] | None] | None,
+    cap: int,
+    overdue_at: datetime | None = None,
+) -> int:
+    """How many items there are (or, given `overdue_at`, are overdue then), up to `cap` + 1."""
+    where = _unmet_due(scope, timescales, counting=True)
+    if overdue_at is not None:
+        where.append(deadlines.c.due_at <= overdue_at)
+    query = sa.select(deadlines.c.id).select_from(_JOINED).where(*where)
+    return _capped_count(conn, query, cap)
+
+
+def waiting_cases(
+    conn: Connection,
+    *,
+    scope: Scope,
+    states: Mapping[str, Sequence[str]],
+    limit: int,
+    cap: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """Open cases in scope waiting in these states (by process), oldest referral first,
+    and how many there are (up to `cap` + 1)."""
+    where = [
+        cases.c.closed_at.is_(None),
+        _pairs(cases.c.process, cases.c.state, states),
+        _mine(scope, cases.c.id),
+    ]
+    query = sa.select(
+        cases.c.id, cases.c.process, cases.c.state, cases.c.team, cases.c.received_at
+    ).where(*where)
+    rows = conn.execute(query.order_by(cases.c.received_at, cases.c.id).limit(limit)).mappings()
+    found = [dict(row) for row in rows]
+    return found, _capped_count(conn, sa.select(cases.c.id).where(*where), cap)

@@ -17,9 +17,12 @@ from engine.clock import describe
 from engine.errors import InputError
 from engine.service import FamilyFlow
 from engine.store import CaseRow
+from engine.undo import minutes
 from familyflow.db import work as work_db
 from familyflow.services.cases import check_visible
 from familyflow.services.principal import Principal
+
+__all__ = ["minutes", "record_session", "undo_offers", "undo_session"]
 
 TRIGGER = "record_session"
 REASON_CHARS = 500

@@ -11,6 +11,7 @@ from typing import Any
 from engine.service import FamilyFlow
 from familyflow.http.auth import CurrentUser
 from familyflow.services.cases import CaseRow
+from familyflow.services.work import can_meet
 from familyflow.web.core import Rag, humanise, rag
 from workflows.spec import ANY_STATE, Process, Transition
 
@@ -169,8 +170,16 @@ class WorkItem:
 
 
 def work_items(
-    flow: FamilyFlow, rows: list[dict[str, Any]], cases: Mapping[int, CaseRow], now: datetime
+    flow: FamilyFlow,
+    rows: list[dict[str, Any]],
+    cases: Mapping[int, CaseRow],
+    now: datetime,
+    *,
+    role: str | None = None,
 ) -> list[WorkItem]:
+    """Each unmet timescale with the action that meets it: the first way this person's
+    role can (a trigger possible now, or a note their role's note counts for); "Open
+    the case" when there is none (an admin's overview)."""
     items = []
     for row in rows:
         process = flow.services.processes.get(row["process"])
@@ -184,6 +193,8 @@ def work_items(
         href, label = f"/cases/{case.id}", "Open the case"
         possible = {a.trigger for a in actions(process, case.state)}
         for met in timescale.met_by:
+            if role is not None and not can_meet(process, timescale, met, role):
+                continue
             if met.startswith("note:"):
                 href = f"/cases/{case.id}?note_kind={met[5:]}#add-note"
                 label = f"Add a {humanise(met[5:]).lower()} note"

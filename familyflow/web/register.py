@@ -20,9 +20,9 @@ from fastapi.responses import HTMLResponse, Response
 from engine.clock import local
 from engine.errors import FamilyFlowError, NotFound
 from engine.service import FamilyFlow
-from engine.undo import minutes
 from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.services import attendance, reads
+from familyflow.services.attendance import minutes
 from familyflow.services.cases import CaseRow
 from familyflow.web.casework import about, reference
 from familyflow.web.core import CheckCsrf, PageError, PageUser, redirect, render

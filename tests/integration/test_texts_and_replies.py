@@ -101,6 +101,7 @@ def miss_first_session(flow: FamilyFlow, case_id: int) -> None:
         {"session": at(SESSIONS[0]).isoformat(), "attended": False},
         by=TEAM_MANAGER,
     )
+    flow.advance(at("2027-01-05T14:06"))  # the text waits out the undo window (5 minutes)
 
 
 def the_text(flow: FamilyFlow, case_id: int) -> dict[str, object]:

@@ -1,0 +1,36 @@
+"""My work at scale: indexes for a person's cases and for unmet due deadlines
+
+Revision ID: 0006_undo
+Revises: 0004_outbox
+
+My work lists a page of unmet due deadlines, in due order, on the cases a person
+is named on (contacts by email, whatever its capitals) or of their teams; with
+100k cases both need an index. The undo window needs no schema change: a held
+message is a queued outbox row whose not_before is the end of the window.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006_undo"
+down_revision = "0005_indexes"
+branch_labels = None
+depends_on = None
+
+UNMET_DUE = "kind = 'due' AND closed_at IS NULL"
+
+
+def upgrade() -> None:
+    op.create_index("ix_contacts_email_lower", "contacts", [sa.text("lower(email)")])
+    op.create_index(
+        "ix_deadlines_unmet_due",
+        "deadlines",
+        ["due_at", "id"],
+        sqlite_where=sa.text(UNMET_DUE),
+        postgresql_where=sa.text(UNMET_DUE),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_deadlines_unmet_due", table_name="deadlines")
+    op.drop_index("ix_contacts_email_lower", table_name="contacts")
