@@ -16,7 +16,7 @@ import random
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,17 @@ def _instant(value: Any) -> datetime | None:
         except ValueError:
             return None
         return aware(parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON))
+    return None
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
     return None
 
 
@@ -315,6 +326,13 @@ class Runner:
             return {k: self._shift(life, v, now, script_at) for k, v in value.items()}
         if isinstance(value, list):
             return [self._shift(life, v, now, script_at) for v in value]
+        day = _day(value)
+        if day is not None:  # a date (a venue visit booked): moves by whole days too
+            key = datetime.combine(day, time(0), tzinfo=UTC)
+            if key not in life.dates:
+                days = (local(now).date() - local(script_at).date()).days
+                life.dates[key] = key + timedelta(days=days)
+            return life.dates[key].date().isoformat()
         original = _instant(value)
         if original is None:
             return value
