@@ -144,14 +144,15 @@ class Runner:
                 )
                 self._push(received, len(self.lives) - 1)
         self.flow.run_agendas()  # each agenda's first run is recorded at the start
-        while self.heap:
+        end = aware(datetime.combine(self.population.until, time(0), tzinfo=LONDON))
+        # Steps after the end never happen (an allocation still waiting for room).
+        while self.heap and self.heap[0][0] <= end:
             moment = self.heap[0][0]
             self._engine_until(moment)
             self.clock.advance_to(moment)
             while self.heap and self.heap[0][0] <= moment:
                 _, _, index = heapq.heappop(self.heap)
                 self._act(index)
-        end = aware(datetime.combine(self.population.until, time(0), tzinfo=LONDON))
         self._engine_until(end)
         self.clock.advance_to(end)
         self.flow.fire_due()
