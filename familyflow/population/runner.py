@@ -16,7 +16,7 @@ import random
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,17 @@ def _instant(value: Any) -> datetime | None:
         except ValueError:
             return None
         return aware(parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON))
+    return None
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
     return None
 
 
@@ -133,14 +144,15 @@ class Runner:
                 )
                 self._push(received, len(self.lives) - 1)
         self.flow.run_agendas()  # each agenda's first run is recorded at the start
-        while self.heap:
+        end = aware(datetime.combine(self.population.until, time(0), tzinfo=LONDON))
+        # Steps after the end never happen (an allocation still waiting for room).
+        while self.heap and self.heap[0][0] <= end:
             moment = self.heap[0][0]
             self._engine_until(moment)
             self.clock.advance_to(moment)
             while self.heap and self.heap[0][0] <= moment:
                 _, _, index = heapq.heappop(self.heap)
                 self._act(index)
-        end = aware(datetime.combine(self.population.until, time(0), tzinfo=LONDON))
         self._engine_until(end)
         self.clock.advance_to(end)
         self.flow.fire_due()
@@ -315,6 +327,13 @@ class Runner:
             return {k: self._shift(life, v, now, script_at) for k, v in value.items()}
         if isinstance(value, list):
             return [self._shift(life, v, now, script_at) for v in value]
+        day = _day(value)
+        if day is not None:  # a date (a venue visit booked): moves by whole days too
+            key = datetime.combine(day, time(0), tzinfo=UTC)
+            if key not in life.dates:
+                days = (local(now).date() - local(script_at).date()).days
+                life.dates[key] = key + timedelta(days=days)
+            return life.dates[key].date().isoformat()
         original = _instant(value)
         if original is None:
             return value
