@@ -58,8 +58,8 @@ class Case(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __tablename__ = "contacts"
-    # A person's cases, found by email whatever its capitals (My work, visibility).
-    __table_args__ = (sa.Index("ix_contacts_email_lower", sa.text("lower(email)")),)
+    # A person's cases are found by email whatever its capitals (My work, visibility):
+    # ix_contacts_email_lower, declared in engine/store.py beside its migration.
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
@@ -93,7 +93,7 @@ class Deadline(SQLModel, table=True):
         sa.Index("ix_deadlines_case_status", "case_id", "status"),
         # My work: a page of unmet due deadlines in due order (0006_undo).
         sa.Index(
-            "ix_deadlines_unmet_due",
+            "ix_deadlines_unmet_in_due_order",
             "due_at",
             "id",
             sqlite_where=sa.text("kind = 'due' AND closed_at IS NULL"),
