@@ -108,6 +108,7 @@ def test_a_text_notify_cannot_deliver_is_an_item_on_business_supports_my_work(
         {"session": at("2027-01-05T10:00").isoformat(), "attended": False},
         by=TEAM_MANAGER,
     )
+    api.flow.advance(at("2027-01-05T14:06"))  # the text waits out the undo window (5 minutes)
     (text,) = [m for m in messages(api, case_id) if m["template"] == "parenting/missed_session"]
     with captured_logs(monkeypatch) as logs:
         receipt(api, text, "permanent-failure")

@@ -227,6 +227,7 @@ def test_par_12_a_missed_session_text_goes_through_notify_with_no_personal_data_
         {"session": at("2027-01-05T10:00").isoformat(), "attended": False},
         by=TEAM_MANAGER,
     )
+    flow.advance(at("2027-01-05T14:06"))  # the text waits out the undo window (5 minutes)
 
     (text,) = sent_texts(notify)
     queued = the_message(flow, "parenting/missed_session")
