@@ -243,7 +243,7 @@ def views_in_hand(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if not case.data.get("childrens_views") and not data.get("childrens_views"):
         return (
             "the children's views section is needed for the planning meeting: record it "
-            "first or give childrens_views (FT-03)"
+            "first or give the children's views here (FT-03)"
         )
     return None
 
@@ -258,8 +258,8 @@ def venue_visit_first(case: CaseView, data: Mapping[str, Any]) -> str | None:
     booked = data.get("venue_visit_on")
     if not booked:
         return (
-            "give the date the children will visit the venue with their carer "
-            "(venue_visit_on): they visit before sessions begin (FT-05)"
+            "give the date the children will visit the venue with their carer: "
+            "they visit before sessions begin (FT-05)"
         )
     if date.fromisoformat(booked) >= first:
         return "the children's venue visit must be on a day before the first session (FT-05)"
