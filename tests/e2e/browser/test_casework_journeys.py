@@ -526,17 +526,16 @@ def test_statutory_assessment_from_allocation_to_closure_in_the_browser(
     act(tm, case, "close", close, state="Closed")
 
 
-# -- processes whose next step needs a role no account holds yet ------------------------------
-# Accounts hold business_support, worker, social_worker, team_manager or admin; Edge of
-# Care is allocated by its `manager`, Family Time planned by a `family_time_worker` or
-# `manager`, and an internal referral moved by its `identifying_worker` or `manager`. These
-# journeys go as far as an account can, and check the refusal is in plain words.
+# -- Edge of Care ---------------------------------------------------------------------------
+# Procedures name their own roles (ACCOUNT_HOLDERS): the team manager is Edge of Care's
+# manager, the worker a Families Together officer, Family Time's family time worker and an
+# internal referral's identifying worker; a social worker is the assessment's lead practitioner.
 
 
-def test_edge_of_care_allocation_has_officer_rows_and_refuses_a_team_manager_plainly(
+def test_edge_of_care_from_allocation_by_the_manager_to_closure_by_the_officer(
     people: Callable[[str], Page],
 ) -> None:
-    bs, tm = people(BS), people(TM)
+    bs, tm, worker = people(BS), people(TM), people(WORKER)
 
     def contacts(page: Page) -> None:
         pick(page, "Social worker", "Sam Jones")
@@ -547,21 +546,58 @@ def test_edge_of_care_allocation_has_officer_rows_and_refuses_a_team_manager_pla
     case = refer(bs, "edge_of_care", name="Nowak family", reason="Risk of care",
                  extra=contacts)  # fmt: skip
     expect(bs.locator("#case-state")).to_have_text("Referred")
-    tm.goto(f"{case}/act/allocate")
-    expect(tm.locator("textarea").filter(has_text="[")).to_have_count(0)
-    picker(tm, "Officer 1", "Kim Lee")
-    tm.get_by_role("button", name="Add another officer").click()
-    rows = tm.locator("[data-ff-row]")
-    expect(rows).to_have_count(2)
-    rows.nth(1).get_by_label("Name", exact=True).fill("Zoë O\u2019Brien")
-    rows.nth(1).get_by_label("Email address (optional)").fill("zoe.obrien@example.org")
-    tm.get_by_label("Direction").fill("Visit this week")
-    tm.get_by_role("button", name="Allocate", exact=True).click()
-    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a manager can do this")
-    # What was typed survives the refusal.
-    expect(tm.locator("[data-ff-row]").nth(1).get_by_label("Name", exact=True)).to_have_value(
-        "Zoë O\u2019Brien"
-    )
+
+    def allocate(page: Page) -> None:
+        expect(page.locator("textarea").filter(has_text="[")).to_have_count(0)
+        picker(page, "Officer 1", "Kim Lee")
+        page.get_by_role("button", name="Add another officer").click()
+        rows = page.locator("[data-ff-row]")
+        expect(rows).to_have_count(2)
+        rows.nth(1).get_by_label("Name", exact=True).fill("Zoë O\u2019Brien")
+        rows.nth(1).get_by_label("Email address (optional)").fill("zoe.obrien@example.org")
+        page.get_by_label("Direction").fill("Visit this week")
+
+    act(tm, case, "allocate", allocate, state="Allocated")  # the team manager is the manager
+    expect(tm.locator("#deadlines")).to_contain_text("EOC-03")
+
+    def contacted(page: Page) -> None:
+        yes(page, "Involvement added")
+        page.get_by_label("Message (optional)").fill("Can we meet on Thursday?")
+
+    act(worker, case, "contact_social_worker", contacted, state="Awaiting planning")
+
+    def planning(page: Page) -> None:
+        page.get_by_label("Staff present 1").fill("Kim Lee")
+        group = page.get_by_role("group", name="Objective 1", exact=False).first
+        group.get_by_label("Objective", exact=True).fill("Łukasz stays at home")
+        group.get_by_role("group", name="Social worker score").get_by_label("4", exact=True).check()
+        date_in(page, "Review date", "29", "3", "2027")
+        yes(page, "Signed by officer", "Signed by social worker")
+
+    act(worker, case, "hold_planning_meeting", planning, state="Planned")
+    review = worker.locator("#deadlines tr").filter(has_text="EOC-06")
+    expect(review).to_contain_text("Mon 29 Mar 2027, 23:59")
+    expect(review).to_contain_text("On track")
+    # Referred in January: the week for the first visit (EOC-05) has long gone.
+    expect(worker.locator("#deadlines tr").filter(has_text="EOC-05")).to_contain_text("Overdue")
+
+    def first_visit(page: Page) -> None:
+        page.get_by_label("What are we worried about?").fill("Arguments at home")
+        page.get_by_label("What is working well?").fill("Grandmother visits")
+        page.get_by_label("What needs to happen?").fill("Calm evenings")
+        page.get_by_role("group", name="Score 1").get_by_label("6", exact=True).check()
+        page.get_by_label("Scored by").fill("Łukasz Nowak")
+        yes(page, "Agrees with plan")
+        page.get_by_label("Voice of child").fill("Wants to stay at home")
+        date_in(page, "Next visit", "8", "3", "2027", "16:00")
+
+    act(worker, case, "record_initial_visit", first_visit, state="Intervention")
+
+    def close(page: Page) -> None:
+        yes(page, "Support completed", "Final review uploaded", "Closure form completed")
+        page.get_by_label("Reason", exact=True).fill("Objectives met")
+
+    act(worker, case, "close", close, state="Closed")
 
 
 def test_family_time_is_referred_with_the_picker_and_planning_waits_for_a_family_time_worker(
