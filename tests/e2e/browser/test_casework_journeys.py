@@ -600,10 +600,10 @@ def test_edge_of_care_from_allocation_by_the_manager_to_closure_by_the_officer(
     act(worker, case, "close", close, state="Closed")
 
 
-def test_family_time_is_referred_with_the_picker_and_planning_waits_for_a_family_time_worker(
+def test_family_time_from_referral_to_confirmed_closure_with_the_family_time_worker(
     people: Callable[[str], Page],
 ) -> None:
-    bs, tm = people(BS), people(TM)
+    bs, worker = people(BS), people(WORKER)
 
     def contacts(page: Page) -> None:
         pick(page, "Social worker", "Sam Jones")
@@ -621,11 +621,37 @@ def test_family_time_is_referred_with_the_picker_and_planning_waits_for_a_family
         page.get_by_label("Child 1").fill("Zoë O\u2019Brien")
 
     act(bs, case, "refer", referral, state="Referred")
-    tm.goto(f"{case}/act/hold_planning_meeting")
-    yes(tm, "Parents met", "Agreement signed", "Tour done")
-    tm.get_by_label("Contact type").fill("Supervised")
-    tm.get_by_role("button", name="Hold planning meeting", exact=True).click()
-    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a ")
+
+    def planning(page: Page) -> None:
+        yes(page, "Parents met", "Agreement signed", "Tour done")
+        page.get_by_label("Contact type").fill("Supervised")
+        page.get_by_label("Childrens views (optional)").fill("Zoë wants to see her mum")
+
+    # The worker is the family time worker (FT-03), so plans the sessions.
+    act(worker, case, "hold_planning_meeting", planning, state="Planned")
+
+    def sessions(page: Page) -> None:
+        page.get_by_label("Venue", exact=True).fill("Riverside Family Centre")
+        date_in(page, "Session 1", "1", "3", "2027", "9:00")
+        page.get_by_role("button", name="Add another session").click()
+        date_in(page, "Session 2", "8/3/2027 9:00")
+        date_in(page, "Venue visit on", "26", "2", "2027")
+
+    act(worker, case, "add_sessions", sessions, state="In sessions")
+
+    def session(page: Page) -> None:
+        date_in(page, "Session", "1", "3", "2027", "9:00")
+        yes(page, "Took place")
+        page.get_by_label("Note").fill("Zoë and her mum played together")
+
+    act(worker, case, "record_session", session, state="In sessions")
+
+    def close(page: Page) -> None:
+        page.get_by_label("Reason").fill("Court order ended")
+        yes(page, "Arrangements form updated")
+
+    act(worker, case, "close", close, state="Closing")
+    act(bs, case, "confirm_closed", state="Closed")
 
 
 def test_an_internal_referral_is_recorded_with_its_group_and_team_as_choices(
