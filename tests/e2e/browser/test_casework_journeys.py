@@ -654,20 +654,39 @@ def test_family_time_from_referral_to_confirmed_closure_with_the_family_time_wor
     act(bs, case, "confirm_closed", state="Closed")
 
 
-def test_an_internal_referral_is_recorded_with_its_group_and_team_as_choices(
+def test_an_internal_referral_from_family_time_to_families_together_in_the_browser(
     people: Callable[[str], Page],
 ) -> None:
-    bs, tm = people(BS), people(TM)
+    bs, worker, sw = people(BS), people(WORKER), people(SW)
 
     def choices(page: Page) -> None:
         choose(page, "Group", "PoP (parenting programme)")
         choose(page, "Team that identified the need", "Family Time")
+        pick(page, "Identifying worker", "Kim Lee")
         pick(page, "Social worker", "Sam Jones")
         pick(page, "Manager", "Ade Bello")
 
     case = refer(bs, "internal_referral", name="Jones family", reason="Parenting help",
                  extra=choices)  # fmt: skip
     expect(bs.locator("#case-state")).to_have_text("Identified")
-    tm.goto(f"{case}/act/parent_consents")
-    tm.get_by_role("button", name="Parent consents", exact=True).click()
-    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a ")
+
+    def consents(page: Page) -> None:
+        lead = page.get_by_role("group", name="Group lead", exact=False).first
+        lead.get_by_label("Name", exact=True).fill("Łukasz Nowak")
+        lead.get_by_label("Email address (optional)").fill("lukasz.nowak@example.org")
+
+    # The worker identified the need (IR-02); in Family Time the group's lead comes first.
+    act(worker, case, "parent_consents", consents, state="Awaiting liaison")
+
+    def liaison(page: Page) -> None:
+        page.get_by_label("Outcome").fill("A place on the next PoP group")
+
+    act(worker, case, "record_liaison", liaison, state="Awaiting sw agreement")
+    act(sw, case, "sw_agrees", state="Agreed", button="Sw agrees")
+
+    def referral(page: Page) -> None:
+        page.get_by_label("Referral form").fill("Family Time referral form")
+        picker(page, "Team manager", "Ade Bello")
+        picker(page, "Business support", "Business Support")
+
+    act(worker, case, "refer", referral, state="Referred")
