@@ -474,10 +474,19 @@ def test_early_help_from_a_dart_contact_to_signed_off_closure_in_the_browser(
 # -- statutory assessment ------------------------------------------------------------------
 
 
-def test_statutory_assessment_from_allocation_to_closure_in_the_browser(
+def signs_of_safety(page: Page, *, judge: str, role: str, score: str) -> None:
+    page.get_by_label("What are we worried about?").fill("Hunger")
+    page.get_by_label("What is working well?").fill("School")
+    page.get_by_label("What needs to happen?").fill("Food bank")
+    page.get_by_label("Judge").fill(judge)
+    page.get_by_label("Role").fill(role)
+    page.get_by_role("group", name="Score").get_by_label(score, exact=True).check()
+
+
+def test_statutory_assessment_from_allocation_to_completion_with_the_lead_practitioner(
     people: Callable[[str], Page],
 ) -> None:
-    bs, tm = people(BS), people(TM)
+    bs, tm, sw = people(BS), people(TM), people(SW)
 
     def contacts(page: Page) -> None:
         page.get_by_label("Parent: name").fill("Siân Jones")
@@ -495,21 +504,18 @@ def test_statutory_assessment_from_allocation_to_closure_in_the_browser(
         choose(page, "Level", "Additional")
 
     act(tm, case, "allocate", allocate, state="Planning")
+    expect(tm.locator("#deadlines")).to_contain_text("SA-03")
 
     def planning(page: Page) -> None:
         page.get_by_label("Reason for referral").fill("School concerns")
         page.get_by_label("Known needs").fill("Housing")
         page.get_by_label("Danger statement (optional)").fill("Left alone at night")
 
-    act(tm, case, "hold_planning_discussion", planning, state="Assessing")
+    # The social worker is the lead practitioner (SA-02), so plans and assesses.
+    act(sw, case, "hold_planning_discussion", planning, state="Assessing")
 
     def sos(page: Page) -> None:
-        page.get_by_label("What are we worried about?").fill("Hunger")
-        page.get_by_label("What is working well?").fill("School")
-        page.get_by_label("What needs to happen?").fill("Food bank")
-        page.get_by_label("Judge").fill("Sam Jones")
-        page.get_by_label("Role").fill("social worker")
-        page.get_by_role("group", name="Score").get_by_label("5", exact=True).check()
+        signs_of_safety(page, judge="Sam Jones", role="social worker", score="5")
         page.get_by_role("button", name="Add another judge").click()
         rows = page.locator("[data-ff-row]")
         expect(rows).to_have_count(2)
@@ -517,13 +523,35 @@ def test_statutory_assessment_from_allocation_to_closure_in_the_browser(
         rows.nth(1).get_by_label("Role").fill("parent")
         rows.nth(1).get_by_role("group", name="Score").get_by_label("8", exact=True).check()
 
-    act(tm, case, "record_signs_of_safety", sos, state="Assessing")
-    expect(tm.locator("body")).to_contain_text("Siân Jones: 8")
+    act(sw, case, "record_signs_of_safety", sos, state="Assessing")
+    expect(sw.locator("body")).to_contain_text("Siân Jones: 8")
 
-    def close(page: Page) -> None:
-        page.get_by_label("Reason", exact=True).fill("Family moved away")
+    def review(page: Page) -> None:
+        signs_of_safety(page, judge="Ade Bello", role="team manager", score="6")
+        choose(page, "Level", "Additional")
+        choose(page, "SA-06", "Stay")
 
-    act(tm, case, "close", close, state="Closed")
+    act(tm, case, "hold_review_discussion", review, state="Assessing")
+
+    def submit(page: Page) -> None:
+        signs_of_safety(page, judge="Sam Jones", role="social worker", score="7")
+        page.get_by_label("Next steps").fill("Weekly food bank visits")
+        choose(page, "Recommended level", "Additional")
+
+    act(sw, case, "submit", submit, state="Submitted")
+
+    def authorise(page: Page) -> None:
+        choose(page, "Outcome", "Child in need plan")
+        choose(page, "Level", "Additional")
+        page.get_by_label("Decision").fill("Child in need plan agreed")
+
+    act(tm, case, "authorise", authorise, state="Authorised")
+
+    def shared(page: Page) -> None:
+        page.get_by_label("With family").fill("Siân Jones, at home")
+        page.get_by_label("With child").fill("Talked it through with pictures")
+
+    act(sw, case, "share_with_family", shared, state="Completed")
 
 
 # -- Edge of Care ---------------------------------------------------------------------------
