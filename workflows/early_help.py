@@ -533,7 +533,7 @@ def is_wraparound_request(case: CaseView, data: Mapping[str, Any]) -> str | None
 def has_manager(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if data.get(MANAGER) or (case.contacts.get(MANAGER) or {}).get("email"):
         return None
-    return "the case has no manager: give `manager` (the worker's supervisor) with an email"
+    return "the case has no manager: add the worker's supervisor as manager, with an email address"
 
 
 def child_seen_and_spoken_to(case: CaseView, data: Mapping[str, Any]) -> str | None:
@@ -545,7 +545,7 @@ def child_seen_and_spoken_to(case: CaseView, data: Mapping[str, Any]) -> str | N
     if missing:
         return (
             f"the first visit must include the child being seen and spoken to (EH-4.1): "
-            f"the child was not {' or '.join(missing)}; record it with record_visit"
+            f"the child was not {' or '.join(missing)}; record it as a visit instead"
         )
     return None
 
@@ -568,7 +568,7 @@ def threshold(met: bool, wraparound: bool | None = None) -> Guard:
     def guard(case: CaseView, data: Mapping[str, Any]) -> str | None:
         if data["threshold_met"] and data.get("wraparound_required") is None:
             return (
-                "say whether wraparound support is required (wraparound_required) once "
+                "say whether wraparound support is required once "
                 "social care confirm the threshold (EH-7.2)"
             )
         if data["threshold_met"] != met:
@@ -606,9 +606,9 @@ def closure_ready(case: CaseView, data: Mapping[str, Any]) -> str | None:
     casework = bool(case.data.get("plan_completed_at")) or case.state == IN_WRAPAROUND
     stages = {entry.get("stage") for entry in case.data.get("voice_of_child", [])}
     if casework and "case work" not in stages:
-        voice.append("during case work (record_direct_work)")
+        voice.append("during case work (record it as direct work)")
     if not (data.get("voice_of_child") or "").strip():
-        voice.append("at closure (voice_of_child)")
+        voice.append("at closure")
     problems = []
     if checklist:
         problems.append(f"closure checklist incomplete (EH-8.2): {'; '.join(checklist)}")

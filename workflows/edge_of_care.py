@@ -215,21 +215,21 @@ def every_objective_scored(case: CaseView, data: Mapping[str, Any]) -> str | Non
     wanted = len(case.data.get("objectives", []))
     if len(data["family_scores"]) != wanted:
         return (
-            f"family_scores has {len(data['family_scores'])} score(s); the plan has "
-            f"{wanted} objective(s), and each needs the family's score (EOC-05)"
+            f"the family gave {len(data['family_scores'])} score(s) but the plan has "
+            f"{wanted} objective(s): give the family's score for each objective (EOC-05)"
         )
     return None
 
 
 def review_is_complete(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if not data["held"] and not data.get("reason_not_held"):
-        return "say why the review did not take place (reason_not_held, EOC-06)"
+        return "say why the review did not take place (EOC-06)"
     if not data.get("next_review_date") and not data.get("final"):
         return "give the next review date, or mark this as the final review (EOC-06)"
     wanted = len(case.data.get("objectives", []))
-    for field in ("sw_scores", "family_scores"):
+    for field, whose in (("sw_scores", "social worker's"), ("family_scores", "family's")):
         if data.get(field) is not None and len(data[field]) != wanted:
-            return f"{field} needs one score for each of the {wanted} objective(s)"
+            return f"give the {whose} score for each of the {wanted} objective(s)"
     return None
 
 

@@ -156,9 +156,7 @@ def assessed(case: CaseView, data: Mapping[str, Any]) -> str | None:
 
 def not_assessed(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if case.data.get("assessment_outcome"):
-        return (
-            "the initial assessment has been done; allocate the full case (kind full_case, FTH-06)"
-        )
+        return "the initial assessment has been done; allocate it as a full case (FTH-06)"
     return None
 
 

@@ -208,6 +208,12 @@ def _local(moment: datetime | str) -> datetime:
     return moment.astimezone(LONDON)
 
 
+def _said(moment: datetime | str) -> str:
+    """A session's start as people read it: '2 March 2027 at 10:00'."""
+    local = _local(moment)
+    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+
+
 def _day_start(day: date) -> str:
     return datetime.combine(day, time(0), tzinfo=LONDON).isoformat()
 
@@ -243,7 +249,7 @@ def views_in_hand(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if not case.data.get("childrens_views") and not data.get("childrens_views"):
         return (
             "the children's views section is needed for the planning meeting: record it "
-            "first or give childrens_views (FT-03)"
+            "first or give the children's views here (FT-03)"
         )
     return None
 
@@ -258,8 +264,8 @@ def venue_visit_first(case: CaseView, data: Mapping[str, Any]) -> str | None:
     booked = data.get("venue_visit_on")
     if not booked:
         return (
-            "give the date the children will visit the venue with their carer "
-            "(venue_visit_on): they visit before sessions begin (FT-05)"
+            "give the date the children will visit the venue with their carer: "
+            "they visit before sessions begin (FT-05)"
         )
     if date.fromisoformat(booked) >= first:
         return "the children's venue visit must be on a day before the first session (FT-05)"
@@ -276,15 +282,15 @@ def next_session_in_order(case: CaseView, data: Mapping[str, Any]) -> str | None
     session = _iso(data["session"])
     times = case.data.get("session_times", [])
     if session not in times:
-        return f"session {_local(session).isoformat()} is not in the planner for this case"
+        return f"the session of {_said(session)} is not in the planner for this case"
     expected = case.data.get("next_session_at")
     if session != expected:
         recorded = [s["session"] for s in case.data.get("session_records", [])]
         if session in recorded:
-            return f"session {_local(session).isoformat()} is already recorded"
+            return f"the session of {_said(session)} is already recorded"
         return (
             f"record the sessions in order: the session of "
-            f"{_local(expected).isoformat() if expected else 'none'} comes first (FT-08)"
+            f"{_said(expected) if expected else 'none'} comes first (FT-08)"
         )
     return None
 

@@ -132,11 +132,11 @@ def _has_email(case: CaseView, data: Mapping[str, Any], role: str) -> bool:
 
 def well_identified(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if case.data.get("group") not in GROUPS:
-        return "the case's data.group must be 'pop' or 'freedom' (IR-01)"
+        return "choose the group: PoP or Freedom (IR-01)"
     if case.data.get("identified_by_team") not in TEAMS:
         return (
-            "the case's data.identified_by_team must be 'parenting', 'family_time' or "
-            "'edge_of_care' (IR-01)"
+            "choose the team that identified the need: Parenting, Family Time or Edge of "
+            "Care (IR-01)"
         )
     return None
 
@@ -145,7 +145,7 @@ def has_manager(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if _has_email(case, data, MANAGER):
         return None
     return (
-        "the identifying worker's manager (contact role manager, with an email) is "
+        "add the identifying worker's manager, with an email address: it is "
         "needed: the referral's timescale escalates to them (IR-05)"
     )
 
@@ -165,7 +165,7 @@ def has_group_lead(case: CaseView, data: Mapping[str, Any]) -> str | None:
         return None
     lead = GROUPS[case.data["group"]][1]
     return (
-        f"the {lead} (contact role group_lead, with an email) is needed: a Family Time "
+        f"add the {lead} as the group lead, with an email address: a Family Time "
         "worker liaises with the group's lead (IR-03)"
     )
 
@@ -174,9 +174,8 @@ def families_together(case: CaseView, data: Mapping[str, Any]) -> str | None:
     missing = [role for role in (TM, BS) if not _has_email(case, data, role)]
     if missing:
         return (
-            f"Families Together's {' and '.join(r.replace('_', ' ') for r in missing)} "
-            f"(contact role {', '.join(missing)}, with an email) must be known to send "
-            "the referral (IR-05)"
+            f"add Families Together's {' and '.join(r.replace('_', ' ') for r in missing)}, "
+            "with an email address, to send the referral (IR-05)"
         )
     return None
 

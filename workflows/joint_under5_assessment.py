@@ -285,14 +285,15 @@ def child_in_scope(case: CaseView, data: Mapping[str, Any]) -> str | None:
     born = case.data.get("date_of_birth")
     if not born:
         return (
-            "the referral needs the child's date_of_birth, or an expected_due_date for a "
-            "pre-birth assessment: record it with update_child_details (U5-01)"
+            "enter the child's date of birth, or the expected due date for a pre-birth "
+            "assessment, in the child's details (U5-01)"
         )
     referred = case.received_at.astimezone(LONDON).date()
     age = _age_on(date.fromisoformat(born), referred)
     if age >= UNDER:
         return (
-            f"the child was {age} when referred on {referred.isoformat()}: this joint "
+            f"the child was {age} when referred on {referred.day} "
+            f"{referred.strftime('%B %Y')}: this joint "
             f"procedure is for children under 5 (U5-01)"
         )
     return None
@@ -302,7 +303,7 @@ def health_held(case: CaseView, data: Mapping[str, Any]) -> str | None:
     """U5-02: always refuses; explains why health may not be contacted yet."""
     return (
         "health is not involved until the immediate safeguarding work is concluded: "
-        "record safeguarding_concluded first (U5-02)"
+        "record that the safeguarding work has concluded first (U5-02)"
     )
 
 
@@ -311,28 +312,26 @@ def right_health_professional(case: CaseView, data: Mapping[str, Any]) -> str | 
     role = MIDWIFE if is_pre_birth(case) else HV
     if data.get(role) is None and role not in case.contacts:
         kind = "a pre-birth assessment" if role == MIDWIFE else "a child under 5"
-        return f"{kind} is assessed with the {role.replace('_', ' ')}: add the {role} (U5-01)"
+        who = role.replace("_", " ")
+        return f"{kind} is assessed with the {who}: add the {who} (U5-01)"
     return None
 
 
 def pre_meet_reason(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if not data["pre_meet_held"] and not data.get("pre_meet_not_held_reason"):
-        return "say why a pre-meet could not be held (pre_meet_not_held_reason, U5-06)"
+        return "say why a pre-meet could not be held (U5-06)"
     return None
 
 
 def immediate_action_given(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if data["immediate_safety_concerns"] and not data.get("immediate_action"):
-        return "record the immediate action taken for the safety concerns (immediate_action, U5-07)"
+        return "record the immediate action taken for the safety concerns (U5-07)"
     return None
 
 
 def graded_care_profile_agreed(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if data["neglect_concerns"] and not data.get("graded_care_profile_by"):
-        return (
-            "there are neglect concerns: agree who will complete the Graded Care Profile "
-            "(graded_care_profile_by, U5-08)"
-        )
+        return "there are neglect concerns: agree who will complete the Graded Care Profile (U5-08)"
     return None
 
 
@@ -374,7 +373,7 @@ def health_team_leader_known(case: CaseView, data: Mapping[str, Any]) -> str | N
     if data.get(HEALTH_TL) is None and HEALTH_TL not in case.contacts:
         return (
             "a professional disagreement goes to the team leaders or managers on both sides: "
-            "add the health_team_leader (U5-09)"
+            "add the health team leader (U5-09)"
         )
     return None
 

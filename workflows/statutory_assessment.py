@@ -272,7 +272,7 @@ def supervised_by_qualified_manager(case: CaseView, data: Mapping[str, Any]) -> 
             "(SA-02): allocate under a qualified Social Work Manager"
         )
     if TM not in case.contacts and not data.get("team_manager"):
-        return "name the supervising Social Work Manager as team_manager (SA-02)"
+        return "name the supervising Social Work Manager as the team manager (SA-02)"
     return None
 
 
@@ -299,8 +299,8 @@ def step_up_led_by_qualified_sw(case: CaseView, data: Mapping[str, Any]) -> str 
     if not qualified:
         return (
             "a Section 47 child protection investigation is always undertaken by a "
-            "qualified social worker (SA-02): name a qualified social worker as "
-            "lead_practitioner, with lead_is_qualified_social_worker true"
+            "qualified social worker (SA-02): name a qualified social worker as the lead "
+            "practitioner, and confirm they are a qualified social worker"
         )
     return None
 
@@ -309,7 +309,7 @@ def danger_statement_considered(case: CaseView, data: Mapping[str, Any]) -> str 
     if not (data.get("danger_statement") or case.data.get("danger_statement")):
         return (
             "the planning discussion considers the MASH Danger Statement (SA-04): "
-            "give danger_statement"
+            "enter the danger statement"
         )
     return None
 
@@ -330,8 +330,8 @@ def reason_if_overdue(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if data.get("over_timescale_reason") or case.data.get("over_timescale_reason"):
         return None
     return (
-        "the assessment has run over its timescale (SA-03): give over_timescale_reason, "
-        "one of " + ", ".join(get_args(OverReason))
+        "the assessment has run over its timescale (SA-03): choose why it ran over, "
+        "one of " + ", ".join(r.replace("_", " ") for r in get_args(OverReason))
     )
 
 

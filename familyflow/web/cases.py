@@ -38,6 +38,9 @@ TIMELINE_KEYS = (
     "reason",
     "actor",
     "late",
+    # Entered more than a day after it happened: the page shows both times.
+    "recorded_at",
+    "recorded_late",
     "channel",
     "to_address",
     "subject",

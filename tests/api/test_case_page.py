@@ -106,3 +106,25 @@ def test_if_nobody_acts_the_case_page_shows_the_chase_and_the_auto_close(api: Ap
         "Mon 28 Dec 2026, 23:59 Moves to closed: close PAR-18",
         "Mon 28 Dec 2026, 23:59 Email to business support: closed PAR-18",
     ]
+
+
+def test_a_step_recorded_days_after_it_happened_shows_when_it_happened_and_when_it_was_recorded(
+    api: Api,
+) -> None:
+    case_id = api.referral(received="2026-12-14T08:00")["id"]
+    # Business support enters on Thursday a call made on Tuesday morning.
+    api.advance("2026-12-17T09:12")
+    fired = api.fire(case_id, "request_confirmation", at="2026-12-15T10:00")
+    assert fired.status_code == 200, fired.text
+    page = api.get(f"/cases/{case_id}", headers=HTML).text
+    timeline = re.search(r'<ol class="ff-timeline" id="timeline" reversed>(.*?)</ol>', page, re.S)
+    assert timeline
+    metas = [" ".join(m.split()) for m in re.findall(
+        r'<p class="ff-timeline__meta">(.*?)</p>', timeline[1], re.S
+    )]  # fmt: skip
+    late = [m for m in metas if "recorded late" in m]
+    assert late, metas
+    assert late[0].startswith("Tue 15 Dec 2026, 10:00")
+    assert late[0].endswith("(recorded late, on Thu 17 Dec 2026, 09:12)")
+    # A step entered as it happened shows one time only.
+    assert any(m.startswith("Mon 14 Dec 2026, 08:00") and "recorded" not in m for m in metas)

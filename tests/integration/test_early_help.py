@@ -620,7 +620,7 @@ def test_EH_4_1_the_first_visit_is_refused_unless_the_child_was_seen_and_spoken_
         )
     assert str(refused.value) == (
         "trigger 'record_first_visit' refused: the first visit must include the child being "
-        "seen and spoken to (EH-4.1): the child was not spoken to; record it with record_visit"
+        "seen and spoken to (EH-4.1): the child was not spoken to; record it as a visit instead"
     )
     step(
         flow,
@@ -960,10 +960,12 @@ def test_EH_8_2_EH_9_closure_is_refused_naming_each_missing_check_and_voice_of_t
         "trigger 'request_closure' refused: not ready to close: closure checklist incomplete "
         "(EH-8.2): records up to date; relevant documents uploaded; outstanding plan actions "
         "completed; the supervisor's further tasks completed; a case closure summary. voice "
-        "of the child not recorded (EH-9): during case work (record_direct_work); at closure "
-        "(voice_of_child)"
+        "of the child not recorded (EH-9): during case work (record it as direct work); at "
+        "closure"
     )
-    with pytest.raises(GuardFailed, match=r"\(EH-9\): during case work \(record_direct_work\)$"):
+    with pytest.raises(
+        GuardFailed, match=r"\(EH-9\): during case work \(record it as direct work\)$"
+    ):
         flow.fire(case_id, "request_closure", CHECKLIST, actor=Actor(KIM["email"], AS_NAMED))
 
     step(

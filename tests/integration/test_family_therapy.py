@@ -369,7 +369,7 @@ def test_FTH_06_after_the_assessment_a_full_allocation_adds_the_therapist_to_inv
     flow = _app(make_app)
     case_id = _assessed_on_waiting_list(flow)
 
-    with pytest.raises(GuardFailed, match="allocate the full case"):
+    with pytest.raises(GuardFailed, match="allocate it as a full case"):
         flow.fire(
             case_id,
             "allocate",

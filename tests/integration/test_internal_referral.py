@@ -112,7 +112,7 @@ def test_IR_01_the_referral_records_the_worker_team_group_and_need_and_refuses_a
         "pop",
         "family_time",
     )
-    with pytest.raises(GuardFailed, match=r"data.group must be 'pop' or 'freedom'"):
+    with pytest.raises(GuardFailed, match="choose the group: PoP or Freedom"):
         flow.fire(bad, "parent_consents", {"group_lead": GROUP_LEAD}, actor=Actor(WORKER, AS_NAMED))
     assert outbox_rows(flow) == []  # identifying a need sends nothing by itself
 

@@ -384,7 +384,7 @@ def test_SA_03_once_overdue_ending_the_assessment_needs_a_reason_code(make_app):
     _reviewed(flow, case_id)
     flow.advance(at("2027-02-01T09:00"))
 
-    with pytest.raises(GuardFailed, match=r"run over its timescale.*over_timescale_reason"):
+    with pytest.raises(GuardFailed, match=r"choose why it ran over, one of family unavailable"):
         _submit(flow, case_id, "2027-02-01T10:00")
     with pytest.raises(InputError, match=r"data.over_timescale_detail"):
         _submit(flow, case_id, "2027-02-01T10:00", over_timescale_reason="other")
@@ -501,7 +501,7 @@ def test_SA_04_the_planning_discussion_needs_the_mash_danger_statement(make_app)
         )
     plan = {"reason_for_referral": "Domestic incidents", "known_needs": "Speech delay"}
 
-    with pytest.raises(GuardFailed, match=r"MASH Danger Statement.*danger_statement"):
+    with pytest.raises(GuardFailed, match=r"\(SA-04\): enter the danger statement"):
         step(flow, case_id, "2026-11-25T14:00", "hold_planning_discussion", plan, by=SW["email"])
     step(
         flow,
@@ -855,7 +855,7 @@ def test_SA_03_once_overdue_a_step_down_also_needs_the_reason_code(make_app):
     _assessing(flow, case_id, section="s17", lead=FHSW, qualified=False)
     flow.advance(at("2027-02-01T09:00"))
 
-    with pytest.raises(GuardFailed, match=r"over_timescale_reason"):
+    with pytest.raises(GuardFailed, match=r"\(SA-03\): choose why it ran over"):
         _step_down(flow, case_id, "2027-02-01T10:00")
     _step_down(flow, case_id, "2027-02-01T10:00", over_timescale_reason="practitioner_capacity")
     assert case_state(flow, case_id).state == "stepped_down"

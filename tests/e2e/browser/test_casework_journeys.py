@@ -474,10 +474,19 @@ def test_early_help_from_a_dart_contact_to_signed_off_closure_in_the_browser(
 # -- statutory assessment ------------------------------------------------------------------
 
 
-def test_statutory_assessment_from_allocation_to_closure_in_the_browser(
+def signs_of_safety(page: Page, *, judge: str, role: str, score: str) -> None:
+    page.get_by_label("What are we worried about?").fill("Hunger")
+    page.get_by_label("What is working well?").fill("School")
+    page.get_by_label("What needs to happen?").fill("Food bank")
+    page.get_by_label("Judge").fill(judge)
+    page.get_by_label("Role").fill(role)
+    page.get_by_role("group", name="Score").get_by_label(score, exact=True).check()
+
+
+def test_statutory_assessment_from_allocation_to_completion_with_the_lead_practitioner(
     people: Callable[[str], Page],
 ) -> None:
-    bs, tm = people(BS), people(TM)
+    bs, tm, sw = people(BS), people(TM), people(SW)
 
     def contacts(page: Page) -> None:
         page.get_by_label("Parent: name").fill("Siân Jones")
@@ -495,21 +504,18 @@ def test_statutory_assessment_from_allocation_to_closure_in_the_browser(
         choose(page, "Level", "Additional")
 
     act(tm, case, "allocate", allocate, state="Planning")
+    expect(tm.locator("#deadlines")).to_contain_text("SA-03")
 
     def planning(page: Page) -> None:
         page.get_by_label("Reason for referral").fill("School concerns")
         page.get_by_label("Known needs").fill("Housing")
         page.get_by_label("Danger statement (optional)").fill("Left alone at night")
 
-    act(tm, case, "hold_planning_discussion", planning, state="Assessing")
+    # The social worker is the lead practitioner (SA-02), so plans and assesses.
+    act(sw, case, "hold_planning_discussion", planning, state="Assessing")
 
     def sos(page: Page) -> None:
-        page.get_by_label("What are we worried about?").fill("Hunger")
-        page.get_by_label("What is working well?").fill("School")
-        page.get_by_label("What needs to happen?").fill("Food bank")
-        page.get_by_label("Judge").fill("Sam Jones")
-        page.get_by_label("Role").fill("social worker")
-        page.get_by_role("group", name="Score").get_by_label("5", exact=True).check()
+        signs_of_safety(page, judge="Sam Jones", role="social worker", score="5")
         page.get_by_role("button", name="Add another judge").click()
         rows = page.locator("[data-ff-row]")
         expect(rows).to_have_count(2)
@@ -517,26 +523,47 @@ def test_statutory_assessment_from_allocation_to_closure_in_the_browser(
         rows.nth(1).get_by_label("Role").fill("parent")
         rows.nth(1).get_by_role("group", name="Score").get_by_label("8", exact=True).check()
 
-    act(tm, case, "record_signs_of_safety", sos, state="Assessing")
-    expect(tm.locator("body")).to_contain_text("Siân Jones: 8")
+    act(sw, case, "record_signs_of_safety", sos, state="Assessing")
+    expect(sw.locator("body")).to_contain_text("Siân Jones: 8")
 
-    def close(page: Page) -> None:
-        page.get_by_label("Reason", exact=True).fill("Family moved away")
+    def review(page: Page) -> None:
+        signs_of_safety(page, judge="Ade Bello", role="team manager", score="6")
+        choose(page, "Level", "Additional")
+        choose(page, "SA-06", "Stay")
 
-    act(tm, case, "close", close, state="Closed")
+    act(tm, case, "hold_review_discussion", review, state="Assessing")
+
+    def submit(page: Page) -> None:
+        signs_of_safety(page, judge="Sam Jones", role="social worker", score="7")
+        page.get_by_label("Next steps").fill("Weekly food bank visits")
+        choose(page, "Recommended level", "Additional")
+
+    act(sw, case, "submit", submit, state="Submitted")
+
+    def authorise(page: Page) -> None:
+        choose(page, "Outcome", "Child in need plan")
+        choose(page, "Level", "Additional")
+        page.get_by_label("Decision").fill("Child in need plan agreed")
+
+    act(tm, case, "authorise", authorise, state="Authorised")
+
+    def shared(page: Page) -> None:
+        page.get_by_label("With family").fill("Siân Jones, at home")
+        page.get_by_label("With child").fill("Talked it through with pictures")
+
+    act(sw, case, "share_with_family", shared, state="Completed")
 
 
-# -- processes whose next step needs a role no account holds yet ------------------------------
-# Accounts hold business_support, worker, social_worker, team_manager or admin; Edge of
-# Care is allocated by its `manager`, Family Time planned by a `family_time_worker` or
-# `manager`, and an internal referral moved by its `identifying_worker` or `manager`. These
-# journeys go as far as an account can, and check the refusal is in plain words.
+# -- Edge of Care ---------------------------------------------------------------------------
+# Procedures name their own roles (ACCOUNT_HOLDERS): the team manager is Edge of Care's
+# manager, the worker a Families Together officer, Family Time's family time worker and an
+# internal referral's identifying worker; a social worker is the assessment's lead practitioner.
 
 
-def test_edge_of_care_allocation_has_officer_rows_and_refuses_a_team_manager_plainly(
+def test_edge_of_care_from_allocation_by_the_manager_to_closure_by_the_officer(
     people: Callable[[str], Page],
 ) -> None:
-    bs, tm = people(BS), people(TM)
+    bs, tm, worker = people(BS), people(TM), people(WORKER)
 
     def contacts(page: Page) -> None:
         pick(page, "Social worker", "Sam Jones")
@@ -547,27 +574,64 @@ def test_edge_of_care_allocation_has_officer_rows_and_refuses_a_team_manager_pla
     case = refer(bs, "edge_of_care", name="Nowak family", reason="Risk of care",
                  extra=contacts)  # fmt: skip
     expect(bs.locator("#case-state")).to_have_text("Referred")
-    tm.goto(f"{case}/act/allocate")
-    expect(tm.locator("textarea").filter(has_text="[")).to_have_count(0)
-    picker(tm, "Officer 1", "Kim Lee")
-    tm.get_by_role("button", name="Add another officer").click()
-    rows = tm.locator("[data-ff-row]")
-    expect(rows).to_have_count(2)
-    rows.nth(1).get_by_label("Name", exact=True).fill("Zoë O\u2019Brien")
-    rows.nth(1).get_by_label("Email address (optional)").fill("zoe.obrien@example.org")
-    tm.get_by_label("Direction").fill("Visit this week")
-    tm.get_by_role("button", name="Allocate", exact=True).click()
-    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a manager can do this")
-    # What was typed survives the refusal.
-    expect(tm.locator("[data-ff-row]").nth(1).get_by_label("Name", exact=True)).to_have_value(
-        "Zoë O\u2019Brien"
-    )
+
+    def allocate(page: Page) -> None:
+        expect(page.locator("textarea").filter(has_text="[")).to_have_count(0)
+        picker(page, "Officer 1", "Kim Lee")
+        page.get_by_role("button", name="Add another officer").click()
+        rows = page.locator("[data-ff-row]")
+        expect(rows).to_have_count(2)
+        rows.nth(1).get_by_label("Name", exact=True).fill("Zoë O\u2019Brien")
+        rows.nth(1).get_by_label("Email address (optional)").fill("zoe.obrien@example.org")
+        page.get_by_label("Direction").fill("Visit this week")
+
+    act(tm, case, "allocate", allocate, state="Allocated")  # the team manager is the manager
+    expect(tm.locator("#deadlines")).to_contain_text("EOC-03")
+
+    def contacted(page: Page) -> None:
+        yes(page, "Involvement added")
+        page.get_by_label("Message (optional)").fill("Can we meet on Thursday?")
+
+    act(worker, case, "contact_social_worker", contacted, state="Awaiting planning")
+
+    def planning(page: Page) -> None:
+        page.get_by_label("Staff present 1").fill("Kim Lee")
+        group = page.get_by_role("group", name="Objective 1", exact=False).first
+        group.get_by_label("Objective", exact=True).fill("Łukasz stays at home")
+        group.get_by_role("group", name="Social worker score").get_by_label("4", exact=True).check()
+        date_in(page, "Review date", "29", "3", "2027")
+        yes(page, "Signed by officer", "Signed by social worker")
+
+    act(worker, case, "hold_planning_meeting", planning, state="Planned")
+    review = worker.locator("#deadlines tr").filter(has_text="EOC-06")
+    expect(review).to_contain_text("Mon 29 Mar 2027, 23:59")
+    expect(review).to_contain_text("On track")
+    # Referred in January: the week for the first visit (EOC-05) has long gone.
+    expect(worker.locator("#deadlines tr").filter(has_text="EOC-05")).to_contain_text("Overdue")
+
+    def first_visit(page: Page) -> None:
+        page.get_by_label("What are we worried about?").fill("Arguments at home")
+        page.get_by_label("What is working well?").fill("Grandmother visits")
+        page.get_by_label("What needs to happen?").fill("Calm evenings")
+        page.get_by_role("group", name="Score 1").get_by_label("6", exact=True).check()
+        page.get_by_label("Scored by").fill("Łukasz Nowak")
+        yes(page, "Agrees with plan")
+        page.get_by_label("Voice of child").fill("Wants to stay at home")
+        date_in(page, "Next visit", "8", "3", "2027", "16:00")
+
+    act(worker, case, "record_initial_visit", first_visit, state="Intervention")
+
+    def close(page: Page) -> None:
+        yes(page, "Support completed", "Final review uploaded", "Closure form completed")
+        page.get_by_label("Reason", exact=True).fill("Objectives met")
+
+    act(worker, case, "close", close, state="Closed")
 
 
-def test_family_time_is_referred_with_the_picker_and_planning_waits_for_a_family_time_worker(
+def test_family_time_from_referral_to_confirmed_closure_with_the_family_time_worker(
     people: Callable[[str], Page],
 ) -> None:
-    bs, tm = people(BS), people(TM)
+    bs, worker = people(BS), people(WORKER)
 
     def contacts(page: Page) -> None:
         pick(page, "Social worker", "Sam Jones")
@@ -585,27 +649,72 @@ def test_family_time_is_referred_with_the_picker_and_planning_waits_for_a_family
         page.get_by_label("Child 1").fill("Zoë O\u2019Brien")
 
     act(bs, case, "refer", referral, state="Referred")
-    tm.goto(f"{case}/act/hold_planning_meeting")
-    yes(tm, "Parents met", "Agreement signed", "Tour done")
-    tm.get_by_label("Contact type").fill("Supervised")
-    tm.get_by_role("button", name="Hold planning meeting", exact=True).click()
-    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a ")
+
+    def planning(page: Page) -> None:
+        yes(page, "Parents met", "Agreement signed", "Tour done")
+        page.get_by_label("Contact type").fill("Supervised")
+        page.get_by_label("Childrens views (optional)").fill("Zoë wants to see her mum")
+
+    # The worker is the family time worker (FT-03), so plans the sessions.
+    act(worker, case, "hold_planning_meeting", planning, state="Planned")
+
+    def sessions(page: Page) -> None:
+        page.get_by_label("Venue", exact=True).fill("Riverside Family Centre")
+        date_in(page, "Session 1", "1", "3", "2027", "9:00")
+        page.get_by_role("button", name="Add another session").click()
+        date_in(page, "Session 2", "8/3/2027 9:00")
+        date_in(page, "Venue visit on", "26", "2", "2027")
+
+    act(worker, case, "add_sessions", sessions, state="In sessions")
+
+    def session(page: Page) -> None:
+        date_in(page, "Session", "1", "3", "2027", "9:00")
+        yes(page, "Took place")
+        page.get_by_label("Note").fill("Zoë and her mum played together")
+
+    act(worker, case, "record_session", session, state="In sessions")
+
+    def close(page: Page) -> None:
+        page.get_by_label("Reason").fill("Court order ended")
+        yes(page, "Arrangements form updated")
+
+    act(worker, case, "close", close, state="Closing")
+    act(bs, case, "confirm_closed", state="Closed")
 
 
-def test_an_internal_referral_is_recorded_with_its_group_and_team_as_choices(
+def test_an_internal_referral_from_family_time_to_families_together_in_the_browser(
     people: Callable[[str], Page],
 ) -> None:
-    bs, tm = people(BS), people(TM)
+    bs, worker, sw = people(BS), people(WORKER), people(SW)
 
     def choices(page: Page) -> None:
         choose(page, "Group", "PoP (parenting programme)")
         choose(page, "Team that identified the need", "Family Time")
+        pick(page, "Identifying worker", "Kim Lee")
         pick(page, "Social worker", "Sam Jones")
         pick(page, "Manager", "Ade Bello")
 
     case = refer(bs, "internal_referral", name="Jones family", reason="Parenting help",
                  extra=choices)  # fmt: skip
     expect(bs.locator("#case-state")).to_have_text("Identified")
-    tm.goto(f"{case}/act/parent_consents")
-    tm.get_by_role("button", name="Parent consents", exact=True).click()
-    expect(tm.locator(".govuk-error-summary")).to_contain_text("Only a ")
+
+    def consents(page: Page) -> None:
+        lead = page.get_by_role("group", name="Group lead", exact=False).first
+        lead.get_by_label("Name", exact=True).fill("Łukasz Nowak")
+        lead.get_by_label("Email address (optional)").fill("lukasz.nowak@example.org")
+
+    # The worker identified the need (IR-02); in Family Time the group's lead comes first.
+    act(worker, case, "parent_consents", consents, state="Awaiting liaison")
+
+    def liaison(page: Page) -> None:
+        page.get_by_label("Outcome").fill("A place on the next PoP group")
+
+    act(worker, case, "record_liaison", liaison, state="Awaiting sw agreement")
+    act(sw, case, "sw_agrees", state="Agreed", button="Sw agrees")
+
+    def referral(page: Page) -> None:
+        page.get_by_label("Referral form").fill("Family Time referral form")
+        picker(page, "Team manager", "Ade Bello")
+        picker(page, "Business support", "Business Support")
+
+    act(worker, case, "refer", referral, state="Referred")
