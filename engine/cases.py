@@ -800,9 +800,11 @@ class CaseWork:
         else:
             roles = set(process.roles_held_by(actor.role))
         if not roles & allowed:
+            # The refusal names the account's role, as the person knows it.
+            named = "/".join(sorted(roles)) if actor.role == AS_NAMED else actor.role
             raise RoleNotAllowed(
                 actor=actor.email,
-                role="/".join(sorted(roles)) or "unknown",
+                role=named or "unknown",
                 trigger=trigger,
                 allowed=", ".join(sorted(allowed)),
             )
