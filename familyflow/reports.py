@@ -112,13 +112,20 @@ def timeliness(
 
 
 def caseload(conn: Connection, *, teams: Sequence[str] | None) -> list[dict[str, Any]]:
-    loads = read_models.open_caseloads(conn, roles=CASELOAD_ROLES)
+    people = [
+        user
+        for user in accounts_db.list_users(conn)
+        if user["role"] in CASELOAD_USER_ROLES
+        and user["active"]
+        and (teams is None or user["team"] in teams)
+    ]
+    loads = read_models.open_caseloads(
+        conn,
+        roles=CASELOAD_ROLES,
+        emails=None if teams is None else [str(user["email"]) for user in people],
+    )
     rows = []
-    for user in accounts_db.list_users(conn):
-        if user["role"] not in CASELOAD_USER_ROLES or not user["active"]:
-            continue
-        if teams is not None and user["team"] not in teams:
-            continue
+    for user in people:
         limit = caseload_limit(user["part_time"])
         count = loads.get(user["email"].lower(), 0)
         rows.append(

@@ -50,6 +50,15 @@ def meetings(conn: Connection) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+_LAST_AUDIT_ID = sa.select(sa.func.max(audit.c.id))
+
+
+def last_audit_id(conn: Connection) -> int:
+    """The newest audit row: every write of the engine adds one, so while it stands
+    still nothing a caseload counts (a case opened, allocated or closed) has changed."""
+    return int(conn.execute(_LAST_AUDIT_ID).scalar() or 0)
+
+
 def open_caseloads(conn: Connection, emails: Sequence[str]) -> dict[str, int]:
     """How many open cases each of these people is a contact on (any role)."""
     email = sa.func.lower(contacts.c.email)

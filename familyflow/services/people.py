@@ -23,7 +23,9 @@ def team_people(
         return []
     with flow.db.connect() as conn:
         people = [u for u in accounts_db.list_users(conn, team=team) if u["active"]]
-        loads = read_models.open_caseloads(conn, roles=CASELOAD_ROLES)
+        loads = read_models.open_caseloads(
+            conn, roles=CASELOAD_ROLES, emails=[str(p["email"]) for p in people]
+        )
     found = []
     for person in sorted(people, key=lambda p: str(p["name"]).lower()):
         row = {k: person[k] for k in ("name", "email", "role", "part_time")}
