@@ -147,6 +147,14 @@ def _matches(
     return all(case.data.get(k) == v for k, v in section.data_equals.items())
 
 
+def _states(agenda: Agenda) -> list[str] | None:
+    """The states an open case must be in to be listed, when every section names its
+    states (so that a run loads those cases only); None when a section takes any."""
+    if any(not section.state_in for section in agenda.sections):
+        return None
+    return sorted({state for section in agenda.sections for state in section.state_in})
+
+
 def run_agenda(
     work: CaseWork,
     process: Process,
@@ -162,7 +170,7 @@ def run_agenda(
     for run in skipped:
         _skipped(work, agenda, run)
     conn = work.conn
-    ids = store.open_case_ids_for_process(conn, process.name)
+    ids = store.open_case_ids_for_process(conn, process.name, states=_states(agenda))
     ids += store.cases_created_or_closed_between(conn, process=process.name, start=since, end=slot)
     work.preload(ids)
     mailing_list = work.services.mailing_lists.get(agenda.key, ()) if agenda.mailing_list else ()

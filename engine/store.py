@@ -496,9 +496,16 @@ def mark_fired(conn: Connection, rows: list[dict[str, Any]]) -> None:
             _write(conn, _MARK_FIRED, {"ids": list(chunk), "fired_at": fired_at, "late": late})
 
 
+# The statements below are asked on every turn of the clock or every event: built
+# once, so that each call pays for running them, not for building them.
+_NEXT_DUE = sa.select(sa.func.min(deadlines.c.due_at).label("due_at")).where(
+    deadlines.c.status == _OPEN
+)
+
+
 def next_due(conn: Connection) -> datetime | None:
-    query = sa.select(sa.func.min(deadlines.c.due_at)).where(deadlines.c.status == _OPEN)
-    return conn.execute(query).scalar()
+    found: datetime | None = _fetch(conn, _NEXT_DUE, {})[0]["due_at"]
+    return found
 
 
 _INSERT_OUTBOX = {
@@ -522,33 +529,79 @@ def closure_day_list(conn: Connection) -> list[date]:
     return [row["day"] for row in _fetch(conn, _CLOSURE_DAYS, {})]
 
 
-def open_case_ids_for_process(conn: Connection, process: str) -> list[int]:
-    query = sa.select(cases.c.id).where(cases.c.process == process, cases.c.closed_at.is_(None))
-    return list(conn.execute(query).scalars())
+_CASE_EXISTS = sa.select(cases.c.id).where(cases.c.id == sa.bindparam("b_id"))
+
+
+def case_exists(conn: Connection, case_id: int) -> bool:
+    return bool(_fetch(conn, _CASE_EXISTS, {"b_id": case_id}))
+
+
+_OPEN_OF_PROCESS = (
+    sa.select(cases.c.id)
+    .where(cases.c.process == sa.bindparam("b_process"), cases.c.closed_at.is_(None))
+    .order_by(cases.c.id)
+)
+_OPEN_OF_PROCESS_IN_STATES = (
+    sa.select(cases.c.id)
+    .where(
+        cases.c.process == sa.bindparam("b_process"),
+        cases.c.closed_at.is_(None),
+        cases.c.state.in_(sa.bindparam("b_states", expanding=True)),
+    )
+    .order_by(cases.c.id)
+)
+_CREATED_OR_CLOSED = (
+    sa.select(cases.c.id)
+    .where(
+        cases.c.process == sa.bindparam("b_process"),
+        sa.or_(
+            sa.and_(
+                cases.c.received_at >= sa.bindparam("b_start"),
+                cases.c.received_at <= sa.bindparam("b_end"),
+            ),
+            sa.and_(
+                cases.c.closed_at > sa.bindparam("b_start"),
+                cases.c.closed_at <= sa.bindparam("b_end"),
+            ),
+        ),
+    )
+    .order_by(cases.c.id)
+)
+_LAST_JOB_SLOT = sa.select(sa.func.max(job_runs.c.slot).label("slot")).where(
+    job_runs.c.job == sa.bindparam("b_job")
+)
+_LAST_JOB_SLOTS = sa.select(job_runs.c.job, sa.func.max(job_runs.c.slot).label("slot")).group_by(
+    job_runs.c.job
+)
+
+
+def open_case_ids_for_process(
+    conn: Connection, process: str, *, states: Sequence[str] | None = None
+) -> list[int]:
+    """The process's open cases, in id order; only those in `states` when given."""
+    if states is None:
+        return [row["id"] for row in _fetch(conn, _OPEN_OF_PROCESS, {"b_process": process})]
+    if not states:
+        return []
+    params = {"b_process": process, "b_states": list(states)}
+    return [row["id"] for row in _fetch(conn, _OPEN_OF_PROCESS_IN_STATES, params)]
 
 
 def cases_created_or_closed_between(
     conn: Connection, *, process: str, start: datetime, end: datetime
 ) -> list[int]:
-    query = sa.select(cases.c.id).where(
-        cases.c.process == process,
-        sa.or_(
-            sa.and_(cases.c.received_at >= start, cases.c.received_at <= end),
-            sa.and_(cases.c.closed_at > start, cases.c.closed_at <= end),
-        ),
-    )
-    return list(conn.execute(query).scalars())
+    params = {"b_process": process, "b_start": start, "b_end": end}
+    return [row["id"] for row in _fetch(conn, _CREATED_OR_CLOSED, params)]
 
 
 def last_job_slot(conn: Connection, job: str) -> datetime | None:
-    query = sa.select(sa.func.max(job_runs.c.slot)).where(job_runs.c.job == job)
-    return conn.execute(query).scalar()
+    found: datetime | None = _fetch(conn, _LAST_JOB_SLOT, {"b_job": job})[0]["slot"]
+    return found
 
 
 def last_job_slots(conn: Connection) -> dict[str, datetime]:
     """Every job's last slot, in one query (a tick asks for all of them)."""
-    query = sa.select(job_runs.c.job, sa.func.max(job_runs.c.slot)).group_by(job_runs.c.job)
-    return {job: slot for job, slot in conn.execute(query).all()}
+    return {row["job"]: row["slot"] for row in _fetch(conn, _LAST_JOB_SLOTS, {})}
 
 
 def record_job_run(conn: Connection, row: dict[str, Any]) -> bool:
@@ -597,15 +650,17 @@ def replace_contacts(
         _write(conn, _INSERT[contacts], rows)
 
 
+_BREACHED = sa.select(deadlines.c.timescale).where(
+    deadlines.c.case_id == sa.bindparam("b_case_id"),
+    deadlines.c.kind == "due",
+    deadlines.c.status == "fired",
+    deadlines.c.closed_at.is_(None),
+)
+
+
 def breached_timescales(conn: Connection, *, case_id: int) -> frozenset[str]:
     """Timescales of the case that fell due and have not been met since."""
-    query = sa.select(deadlines.c.timescale).where(
-        deadlines.c.case_id == case_id,
-        deadlines.c.kind == "due",
-        deadlines.c.status == "fired",
-        deadlines.c.closed_at.is_(None),
-    )
-    return frozenset(conn.execute(query).scalars())
+    return frozenset(row["timescale"] for row in _fetch(conn, _BREACHED, {"b_case_id": case_id}))
 
 
 def case_links(conn: Connection, *, case_id: int) -> list[dict[str, Any]]:
@@ -631,21 +686,28 @@ def open_caseload(conn: Connection, *, email: str, roles: Sequence[str]) -> int:
     return int(conn.execute(query).scalar() or 0)
 
 
+_REMINDED_DUE_AT = (
+    sa.select(deadlines.c.due_at)
+    .where(
+        deadlines.c.case_id == sa.bindparam("b_case_id"),
+        deadlines.c.timescale == sa.bindparam("b_timescale"),
+        deadlines.c.kind == "due",
+        deadlines.c.started_at == sa.bindparam("b_started_at"),
+    )
+    .order_by(deadlines.c.id.desc())
+    .limit(1)
+)
+
+
 def reminded_due_at(conn: Connection, reminder: Mapping[str, Any]) -> datetime:
     """The due instant a reminder row is about: its sibling due row's."""
-    query = (
-        sa.select(deadlines.c.due_at)
-        .where(
-            deadlines.c.case_id == reminder["case_id"],
-            deadlines.c.timescale == reminder["timescale"],
-            deadlines.c.kind == "due",
-            deadlines.c.started_at == reminder["started_at"],
-        )
-        .order_by(deadlines.c.id.desc())
-        .limit(1)
-    )
-    found: datetime | None = conn.execute(query).scalar()
-    return found if found is not None else reminder["due_at"]
+    params = {
+        "b_case_id": reminder["case_id"],
+        "b_timescale": reminder["timescale"],
+        "b_started_at": reminder["started_at"],
+    }
+    rows = _fetch(conn, _REMINDED_DUE_AT, params)
+    return rows[0]["due_at"] if rows else reminder["due_at"]
 
 
 def processes_with_cases(conn: Connection) -> list[str]:

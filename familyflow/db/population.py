@@ -50,23 +50,18 @@ def meetings(conn: Connection) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-_LAST_AUDIT_ID = sa.select(sa.func.max(audit.c.id))
-
-
-def last_audit_id(conn: Connection) -> int:
-    """The newest audit row: every write of the engine adds one, so while it stands
-    still nothing a caseload counts (a case opened, allocated or closed) has changed."""
-    return int(conn.execute(_LAST_AUDIT_ID).scalar() or 0)
+_EMAIL = sa.func.lower(contacts.c.email)
+# Built once: a population asks it thousands of times (each allocation).
+_OPEN_CASELOADS = (
+    sa.select(_EMAIL.label("email"), sa.func.count(sa.distinct(cases.c.id)).label("n"))
+    .select_from(cases.join(contacts, contacts.c.case_id == cases.c.id))
+    .where(cases.c.closed_at.is_(None), _EMAIL.in_(sa.bindparam("emails", expanding=True)))
+    .group_by(_EMAIL)
+)
 
 
 def open_caseloads(conn: Connection, emails: Sequence[str]) -> dict[str, int]:
     """How many open cases each of these people is a contact on (any role)."""
-    email = sa.func.lower(contacts.c.email)
-    query = (
-        sa.select(email, sa.func.count(sa.distinct(cases.c.id)))
-        .select_from(cases.join(contacts, contacts.c.case_id == cases.c.id))
-        .where(cases.c.closed_at.is_(None), email.in_([e.lower() for e in emails]))
-        .group_by(email)
-    )
-    found = {e: int(n) for e, n in conn.execute(query).all()}
+    wanted = sorted({e.lower() for e in emails})
+    found = {e: int(n) for e, n in conn.execute(_OPEN_CASELOADS, {"emails": wanted}).all()}
     return {e.lower(): found.get(e.lower(), 0) for e in emails}

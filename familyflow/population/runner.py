@@ -104,7 +104,13 @@ class Runner:
     over_limit: int = 0
     peak: dict[str, int] = field(default_factory=dict)
     _seq: int = 0
-    _loads: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)
+    # Caseloads change only when the engine acts: on a case of the team (its people
+    # are the team's, linked cases too) or on a turn of the clock (a deadline may close
+    # any case). Counted per team, so that a count is reused while neither has moved.
+    _ticks: int = 0
+    _team_writes: Counter[str] = field(default_factory=Counter)
+    _loads: dict[str, tuple[tuple[int, int], dict[str, int]]] = field(default_factory=dict)
+    _full: dict[str, tuple[int, int]] = field(default_factory=dict)  # when last found full
 
     # -- the clock -----------------------------------------------------------
 
@@ -126,6 +132,7 @@ class Runner:
             if at == ticked:
                 break  # something due could not act (recorded); do not spin
             clock.advance_to(at)
+            self._ticks += 1
             flow.fire_due()
             flow.run_agendas()
             ticked = at
@@ -188,6 +195,7 @@ class Runner:
                 life.team
             )
         contacts = {role: self._swap(c, people) for role, c in script.contacts.items()}
+        self._team_writes[life.team] += 1
         life.case_id = cases.create_case(
             self.flow,
             principal=simulation_principal(None),
@@ -222,6 +230,7 @@ class Runner:
                 return False
             life.people[load.worker.lower()] = worker
         by = self._swap(step.by, life.people) if step.by else None
+        self._team_writes[life.team] += 1
         try:
             if step.event:
                 cases.fire(
@@ -283,6 +292,8 @@ class Runner:
 
     def _free_worker(self, team_name: str) -> dict[str, Any] | None:
         """The team's worker with most room under the caseload limit (20, or 10 part time)."""
+        if self._full.get(team_name) == self._generation(team_name):
+            return None  # full when last asked, and nothing has happened since
         team = self.population.teams[team_name]
         loads = self._caseloads(team_name)
         best: tuple[int, int] | None = None
@@ -294,22 +305,27 @@ class Runner:
             if room > 0 and (best is None or (-room, order) < best):
                 best, chosen = (-room, order), worker
         if chosen is None:
+            self._full[team_name] = self._generation(team_name)
             return None
         self.peak[chosen.email] = max(self.peak[chosen.email], loads[chosen.email.lower()] + 1)
         return {"name": chosen.name, "email": chosen.email}
 
+    def _generation(self, team_name: str) -> tuple[int, int]:
+        return self._ticks, self._team_writes[team_name]
+
     def _caseloads(self, team_name: str) -> dict[str, int]:
-        """The team's workers' open caseloads, counted again only once something has
-        been written since the last count: a day's waiting allocations ask it over and
-        over while nothing changes (without this, 40% of a year's run)."""
+        """The team's workers' open caseloads, counted again only after the engine has
+        acted on the team's cases or turned the clock since the last count: a day's
+        waiting allocations ask over and over while nothing changes (without this, 40%
+        of a year's run)."""
+        generation = self._generation(team_name)
+        cached = self._loads.get(team_name)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
         with self.flow.db.connect() as conn:
-            mark = population_db.last_audit_id(conn)
-            cached = self._loads.get(team_name)
-            if cached is not None and cached[0] == mark:
-                return cached[1]
             workers = [w.email for w in self.population.teams[team_name].workers]
             loads = population_db.open_caseloads(conn, workers)
-        self._loads[team_name] = (mark, loads)
+        self._loads[team_name] = (generation, loads)
         return loads
 
     def _least_loaded(self, team_name: str) -> dict[str, Any]:
