@@ -143,6 +143,23 @@ def caseload(conn: Connection, *, teams: Sequence[str] | None) -> list[dict[str,
     return rows
 
 
+def caseload_by_team(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The caseload report summed per team: workers, open cases, and how many workers
+    are over their limit or half full, for a page that shows many teams at once."""
+    teams: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        name = row["team"] or ""
+        team = teams.setdefault(
+            name,
+            {"team": name, "workers": 0, "open_cases": 0, "over_limit": 0, "half_full": 0},
+        )
+        team["workers"] += 1
+        team["open_cases"] += row["open_cases"]
+        team["over_limit"] += row["over_limit"]
+        team["half_full"] += not row["over_limit"] and row["open_cases"] * 2 >= row["limit"]
+    return [teams[name] for name in sorted(teams)]
+
+
 def months_between(start: date, end: date) -> int:
     """Whole calendar months from start to end (31 Jan to 30 Apr is 2)."""
     months = (end.year - start.year) * 12 + end.month - start.month

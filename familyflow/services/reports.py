@@ -3,8 +3,10 @@ familyflow/reports.py): figures per rule, worker and group, scoped to the teams.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from engine.errors import NotFound
 from engine.service import FamilyFlow
 from familyflow import reports
 from familyflow.services.principal import Principal
@@ -20,10 +22,19 @@ def timeliness(flow: FamilyFlow, *, principal: Principal) -> list[dict[str, Any]
         )
 
 
-def caseload(flow: FamilyFlow, *, principal: Principal) -> list[dict[str, Any]]:
+def caseload(
+    flow: FamilyFlow, *, principal: Principal, team: str | None = None
+) -> list[dict[str, Any]]:
+    """Each worker's open cases against their limit: of the teams the person sees, or
+    of one of them (`team`; one they cannot see is refused as not found)."""
     principal.require(READERS, action="read reports")
+    teams: Sequence[str] | None = principal.teams
+    if team is not None:
+        if "\x00" in team or (teams is not None and team not in teams):
+            raise NotFound(what="team", key=team)
+        teams = (team,)
     with flow.db.connect() as conn:
-        return reports.caseload(conn, teams=principal.teams)
+        return reports.caseload(conn, teams=teams)
 
 
 def open_durations(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from familyflow import reports
 from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.services import reports as report_service
 from familyflow.web import charts
@@ -50,9 +51,15 @@ def router() -> APIRouter:
         flow: FlowDep,
         csrf: CsrfTokenDep,
         user: Annotated[CurrentUser, page_roles(*REPORT_READERS)],
+        team: Annotated[str | None, Query(max_length=200)] = None,
     ) -> HTMLResponse:
         timeliness = report_service.timeliness(flow, principal=user.principal)
-        caseload = report_service.caseload(flow, principal=user.principal)
+        caseload = report_service.caseload(flow, principal=user.principal, team=team or None)
+        # Many teams at once (an admin's 4,500 workers): a line per team, each linking to
+        # its workers, rather than one table no one could read.
+        by_team = reports.caseload_by_team(caseload) if not team else []
+        if len(by_team) < 2:
+            by_team = []
         durations = report_service.open_durations(
             flow, principal=user.principal, ids_per_band=CASES_LISTED
         )
@@ -65,6 +72,8 @@ def router() -> APIRouter:
             timeliness=timeliness,
             chart=_timeliness_chart(timeliness),
             caseload=caseload,
+            caseload_by_team=by_team,
+            team=team or None,
             durations=durations,
             missed=missed,
         )
