@@ -10,7 +10,6 @@ from familyflow import accounts
 from tests.api.conftest import OTHER_TEAM, TEAM, Api
 from tests.api.test_error_pages import CHROMIUM
 
-
 ZOE = "Zoë O\u2019Brien"
 
 
