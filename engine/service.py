@@ -351,15 +351,22 @@ class FamilyFlow:
         self.run_agendas()
         self.outbox.deliver_due()
 
-    def next_event(self, *, deliveries: bool = True) -> datetime | None:
+    def next_event(self, *, deliveries: bool = True, agendas: bool = True) -> datetime | None:
         """The next instant at which anything is due: a deadline, an agenda, a message
-        (not with deliveries=False: a population simulation renders but never sends)."""
+        (not with deliveries=False: a population simulation renders but never sends;
+        not agendas with agendas=False, for a caller that keeps next_agenda_run())."""
         with self.db.connect() as conn:
             candidates = [store.next_due(conn)]
-        candidates += [upcoming for _, _, upcoming in self._agenda_runs() if upcoming]
+        if agendas:
+            candidates.append(self.next_agenda_run())
         if deliveries:
             candidates.append(self.outbox.next_ready())
         return min((c for c in candidates if c is not None), default=None)
+
+    def next_agenda_run(self) -> datetime | None:
+        """When the next agenda is due. It changes only when an agenda runs or the
+        closure days change, so a single process driving the clock may keep it."""
+        return min((upcoming for _, _, upcoming in self._agenda_runs() if upcoming), default=None)
 
     def advance(self, until: datetime) -> None:
         """Run everything due up to `until` in time order, as the scheduler would."""

@@ -1946,6 +1946,7 @@ PROCESS = Process(
                     key="wraparound",
                     title="Wraparound requests: screen and "
                     "allocate within 5 calendar days (EH-7.1)",
+                    state_in=(RECEIVED, AWAITING_WRAPAROUND),  # as _wraparound_requested
                     where=_wraparound_requested,
                 ),
                 AgendaSection(

@@ -108,6 +108,7 @@ class Runner:
     # are the team's, linked cases too) or on a turn of the clock (a deadline may close
     # any case). Counted per team, so that a count is reused while neither has moved.
     _ticks: int = 0
+    _agenda_next: datetime | None = None
     _team_writes: Counter[str] = field(default_factory=Counter)
     _loads: dict[str, tuple[tuple[int, int], dict[str, int]]] = field(default_factory=dict)
     _full: dict[str, tuple[int, int]] = field(default_factory=dict)  # when last found full
@@ -127,15 +128,26 @@ class Runner:
         scheduler would; a turn with nothing due costs one read."""
         flow, clock = self.flow, self.clock
         ticked: datetime | None = None
-        while (upcoming := flow.next_event(deliveries=False)) is not None and upcoming <= moment:
+        while True:
+            # The agendas' next run is kept (self._agenda_next): it moves only when they
+            # run, below, and the closure days are fixed for the run; the deadlines'
+            # are read each turn, as every step may set some.
+            found = (flow.next_event(deliveries=False, agendas=False), self._agenda_next)
+            upcoming = min((f for f in found if f is not None), default=None)
+            if upcoming is None or upcoming > moment:
+                return
             at = max(upcoming, clock.now())
             if at == ticked:
-                break  # something due could not act (recorded); do not spin
+                return  # something due could not act (recorded); do not spin
             clock.advance_to(at)
             self._ticks += 1
             flow.fire_due()
-            flow.run_agendas()
+            self._run_agendas()
             ticked = at
+
+    def _run_agendas(self) -> None:
+        self.flow.run_agendas()
+        self._agenda_next = self.flow.next_agenda_run()
 
     def run(self) -> None:
         for name in sorted(self.population.processes):
@@ -151,7 +163,7 @@ class Runner:
                     )
                 )
                 self._push(received, len(self.lives) - 1)
-        self.flow.run_agendas()  # each agenda's first run is recorded at the start
+        self._run_agendas()  # each agenda's first run is recorded at the start
         end = aware(datetime.combine(self.population.until, time(0), tzinfo=LONDON))
         # Steps after the end never happen (an allocation still waiting for room).
         while self.heap and self.heap[0][0] <= end:
@@ -164,7 +176,7 @@ class Runner:
         self._engine_until(end)
         self.clock.advance_to(end)
         self.flow.fire_due()
-        self.flow.run_agendas()
+        self._run_agendas()
 
     # -- one step of one case ------------------------------------------------
 
