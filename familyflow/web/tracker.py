@@ -28,6 +28,7 @@ from familyflow.web.core import (
     PageError,
     PageUser,
     humanise,
+    phrase,
     rag,
     redirect,
     render,
@@ -300,9 +301,7 @@ def router() -> APIRouter:
         if not trigger:
             errors.append({"text": "Choose what to do with the cases", "href": "#trigger"})
         elif trigger not in permitted:
-            errors.append(
-                {"text": f"You cannot {humanise(trigger).lower()} from here", "href": "#trigger"}
-            )
+            errors.append({"text": f"You cannot {phrase(trigger)} from here", "href": "#trigger"})
         if not ids:
             errors.append({"text": "Select at least one case", "href": "#cases"})
         if errors:  # nothing was tried: the form again, with what to fix

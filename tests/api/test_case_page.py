@@ -62,7 +62,7 @@ def test_an_action_with_several_outcomes_says_where_each_goes_from_this_stage(ap
     screen = re.search(r'<li id="action-screen">(.*?)</ul>', page, re.S)
     assert screen, "the screening action is described"
     text = " ".join(screen[1].split())
-    assert "Moves the case to awaiting maam, awaiting allocation, closed or not allocated" in text
+    assert "Moves the case to awaiting MAAM, awaiting allocation, closed or not allocated" in text
     assert "Screened: stepped down to Early Help, to allocate within 24 hours (EH-2.3)" in text
     # Not one transition's words for all of them (issue 10: "not for Family Solutions").
     assert not text.split(":", 1)[1].strip().startswith("Screened: not for Family Solutions")
