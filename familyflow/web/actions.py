@@ -19,8 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from engine.clock import describe, local
-from engine.errors import FamilyFlowError, GuardFailed, NotFound, RoleNotAllowed
-from engine.errors import TriggerNotAllowed as NotNow
+from engine.errors import FamilyFlowError, NotFound
 from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.services import cases, people
 from familyflow.services.cases import CaseRow
@@ -42,6 +41,7 @@ from familyflow.web.core import (
     phrase,
     redirect,
     render,
+    sentence,
 )
 from workflows.spec import Process
 
@@ -133,17 +133,7 @@ def engine_errors(error: FamilyFlowError, reader: forms.Reader) -> None:
         )
         reader.fail(key, reason[:1].upper() + reason[1:])
         return
-    if isinstance(error, GuardFailed):
-        reader.fail("", reason[:1].upper() + reason[1:])
-    elif isinstance(error, NotNow):
-        state = phrase(str(error.fields.get("state", "")))
-        reader.fail("", f"This cannot be done while the case is {state}")
-    elif isinstance(error, RoleNotAllowed):
-        allowed = str(error.fields.get("allowed", ""))
-        who = ", ".join(phrase(r.strip()) for r in allowed.split(","))
-        reader.fail("", f"Only a {who} can do this")
-    else:
-        reader.fail("", error.message[:1].upper() + error.message[1:])
+    reader.fail("", sentence(error))
 
 
 def router() -> APIRouter:

@@ -17,7 +17,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 import templates as template_files
 from engine.clock import local
-from engine.errors import CsrfFailed
+from engine.errors import (
+    CsrfFailed,
+    FamilyFlowError,
+    GuardFailed,
+    InputError,
+    RoleNotAllowed,
+    TriggerNotAllowed,
+)
 from familyflow.http.auth import (
     CurrentUser,
     OptionalUserDep,
@@ -110,6 +117,22 @@ def phrase(name: str | None) -> str:
     text = humanise(name)
     first = text.split(" ", 1)[0]
     return text if first.isupper() and len(first) > 1 else text[:1].lower() + text[1:]
+
+
+def sentence(error: FamilyFlowError) -> str:
+    """A refusal as a person reads it on a page: the reason, never the engine's
+    technical form ("trigger 'allocate_worker' refused: ..."), which the API and the
+    command line keep."""
+    if isinstance(error, TriggerNotAllowed):
+        text = f"this cannot be done while the case is {phrase(str(error.fields.get('state')))}"
+    elif isinstance(error, RoleNotAllowed):
+        allowed = str(error.fields.get("allowed", "")).split(",")
+        text = f"only a {', '.join(phrase(r.strip()) for r in allowed)} can do this"
+    elif isinstance(error, GuardFailed | InputError) and error.fields.get("reason"):
+        text = str(error.fields["reason"])
+    else:
+        text = error.message
+    return text[:1].upper() + text[1:]
 
 
 def duration(seconds: float) -> str:

@@ -32,6 +32,7 @@ from familyflow.web.core import (
     rag,
     redirect,
     render,
+    sentence,
 )
 from workflows.spec import Process
 
@@ -313,7 +314,7 @@ def router() -> APIRouter:
             try:
                 cases.fire(flow, principal=user.principal, case_id=case_id, trigger=trigger)
             except FamilyFlowError as error:
-                refused.append(f"{reference(process, case_id)}: {error}")
+                refused.append(f"{reference(process, case_id)}: {sentence(error)}")
         return redirect(back, _moved_notice(trigger, len(ids) - len(refused), refused))
 
     return pages
