@@ -39,7 +39,6 @@ TEMPLATES = template_files.DIRECTORY / "web"
 STATIC = Path(__file__).resolve().parent / "static"
 
 # Who may use what, beyond what the process definitions allow per trigger.
-MOVERS = ("business_support", "team_manager", "admin")
 REPORT_READERS = ("team_manager", "business_support", "admin")
 ADMINS = ("admin",)
 
