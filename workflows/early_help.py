@@ -316,8 +316,16 @@ class Acknowledge(TriggerData):
 
 class Screen(TriggerData):
     outcome: Literal["maam", "allocate", "signpost", "no_further_action", "social_care"] = Field(
-        description="maam; allocate (stepped down to Early Help); signpost; no_further_action; "
-        "social_care"
+        description="where the contact goes next",
+        json_schema_extra={
+            "labels": {
+                "maam": "To the Multi Agency Action Meeting (MAAM)",
+                "allocate": "Allocate: stepped down to Early Help",
+                "signpost": "Signpost",
+                "no_further_action": "No further action",
+                "social_care": "To social care",
+            }
+        },
     )
     rationale: str = Field(min_length=1, description="the screening decision and why")
     maam_date: Instant | None = Field(None, description="the MAAM the contact will go to")

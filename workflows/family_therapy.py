@@ -96,7 +96,11 @@ class UpdateSocialWorker(TriggerData):
 class Allocate(TriggerData):
     therapist: Contact
     kind: Literal["initial_assessment", "full_case"] = Field(
-        description="initial_assessment only, or the full case (FTH-04)"
+        title="Allocated for",
+        description="the initial assessment only, or the full case (FTH-04)",
+        json_schema_extra={
+            "labels": {"initial_assessment": "Initial assessment only", "full_case": "Full case"}
+        },
     )
 
     @field_validator("therapist")

@@ -77,6 +77,7 @@ from workflows.spec import (
     Process,
     Timescale,
     TriggerData,
+    said,
     transition,
 )
 
@@ -208,12 +209,6 @@ def _local(moment: datetime | str) -> datetime:
     return moment.astimezone(LONDON)
 
 
-def _said(moment: datetime | str) -> str:
-    """A session's start as people read it: '2 March 2027 at 10:00'."""
-    local = _local(moment)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
-
-
 def _day_start(day: date) -> str:
     return datetime.combine(day, time(0), tzinfo=LONDON).isoformat()
 
@@ -282,15 +277,15 @@ def next_session_in_order(case: CaseView, data: Mapping[str, Any]) -> str | None
     session = _iso(data["session"])
     times = case.data.get("session_times", [])
     if session not in times:
-        return f"the session of {_said(session)} is not in the planner for this case"
+        return f"the session of {said(session)} is not in the planner for this case"
     expected = case.data.get("next_session_at")
     if session != expected:
         recorded = [s["session"] for s in case.data.get("session_records", [])]
         if session in recorded:
-            return f"the session of {_said(session)} is already recorded"
+            return f"the session of {said(session)} is already recorded"
         return (
             f"record the sessions in order: the session of "
-            f"{_said(expected) if expected else 'none'} comes first (FT-08)"
+            f"{said(expected) if expected else 'none'} comes first (FT-08)"
         )
     return None
 

@@ -129,7 +129,12 @@ class PostponeVisit(TriggerData):
 
 
 class SetVisitFrequency(TriggerData):
-    every_days: int | None = Field(None, ge=1, description="empty: back to the plan's standard")
+    every_days: int | None = Field(
+        None,
+        ge=1,
+        title="Visit every (days)",
+        description="empty: back to the plan's standard",
+    )
     agreed_by: str = Field(min_length=1, description="e.g. core group on 12 January")
     reason: str = Field(min_length=1)
 

@@ -13,7 +13,8 @@ Decisions where the seed is vague (timescales are configuration: FAMILYFLOW_TIME
   (why the group would help), and contacts `identifying_worker`, `social_worker` (with an
   email), `parent` and, by the time the parent consents, the worker's `manager`. Case data is
   not checked when a case is created (the engine has no create-time model), so the first
-  trigger refuses a case whose group or team is not one of these.
+  trigger refuses a case whose group or team is not one of these, and consent is refused
+  while the case has no identifying worker, whom every email from then on names.
 - IR-02/IR-04: the parent's consent, then the SW's agreement. Either can end the referral
   (`parent_declines`, `sw_declines`, or `end` at any point), always with the reason recorded.
 - IR-03: the seed asks for the liaison only "if the worker who identified the need is based in
@@ -150,6 +151,19 @@ def has_manager(case: CaseView, data: Mapping[str, Any]) -> str | None:
     )
 
 
+def has_identifying_worker(case: CaseView, data: Mapping[str, Any]) -> str | None:
+    # Every email from consent on names the worker who identified the need (IR-01), so
+    # consent is refused, with what to do, rather than failing to write those emails.
+    if (case.contacts.get(WORKER) or {}).get("name"):
+        return None
+    asked = (
+        "the group lead to liaise"
+        if case.data.get("identified_by_team") == "family_time"
+        else "the social worker to agree"
+    )
+    return f"add the identifying worker before asking {asked} (IR-01)"
+
+
 def not_family_time(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if case.data.get("identified_by_team") == "family_time":
         return "the worker is in Family Time: the group's lead is contacted first (IR-03)"
@@ -270,7 +284,7 @@ PROCESS = Process(
             "IR-02",
             "The parent consents; the SW is asked to agree",
             data_model=ParentConsents,
-            guards=(well_identified, has_manager, not_family_time),
+            guards=(well_identified, has_manager, has_identifying_worker, not_family_time),
             effect=consent,
             effects=(SW_DISCUSSION,),
         ),
@@ -282,7 +296,13 @@ PROCESS = Process(
             "IR-03",
             "The parent consents; a Family Time worker liaises with the group's lead",
             data_model=ParentConsents,
-            guards=(well_identified, has_manager, family_time, has_group_lead),
+            guards=(
+                well_identified,
+                has_manager,
+                has_identifying_worker,
+                family_time,
+                has_group_lead,
+            ),
             effect=consent,
             effects=(
                 Message(

@@ -145,7 +145,15 @@ class ContactHealth(TriggerData):
     midwife: Contact | None = None
     health_team_leader: Contact | None = None
     basis: Literal["known_to_family", "duty"] = Field(
-        description="U5-04: the professional known to the family, or the duty HV/midwife"
+        title="Why this health professional",
+        description="U5-04: the professional known to the family, or the duty health visitor "
+        "or midwife",
+        json_schema_extra={
+            "labels": {
+                "known_to_family": "Known to the family",
+                "duty": "Duty health visitor or midwife",
+            }
+        },
     )
     overview: str = Field(min_length=1, description="overview of the concerns (U5-03)")
     family_told: bool = Field(description="the family know a joint visit will be arranged")
@@ -155,8 +163,8 @@ class ContactHealth(TriggerData):
 class PlanVisit(TriggerData):
     visit_at: Instant
     family_confirmed: bool = Field(description="the SW confirmed the time with the family")
-    pre_meet_held: bool
-    pre_meet_not_held_reason: str | None = None
+    pre_meet_held: bool = Field(title="Pre-meeting held")
+    pre_meet_not_held_reason: str | None = Field(None, title="Why the pre-meeting was not held")
     sw_knows_family: bool
     health_knows_family: bool
     agreed_lead: Literal["social_worker", "health_visitor", "midwife"] | None = Field(
@@ -174,7 +182,9 @@ class JointVisit(TriggerData):
     signs_of_safety: SignsOfSafety
     immediate_safety_concerns: bool = False
     immediate_action: str | None = Field(None, description="advice sought, services called")
-    follow_ups: str | None = Field(None, description="further visits, older children alone")
+    follow_ups: str | None = Field(
+        None, title="Follow-ups", description="further visits, older children alone"
+    )
 
 
 class AgreedAction(TriggerData):

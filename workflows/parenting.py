@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
@@ -31,6 +30,7 @@ from workflows.spec import (
     Process,
     Timescale,
     TriggerData,
+    said,
     transition,
 )
 
@@ -114,25 +114,15 @@ def _session_key(data: Mapping[str, Any]) -> str:
     return session.isoformat() if isinstance(session, datetime) else str(session)
 
 
-def _said(session: str) -> str:
-    """A session's start as people read it: '2 March 2027 at 10:00' (London time)."""
-    try:
-        local = datetime.fromisoformat(session).astimezone(ZoneInfo("Europe/London"))
-    except ValueError:
-        return session
-    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
-
-
 def session_is_registered(case: CaseView, data: Mapping[str, Any]) -> str | None:
     session = _session_key(data)
     if session not in case.data.get("session_times", []):
         return (
-            f"the session of {_said(session)} is not one of this case's registered "
-            "sessions (PAR-10)"
+            f"the session of {said(session)} is not one of this case's registered sessions (PAR-10)"
         )
     recorded = {entry["session"] for entry in case.data.get("attendance", [])}
     if session in recorded:
-        return f"the session of {_said(session)} is already recorded"
+        return f"the session of {said(session)} is already recorded"
     return None
 
 

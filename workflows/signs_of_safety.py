@@ -16,7 +16,7 @@ class Scale(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     judge: str = Field(min_length=1, description="who: a professional, the child, a parent")
-    role: str = Field(min_length=1, description="e.g. social_worker, child, parent")
+    role: str = Field(min_length=1, description="e.g. social worker, child, parent")
     score: int = Field(ge=0, le=10, description="10 safe enough, 0 must be removed now")
 
 

@@ -24,6 +24,17 @@ def _instant(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def said(moment: datetime | str) -> str:
+    """A session's start as people read it in a refusal: '2 March 2027 at 10:00' (London
+    time). Text that is not a time is said as it is."""
+    try:
+        when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    except ValueError:
+        return str(moment)
+    local = when.astimezone(ZoneInfo("Europe/London"))
+    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+
+
 # A date-time in trigger data: offsets optional, stored in UTC so equal instants compare equal.
 Instant = Annotated[datetime, AfterValidator(_instant)]
 

@@ -163,7 +163,14 @@ class _Lead(TriggerData):
 
 
 class Allocate(_Lead):
-    section: Section = Field(description="s17 child in need, s47 child protection")
+    section: Section = Field(
+        json_schema_extra={
+            "labels": {
+                "s17": "Section 17 (child in need)",
+                "s47": "Section 47 (child protection)",
+            }
+        }
+    )
     level: Level = Field(description="SA-01: Continuum of Need level")
 
 

@@ -334,6 +334,21 @@ def recorded_sessions(
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+# What a due item shows (the case's unmet timescales; My work's page of them).
+DUE_ITEM_COLUMNS = (
+    deadlines.c.id,
+    deadlines.c.case_id,
+    deadlines.c.process,
+    deadlines.c.timescale,
+    deadlines.c.rule,
+    deadlines.c.status,
+    deadlines.c.due_at,
+    deadlines.c.started_at,
+    cases.c.state,
+    cases.c.team,
+)
+
+
 def unmet_deadlines(
     conn: Connection,
     *,
@@ -366,18 +381,7 @@ def unmet_deadlines(
             mine.append(cases.c.team.in_(list(teams)))
         where.append(sa.or_(*mine) if mine else sa.false())
     query = (
-        sa.select(
-            deadlines.c.id,
-            deadlines.c.case_id,
-            deadlines.c.process,
-            deadlines.c.timescale,
-            deadlines.c.rule,
-            deadlines.c.status,
-            deadlines.c.due_at,
-            deadlines.c.started_at,
-            cases.c.state,
-            cases.c.team,
-        )
+        sa.select(*DUE_ITEM_COLUMNS)
         .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
         .where(*where)
         .order_by(deadlines.c.due_at, deadlines.c.id)

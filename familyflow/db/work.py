@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from familyflow.db.read_models import DUE_ITEM_COLUMNS
 from familyflow.db.tables import audit, cases, contacts, deadlines
 
 
@@ -127,18 +128,7 @@ def due_items(
     """A page of unmet due deadlines on open cases in scope, in due order: of every
     timescale, or (`timescales`, by process) of those the person can act on."""
     query = (
-        sa.select(
-            deadlines.c.id,
-            deadlines.c.case_id,
-            deadlines.c.process,
-            deadlines.c.timescale,
-            deadlines.c.rule,
-            deadlines.c.status,
-            deadlines.c.due_at,
-            deadlines.c.started_at,
-            cases.c.state,
-            cases.c.team,
-        )
+        sa.select(*DUE_ITEM_COLUMNS)
         .select_from(_JOINED)
         .where(*_unmet_due(scope, timescales))
         .order_by(deadlines.c.due_at, deadlines.c.id)

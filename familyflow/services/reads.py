@@ -1,6 +1,7 @@
-"""Reading cases in bulk: search, the tracker and its exports, My work, the register,
-the audit trail. Every read of personal data is an audit record naming the person,
-what they read and, for lists and exports, the filter and how many rows."""
+"""Reading cases in bulk: search, My work, the register, the audit trail (the tracker
+and its exports are familyflow/services/tracker.py). Every read of personal data is an
+audit record naming the person, what they read and, for lists, the filter and how many
+rows."""
 
 from __future__ import annotations
 
@@ -85,58 +86,6 @@ class Listing:
     teams: list[str]
     replies: list[dict[str, Any]] = field(default_factory=list)  # parents' texts (PAR-12)
     failed: list[dict[str, Any]] = field(default_factory=list)  # messages that will not arrive
-
-
-def tracker(
-    flow: FamilyFlow,
-    *,
-    principal: Principal,
-    process: str,
-    filters: CaseFilters,
-    shown: dict[str, Any],
-    export: str | None = None,
-) -> Listing:
-    """The tracker's cases of one process (or its CSV/XLSX export): audited with the
-    filter the page shows (`shown`) and the rows."""
-    now = flow.clock.now()
-    with flow.db.begin() as conn:
-        found, _ = read_models.search_cases(
-            conn,
-            now=now,
-            teams=principal.teams,
-            email=principal.email,
-            processes=[process],
-            state=filters.state,
-            team=filters.team,
-            overdue=filters.overdue,
-            open_only=filters.open_only,
-            limit=500,
-        )
-        ids = [r["id"] for r in found]
-        cases = store.load_cases(conn, ids)
-        due = read_models.unmet_deadlines(conn, case_ids=ids) if ids else []
-        every, _ = read_models.search_cases(
-            conn,
-            now=now,
-            teams=principal.teams,
-            email=principal.email,
-            processes=[process],
-            open_only=True,
-            limit=500,
-        )
-        counts: dict[str, int] = {}
-        for r in every:
-            counts[r["state"]] = counts.get(r["state"], 0) + 1
-        audit.read(
-            conn,
-            principal=principal,
-            at=now,
-            what=f"tracker {process}" + (f" export {export}" if export else ""),
-            case_ids=ids,
-            filters=shown,
-        )
-    teams = sorted({r["team"] for r in every if r["team"]})
-    return Listing(found=found, cases=cases, due=due, stage_counts=counts, teams=teams)
 
 
 def my_work(flow: FamilyFlow, *, principal: Principal) -> Listing:

@@ -19,8 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from engine.clock import describe, local
-from engine.errors import FamilyFlowError, GuardFailed, NotFound, RoleNotAllowed
-from engine.errors import TriggerNotAllowed as NotNow
+from engine.errors import FamilyFlowError, NotFound
 from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.services import cases, people
 from familyflow.services.cases import CaseRow
@@ -34,7 +33,16 @@ from familyflow.web.casework import (
     split_actions,
 )
 from familyflow.web.casework import transition as find_transition
-from familyflow.web.core import CheckCsrf, PageError, PageUser, humanise, redirect, render
+from familyflow.web.core import (
+    CheckCsrf,
+    PageError,
+    PageUser,
+    humanise,
+    phrase,
+    redirect,
+    render,
+    sentence,
+)
 from workflows.spec import Process
 
 LONDON = ZoneInfo("Europe/London")
@@ -57,7 +65,7 @@ def pickable(flow: Any, user: CurrentUser, team: str | None) -> list[dict[str, A
     """The team's people for the contact picker, each with their caseload if they hold cases."""
     found = people.team_people(flow, principal=user.principal, team=team)
     for person in found:
-        label = f"{person['name']} ({humanise(person['role']).lower()})"
+        label = f"{person['name']} ({phrase(person['role'])})"
         if "limit" in person:
             part = ", part time" if person["part_time"] else ""
             label += f": {person['open_cases']} of {person['limit']} cases{part}"
@@ -125,17 +133,7 @@ def engine_errors(error: FamilyFlowError, reader: forms.Reader) -> None:
         )
         reader.fail(key, reason[:1].upper() + reason[1:])
         return
-    if isinstance(error, GuardFailed):
-        reader.fail("", reason[:1].upper() + reason[1:])
-    elif isinstance(error, NotNow):
-        state = humanise(str(error.fields.get("state", ""))).lower()
-        reader.fail("", f"This cannot be done while the case is {state}")
-    elif isinstance(error, RoleNotAllowed):
-        allowed = str(error.fields.get("allowed", ""))
-        who = ", ".join(humanise(r.strip()).lower() for r in allowed.split(","))
-        reader.fail("", f"Only a {who} can do this")
-    else:
-        reader.fail("", error.message[:1].upper() + error.message[1:])
+    reader.fail("", sentence(error))
 
 
 def router() -> APIRouter:
@@ -243,7 +241,7 @@ def router() -> APIRouter:
                 return redirect(
                     f"/cases/{case_id}",
                     f"{humanise(trigger)}: {reference(process, case_id)} is now "
-                    f"{humanise(moved.state).lower()}",
+                    f"{phrase(moved.state)}",
                 )
         else:
             status = 422

@@ -12,7 +12,7 @@ from engine.service import FamilyFlow
 from familyflow.http.auth import CurrentUser
 from familyflow.services.cases import CaseRow
 from familyflow.services.work import can_meet
-from familyflow.web.core import Rag, humanise, rag
+from familyflow.web.core import Rag, humanise, phrase, rag
 from workflows.spec import ANY_STATE, Process, Transition
 
 PEOPLE_ROLES = ("parent", "child", "young_person", "carer")
@@ -61,7 +61,7 @@ class Action:
 
     @property
     def who(self) -> str:
-        return ", ".join(humanise(r).lower() for r in self.roles)
+        return ", ".join(phrase(r) for r in self.roles)
 
 
 def _applies(t: Transition, process: Process, state: str) -> bool:
@@ -73,9 +73,9 @@ def _description(label: str, state: str, outcomes: list[Outcome]) -> str:
     if len({(o.dest, o.description) for o in outcomes}) == 1:
         only = outcomes[0]
         return only.description or (
-            f"Moves the case to {humanise(only.dest).lower()}" if only.dest else label
+            f"Moves the case to {phrase(only.dest)}" if only.dest else label
         )
-    places = list(dict.fromkeys(humanise(o.dest or state).lower() for o in outcomes))
+    places = list(dict.fromkeys(phrase(o.dest or state) for o in outcomes))
     ends = places[0] if len(places) == 1 else f"{', '.join(places[:-1])} or {places[-1]}"
     return f"Moves the case to {ends}, depending on what you record"
 
@@ -144,10 +144,10 @@ def note_meets_nothing(process: Process, kind: str, role: str) -> str | None:
         return None
     rules = sorted({t.rule for t in process.timescales if f"note:{kind}" in t.met_by})
     allowed = sorted(process.note_met_by_roles.get(kind, ()))
-    who = " or ".join(humanise(r).lower() for r in allowed)
+    who = " or ".join(phrase(r) for r in allowed)
     return (
         f"Case note added. It does not meet {', '.join(rules)}: a "
-        f"{humanise(kind).lower()} note counts only when a {who} writes it."
+        f"{phrase(kind)} note counts only when a {who} writes it."
     )
 
 
@@ -197,7 +197,7 @@ def work_items(
                 continue
             if met.startswith("note:"):
                 href = f"/cases/{case.id}?note_kind={met[5:]}#add-note"
-                label = f"Add a {humanise(met[5:]).lower()} note"
+                label = f"Add a {phrase(met[5:])} note"
                 break
             if met in possible:
                 href, label = f"/cases/{case.id}/act/{met}", humanise(met)

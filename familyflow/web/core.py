@@ -17,7 +17,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 import templates as template_files
 from engine.clock import local
-from engine.errors import CsrfFailed
+from engine.errors import (
+    CsrfFailed,
+    FamilyFlowError,
+    GuardFailed,
+    InputError,
+    RoleNotAllowed,
+    TriggerNotAllowed,
+)
 from familyflow.http.auth import (
     CurrentUser,
     OptionalUserDep,
@@ -32,7 +39,6 @@ TEMPLATES = template_files.DIRECTORY / "web"
 STATIC = Path(__file__).resolve().parent / "static"
 
 # Who may use what, beyond what the process definitions allow per trigger.
-MOVERS = ("business_support", "team_manager", "admin")
 REPORT_READERS = ("team_manager", "business_support", "admin")
 ADMINS = ("admin",)
 
@@ -71,8 +77,60 @@ def day(moment: datetime | str | None) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
+# Words of code names (triggers, stages, roles, fields, choices) that people write
+# otherwise: abbreviations spelt out or kept as the acronym people use, and the two
+# possessives the names drop ("record_managers_decision").
+WORDS = {
+    "sw": "social worker",
+    "tm": "team manager",
+    "bs": "business support",
+    "hv": "health visitor",
+    "eh": "early help",
+    "sos": "Signs of Safety",
+    "s17": "section 17",
+    "s47": "section 47",
+    "maam": "MAAM",
+    "iro": "IRO",
+    "cypa": "CYPA",
+    "eha": "EHA",
+    "dart": "DART",
+    "childrens": "children's",
+    "managers": "manager's",
+}
+
+
 def humanise(name: str | None) -> str:
-    text = (name or "").replace("_", " ").strip()
+    """A code name as words ("sw_agrees": "Social worker agrees"). Text that is
+    already words (it has spaces) only loses its underscores: its "managers" may
+    be a plural."""
+    text = (name or "").strip()
+    if not any(c.isspace() for c in text):
+        text = " ".join(WORDS.get(word, word) for word in text.split("_"))
+    text = text.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def phrase(name: str | None) -> str:
+    """A code name as words inside a sentence ("awaiting MAAM"): lower case, but an
+    acronym keeps its capitals."""
+    text = humanise(name)
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() and len(first) > 1 else text[:1].lower() + text[1:]
+
+
+def sentence(error: FamilyFlowError) -> str:
+    """A refusal as a person reads it on a page: the reason, never the engine's
+    technical form ("trigger 'allocate_worker' refused: ..."), which the API and the
+    command line keep."""
+    if isinstance(error, TriggerNotAllowed):
+        text = f"this cannot be done while the case is {phrase(str(error.fields.get('state')))}"
+    elif isinstance(error, RoleNotAllowed):
+        allowed = str(error.fields.get("allowed", "")).split(",")
+        text = f"only a {', '.join(phrase(r.strip()) for r in allowed)} can do this"
+    elif isinstance(error, GuardFailed | InputError) and error.fields.get("reason"):
+        text = str(error.fields["reason"])
+    else:
+        text = error.message
     return text[:1].upper() + text[1:]
 
 
@@ -121,7 +179,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=when, day=day, humanise=humanise)
+    env.filters.update(when=when, day=day, humanise=humanise, phrase=phrase)
     return env
 
 
@@ -190,11 +248,11 @@ PageUser = Annotated[CurrentUser, Depends(page_user)]
 def page_roles(*roles: str) -> Any:
     def check(user: PageUser) -> CurrentUser:
         if user.role not in roles:
-            allowed = ", ".join(humanise(r).lower() for r in roles)
+            allowed = ", ".join(phrase(r) for r in roles)
             raise PageError(
                 403,
                 "You cannot use this page",
-                f"This page is for: {allowed}. You are signed in as {humanise(user.role).lower()}.",
+                f"This page is for: {allowed}. You are signed in as {phrase(user.role)}.",
             )
         return user
 

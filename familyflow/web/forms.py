@@ -112,19 +112,11 @@ def _plain(schema: dict[str, Any], defs: Mapping[str, Any]) -> dict[str, Any]:
     return schema
 
 
-# Words of field names that people write otherwise.
-WORDS = {"sw": "social worker", "maam": "MAAM", "iro": "IRO", "cypa": "CYPA", "eha": "EHA"}
-
-
-def _words(name: str) -> str:
-    return humanise(" ".join(WORDS.get(word, word) for word in name.split("_")))
-
-
 def _label(name: str, description: str | None) -> tuple[str, str | None]:
     """A question as its label ("What are we worried about?"), else the humanised name."""
     if description and description.rstrip().endswith("?"):
         return description.strip(), None
-    return _words(name), description
+    return humanise(name), description
 
 
 def _object_fields(schema: dict[str, Any], defs: Mapping[str, Any]) -> list[Field]:

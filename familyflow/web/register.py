@@ -25,7 +25,7 @@ from familyflow.services import attendance, reads
 from familyflow.services.attendance import minutes
 from familyflow.services.cases import CaseRow
 from familyflow.web.casework import about, reference
-from familyflow.web.core import CheckCsrf, PageError, PageUser, redirect, render
+from familyflow.web.core import CheckCsrf, PageError, PageUser, redirect, render, sentence
 
 PROCESS = "parenting"
 NOT_ON_REGISTER = "That family is not on this register."
@@ -203,7 +203,7 @@ def router() -> APIRouter:
             errors = [{"text": NOT_ON_REGISTER, "href": ""}]
             return _page(request, flow, user, csrf, group, errors=errors, status=400)
         except FamilyFlowError as error:
-            errors = [{"text": _sentence(error), "href": ""}]
+            errors = [{"text": sentence(error), "href": ""}]
             return _page(request, flow, user, csrf, group, errors=errors, status=error.http_status)
         name = about(moved.contacts) or reference(flow.services.processes[PROCESS], moved.id)
         return redirect(_back(group), f"{name}: attended {_label(session)}")
@@ -245,7 +245,7 @@ def router() -> APIRouter:
             field = error.fields.get("field")
             errors = [
                 {
-                    "text": _sentence(error),
+                    "text": sentence(error),
                     "href": "#reason" if field == "reason" else "",
                     "field": str(field or ""),
                 }
@@ -284,15 +284,9 @@ def router() -> APIRouter:
         try:
             moved = attendance.undo_session(flow, principal=user.principal, case_id=case.id)
         except FamilyFlowError as error:
-            errors = [{"text": _sentence(error), "href": ""}]
+            errors = [{"text": sentence(error), "href": ""}]
             return _page(request, flow, user, csrf, group, errors=errors, status=error.http_status)
         name = about(moved.contacts) or reference(flow.services.processes[PROCESS], moved.id)
         return redirect(_back(group), f"{name}: the record was undone; nothing was sent")
 
     return pages
-
-
-def _sentence(error: FamilyFlowError) -> str:
-    """An error as a sentence for the page: "The session on ... has not started yet"."""
-    text = str(error.fields.get("reason") or error)
-    return text[:1].upper() + text[1:]

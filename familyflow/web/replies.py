@@ -16,7 +16,15 @@ from engine.errors import FamilyFlowError
 from familyflow.http.auth import CsrfTokenDep, CurrentUser, FlowDep
 from familyflow.services import replies
 from familyflow.web.casework import reference
-from familyflow.web.core import ADMINS, CheckCsrf, PageError, page_roles, redirect, render
+from familyflow.web.core import (
+    ADMINS,
+    CheckCsrf,
+    PageError,
+    page_roles,
+    redirect,
+    render,
+    sentence,
+)
 
 ASSIGNERS = ("business_support", *ADMINS)
 _CASE = re.compile(r"^\s*(?:[A-Za-z0-9]+-)?0*(\d{1,12})\s*$")
@@ -62,7 +70,9 @@ def router() -> APIRouter:
         try:
             replies.assign(flow, principal=user.principal, reply_id=reply_id, case_id=case_id)
         except FamilyFlowError as error:
-            raise PageError(error.http_status, "The reply was not assigned", str(error)) from None
+            raise PageError(
+                error.http_status, "The reply was not assigned", sentence(error)
+            ) from None
         return redirect("/replies", f"Reply {reply_id} added to case {case_id} as a case note")
 
     @pages.post("/messages/{message_id}/shorten", dependencies=[CheckCsrf])
@@ -77,7 +87,7 @@ def router() -> APIRouter:
                 flow, principal=user.principal, message_id=message_id, body=body
             )
         except FamilyFlowError as error:
-            raise PageError(error.http_status, "The text was not sent", str(error)) from None
+            raise PageError(error.http_status, "The text was not sent", sentence(error)) from None
         return redirect("/messages?status=queued", f"Text {message_id} shortened and queued")
 
     return pages

@@ -28,9 +28,11 @@ from familyflow.web.core import (
     PageError,
     PageUser,
     humanise,
+    phrase,
     rag,
     redirect,
     render,
+    sentence,
 )
 from workflows.spec import Process
 
@@ -300,9 +302,7 @@ def router() -> APIRouter:
         if not trigger:
             errors.append({"text": "Choose what to do with the cases", "href": "#trigger"})
         elif trigger not in permitted:
-            errors.append(
-                {"text": f"You cannot {humanise(trigger).lower()} from here", "href": "#trigger"}
-            )
+            errors.append({"text": f"You cannot {phrase(trigger)} from here", "href": "#trigger"})
         if not ids:
             errors.append({"text": "Select at least one case", "href": "#cases"})
         if errors:  # nothing was tried: the form again, with what to fix
@@ -314,7 +314,7 @@ def router() -> APIRouter:
             try:
                 cases.fire(flow, principal=user.principal, case_id=case_id, trigger=trigger)
             except FamilyFlowError as error:
-                refused.append(f"{reference(process, case_id)}: {error}")
+                refused.append(f"{reference(process, case_id)}: {sentence(error)}")
         return redirect(back, _moved_notice(trigger, len(ids) - len(refused), refused))
 
     return pages

@@ -62,7 +62,7 @@ def test_an_action_with_several_outcomes_says_where_each_goes_from_this_stage(ap
     screen = re.search(r'<li id="action-screen">(.*?)</ul>', page, re.S)
     assert screen, "the screening action is described"
     text = " ".join(screen[1].split())
-    assert "Moves the case to awaiting maam, awaiting allocation, closed or not allocated" in text
+    assert "Moves the case to awaiting MAAM, awaiting allocation, closed or not allocated" in text
     assert "Screened: stepped down to Early Help, to allocate within 24 hours (EH-2.3)" in text
     # Not one transition's words for all of them (issue 10: "not for Family Solutions").
     assert not text.split(":", 1)[1].strip().startswith("Screened: not for Family Solutions")
@@ -128,3 +128,43 @@ def test_a_step_recorded_days_after_it_happened_shows_when_it_happened_and_when_
     assert late[0].endswith("(recorded late, on Thu 17 Dec 2026, 09:12)")
     # A step entered as it happened shows one time only.
     assert any(m.startswith("Mon 14 Dec 2026, 08:00") and "recorded" not in m for m in metas)
+
+
+def test_a_refused_action_shows_the_reason_in_plain_english_without_the_actions_code_name(
+    api: Api,
+) -> None:
+    """IR-01: consent is refused while the referral has no identifying worker; the page
+    says what to do, never "trigger 'parent_consents' refused"."""
+    created = api.post(
+        "/api/cases",
+        json={
+            "process": "internal_referral",
+            "received_at": "2026-12-14T08:00",
+            "data": {"group": "pop", "identified_by_team": "parenting", "need": "Routines"},
+            "contacts": {
+                "manager": {"name": "Ade Bello", "email": "ade.bello@example.org"},
+                "social_worker": {"name": "Sam Jones", "email": "sam.jones@example.org"},
+            },
+        },
+        as_="business_support",
+    )
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    api.advance("2026-12-14T09:00")
+    csrf = _signed_in(api)
+
+    page = api.client.post(
+        f"/cases/{case_id}/act/parent_consents",
+        data={"csrf_token": csrf, "version": str(created.json()["version"])},
+        headers=HTML,
+    )
+
+    assert page.status_code == 409
+    summary = re.search(r'<div class="govuk-error-summary__body">(.*?)</div>', page.text, re.S)
+    assert summary, "the refusal is in the error summary"
+    shown = " ".join(re.sub(r"<[^>]+>", " ", summary[1]).split())
+    assert shown == "Add the identifying worker before asking the social worker to agree (IR-01)"
+    assert "parent_consents" not in shown and "refused" not in shown
+    # The API keeps the technical form, for the programs that read it.
+    refused = api.fire(case_id, "parent_consents")
+    assert refused.json()["detail"].startswith("trigger 'parent_consents' refused: add the")

@@ -218,8 +218,9 @@ def test_a_bulk_move_redirects_to_the_tracker_and_says_what_moved_once(
     shown = api.client.get(back).text
     assert (
         "Confirm attendance: 1 case moved; 1 not moved: "
-        f"{_ref(referred)}: trigger &#39;confirm_attendance&#39; is not allowed in state"
+        f"{_ref(referred)}: This cannot be done while the case is referred"
     ) in shown
+    assert "confirm_attendance&#39;" not in shown  # the reason, not the trigger's code name
     assert "Confirm attendance: 1 case moved" not in api.client.get(back).text  # once
     counts = _counts(api.client.get("/tracker/parenting").text)
     assert counts["Awaiting confirmation"] == 216 and counts["Awaiting session choice"] == 217

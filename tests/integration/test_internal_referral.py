@@ -268,6 +268,38 @@ def test_IR_03_a_lead_already_contacted_is_told_when_the_referral_does_not_go_ah
     assert "Reason: Family time is ending; the SW is arranging a different service" in email["body"]
 
 
+@pytest.mark.parametrize(
+    ("team", "data", "asked"),
+    [
+        ("family_time", {"group_lead": GROUP_LEAD}, "the group lead to liaise"),
+        ("parenting", {}, "the social worker to agree"),
+    ],
+)
+def test_IR_01_consent_without_the_identifying_worker_is_refused_saying_so_and_writes_nothing(
+    make_app, team, data, asked
+):
+    flow = make_app()
+    contacts = {k: v for k, v in CONTACTS.items() if k != "identifying_worker"}
+    case_id = _identified(flow, team=team, contacts=contacts)
+    before = (case_state(flow, case_id), history(flow, case_id))
+
+    with pytest.raises(GuardFailed) as refused:
+        flow.fire(case_id, "parent_consents", data, actor=Actor(MANAGER, AS_NAMED))
+
+    assert refused.value.fields["reason"] == (
+        f"add the identifying worker before asking {asked} (IR-01)"
+    )
+    after = case_state(flow, case_id)
+    assert (after.state, after.version, after.data, after.contacts_by_role()) == (
+        before[0].state,
+        before[0].version,
+        before[0].data,
+        before[0].contacts_by_role(),
+    )
+    assert history(flow, case_id) == before[1]
+    assert outbox_rows(flow, copies=True) == []
+
+
 # -- IR-04: the social worker agrees --------------------------------------------------
 
 

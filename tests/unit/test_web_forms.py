@@ -4,12 +4,14 @@ at once and worded for people, with no field names."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
 from starlette.datastructures import FormData
 
 from familyflow.web import dates, forms
+from familyflow.web.core import humanise, phrase
 from workflows import all_processes
 from workflows.edge_of_care import PlanningMeeting
 from workflows.joint_under5_assessment import JointVisit
@@ -32,6 +34,53 @@ def test_no_trigger_of_any_process_asks_for_json_or_an_unknown_kind_of_field() -
                 assert f.kind != "json"
     for model in [Referral, *REFERRAL_MODELS.values()]:
         assert all(f.kind in KINDS for f in forms.walk(forms.fields_for(model)))
+
+
+# Abbreviations a code name may carry; only these acronyms may show, in capitals.
+ABBREVIATIONS = {"sw", "tm", "bs", "hv", "eh", "sos", "s17", "s47", "maam", "iro", "eha", "cypa"}
+ACRONYMS = {"MAAM", "IRO", "EHA", "CYPA", "DART"}
+
+
+def _abbreviated(text: str) -> list[str]:
+    words = re.findall(r"[A-Za-z0-9]+", text)
+    return [w for w in words if w.lower() in ABBREVIATIONS and w not in ACRONYMS]
+
+
+def _everything_a_form_says() -> list[tuple[str, str, str]]:
+    """(process, trigger, text) for every action's name and every label and choice on
+    its form, nested fields included."""
+    said = []
+    for process in all_processes().values():
+        for transition in process.transitions:
+            name = transition.trigger
+            said.append((process.name, name, humanise(name)))
+            for f in forms.walk(forms.fields_for(transition.data_model)):
+                said += [
+                    (process.name, name, text) for text in (f.label, *dict(f.options).values())
+                ]
+    return said
+
+
+def test_no_action_label_or_choice_on_any_form_shows_a_bare_abbreviation() -> None:
+    said = _everything_a_form_says()
+    assert len({(p, t) for p, t, _ in said}) > 100  # every trigger of the nine processes
+    assert [(p, t, text) for p, t, text in said if _abbreviated(text)] == []
+    assert [(p, t, text) for p, t, text in said if "_" in text] == []
+
+
+def test_a_code_name_reads_as_words_with_its_abbreviations_spelt_out() -> None:
+    assert humanise("sw_agrees") == "Social worker agrees"
+    assert humanise("awaiting_maam") == "Awaiting MAAM"
+    assert humanise("record_managers_decision") == "Record manager's decision"
+    assert humanise("record_childrens_views") == "Record children's views"
+    # Text that is already words keeps its own: here "managers" is a plural.
+    assert humanise("team leaders or managers") == "Team leaders or managers"
+    # Inside a sentence: lower case, but an acronym keeps its capitals.
+    assert (phrase("awaiting_maam"), phrase("iro"), phrase("team_manager")) == (
+        "awaiting MAAM",
+        "IRO",
+        "team manager",
+    )
 
 
 def test_signs_of_safety_is_three_columns_and_a_scale_per_judge() -> None:

@@ -268,7 +268,7 @@ def test_family_therapy_from_panel_to_agreed_closure_in_the_browser(
 
     def assessment_only(page: Page) -> None:
         picker(page, "Therapist", "Sam Jones")
-        choose(page, "Kind", "Initial assessment")
+        choose(page, "Allocated for", "Initial assessment only")
 
     act(tm, case, "allocate", assessment_only, state="Initial assessment")
 
@@ -281,7 +281,7 @@ def test_family_therapy_from_panel_to_agreed_closure_in_the_browser(
 
     def full_case(page: Page) -> None:
         picker(page, "Therapist", "Sam Jones")
-        choose(page, "Kind", "Full case")
+        choose(page, "Allocated for", "Full case")
 
     act(tm, case, "allocate", full_case, state="Planning")
 
@@ -356,7 +356,7 @@ def test_joint_under5_assessment_from_referral_to_no_further_action_in_the_brows
     expect(bs.locator("#case-state")).to_have_text("Referral received")
 
     def health(page: Page) -> None:
-        choose(page, "Basis", "Known to family")
+        choose(page, "Why this health professional", "Known to the family")
         page.get_by_label("Overview").fill("Concerns about feeding")
         yes(page, "Family told", "Records reviewed")
 
@@ -364,7 +364,7 @@ def test_joint_under5_assessment_from_referral_to_no_further_action_in_the_brows
 
     def plan(page: Page) -> None:
         date_in(page, "Visit at", "1", "3", "2027", "9:00")
-        yes(page, "Family confirmed", "Pre meet held", "Vulnerable child alert set")
+        yes(page, "Family confirmed", "Pre-meeting held", "Vulnerable child alert set")
         no(page, "Social worker knows family")
         yes(page, "Health knows family")
 
@@ -416,7 +416,7 @@ def test_early_help_from_a_dart_contact_to_signed_off_closure_in_the_browser(
     expect(bs.locator("#case-state")).to_have_text("Received")
 
     def screen(page: Page) -> None:
-        choose(page, "Outcome", "Allocate")
+        choose(page, "Outcome", "Allocate: stepped down to Early Help")
         page.get_by_label("Rationale").fill("Early help fits")
 
     act(bs, case, "screen", screen, state="Awaiting allocation")
@@ -466,7 +466,7 @@ def test_early_help_from_a_dart_contact_to_signed_off_closure_in_the_browser(
 
     def sign_off(page: Page) -> None:
         date_in(page, "End date", "1", "3", "2027")
-        page.get_by_label("Managers decision").fill("Close: outcomes met")
+        page.get_by_label("Manager's decision").fill("Close: outcomes met")
 
     act(tm, case, "sign_off_closure", sign_off, state="Closed")
 
@@ -500,7 +500,7 @@ def test_statutory_assessment_from_allocation_to_completion_with_the_lead_practi
         picker(page, "Lead practitioner", "Sam Jones")
         yes(page, "Lead is qualified social worker", "Manager is qualified social worker")
         picker(page, "Team manager", "Ade Bello")
-        choose(page, "Section", "S17")
+        choose(page, "Section", "Section 17 (child in need)")
         choose(page, "Level", "Additional")
 
     act(tm, case, "allocate", allocate, state="Planning")
@@ -653,7 +653,7 @@ def test_family_time_from_referral_to_confirmed_closure_with_the_family_time_wor
     def planning(page: Page) -> None:
         yes(page, "Parents met", "Agreement signed", "Tour done")
         page.get_by_label("Contact type").fill("Supervised")
-        page.get_by_label("Childrens views (optional)").fill("Zoë wants to see her mum")
+        page.get_by_label("Children's views (optional)").fill("Zoë wants to see her mum")
 
     # The worker is the family time worker (FT-03), so plans the sessions.
     act(worker, case, "hold_planning_meeting", planning, state="Planned")
@@ -709,8 +709,8 @@ def test_an_internal_referral_from_family_time_to_families_together_in_the_brows
     def liaison(page: Page) -> None:
         page.get_by_label("Outcome").fill("A place on the next PoP group")
 
-    act(worker, case, "record_liaison", liaison, state="Awaiting sw agreement")
-    act(sw, case, "sw_agrees", state="Agreed", button="Sw agrees")
+    act(worker, case, "record_liaison", liaison, state="Awaiting social worker agreement")
+    act(sw, case, "sw_agrees", state="Agreed", button="Social worker agrees")
 
     def referral(page: Page) -> None:
         page.get_by_label("Referral form").fill("Family Time referral form")

@@ -215,7 +215,7 @@ def test_business_support_moves_several_cases_at_once_each_move_recorded(page: P
     # After the redirect (issue 10): the notice says what moved and what was refused.
     expect(page.locator(".govuk-notification-banner")).to_contain_text(
         "Confirm attendance: 1 case moved; 1 not moved: "
-        "PAR-000001: trigger 'confirm_attendance' is not allowed in state 'referred'"
+        "PAR-000001: This cannot be done while the case is referred"
     )
     expect(page.locator('tr[data-reference="PAR-000002"]')).to_contain_text(
         "Awaiting session choice"
