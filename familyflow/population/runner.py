@@ -109,6 +109,8 @@ class Runner:
     # any case). Counted per team, so that a count is reused while neither has moved.
     _ticks: int = 0
     _agenda_next: datetime | None = None
+    _mentioned: dict[tuple[int, str], tuple[Step, bool]] = field(default_factory=dict)
+    _retry: tuple[datetime, datetime] | None = None
     _team_writes: Counter[str] = field(default_factory=Counter)
     _loads: dict[str, tuple[tuple[int, int], dict[str, int]]] = field(default_factory=dict)
     _full: dict[str, tuple[int, int]] = field(default_factory=dict)  # when last found full
@@ -233,12 +235,15 @@ class Runner:
         """Do the step; False when it must wait (no worker has room) or the case stopped."""
         load = self.population.processes[life.process]
         assert life.case_id is not None and life.script_at is not None
-        if load.worker and load.worker.lower() not in life.people and _mentions(step, load.worker):
+        if (
+            load.worker
+            and load.worker.lower() not in life.people
+            and self._mentions(step, load.worker)
+        ):
             worker = self._free_worker(life.team)
             if worker is None:  # the allocation waits for a worker with room
                 self.waits += 1
-                day = self.calendar.add_working_days(local(now).date(), 1)
-                self._push(aware(datetime.combine(day, local(now).time(), tzinfo=LONDON)), index)
+                self._push(self._next_working_day(now), index)
                 return False
             life.people[load.worker.lower()] = worker
         by = self._swap(step.by, life.people) if step.by else None
@@ -270,6 +275,23 @@ class Runner:
             life.index = len(life.script.steps)
             return False
         return True
+
+    def _mentions(self, step: Step, email: str) -> bool:
+        """Whether the step names this person; a script's steps are shared by all its
+        cases, so each is looked at once (a waiting allocation asks every day)."""
+        key = (id(step), email)
+        found = self._mentioned.get(key)
+        if found is None:
+            found = self._mentioned[key] = (step, _mentions(step, email))
+        return found[1]
+
+    def _next_working_day(self, now: datetime) -> datetime:
+        """The same time on the next working day: when a waiting allocation tries again
+        (the day's waits all ask with the same instant)."""
+        if self._retry is None or self._retry[0] != now:
+            day = self.calendar.add_working_days(local(now).date(), 1)
+            self._retry = (now, aware(datetime.combine(day, local(now).time(), tzinfo=LONDON)))
+        return self._retry[1]
 
     def _schedule_next(self, life: Life, index: int) -> None:
         steps = life.script.steps
