@@ -25,4 +25,3 @@ def test_an_agenda_with_a_section_for_any_state_loads_every_open_case() -> None:
     )
     anything = AgendaSection(key="all", title="Everything", where=lambda case: True)
     assert _states(screening.__class__(**{**vars(screening), "sections": (anything,)})) is None
-
