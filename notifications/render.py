@@ -73,6 +73,9 @@ class Renderer:
         self.directory = Path(directory)
         self.env = Environment(
             loader=FileSystemLoader(directory),
+            # Templates ship with the release: no stat of the file before every message
+            # (deadline firing renders thousands at a time).
+            auto_reload=False,
             undefined=StrictUndefined,
             autoescape=select_autoescape(["html"]),
             trim_blocks=True,

@@ -157,6 +157,21 @@ def search_cases(
     return rows, total
 
 
+# What a due item shows (the case's unmet timescales; My work's page of them).
+DUE_ITEM_COLUMNS = (
+    deadlines.c.id,
+    deadlines.c.case_id,
+    deadlines.c.process,
+    deadlines.c.timescale,
+    deadlines.c.rule,
+    deadlines.c.status,
+    deadlines.c.due_at,
+    deadlines.c.started_at,
+    cases.c.state,
+    cases.c.team,
+)
+
+
 def deadlines_across_cases(
     conn: Connection,
     *,
@@ -182,17 +197,7 @@ def deadlines_across_cases(
     if process is not None:
         where.append(deadlines.c.process == process)
     query = (
-        sa.select(
-            deadlines.c.id,
-            deadlines.c.case_id,
-            deadlines.c.process,
-            deadlines.c.timescale,
-            deadlines.c.rule,
-            deadlines.c.status,
-            deadlines.c.due_at,
-            cases.c.team,
-            cases.c.state,
-        )
+        sa.select(*DUE_ITEM_COLUMNS)
         .select_from(deadlines.join(cases, cases.c.id == deadlines.c.case_id))
         .where(*where)
         .order_by(deadlines.c.due_at, deadlines.c.id)
@@ -332,21 +337,6 @@ def recorded_sessions(
         .order_by(audit.c.id)
     )
     return [dict(row) for row in conn.execute(query).mappings()]
-
-
-# What a due item shows (the case's unmet timescales; My work's page of them).
-DUE_ITEM_COLUMNS = (
-    deadlines.c.id,
-    deadlines.c.case_id,
-    deadlines.c.process,
-    deadlines.c.timescale,
-    deadlines.c.rule,
-    deadlines.c.status,
-    deadlines.c.due_at,
-    deadlines.c.started_at,
-    cases.c.state,
-    cases.c.team,
-)
 
 
 def unmet_deadlines(

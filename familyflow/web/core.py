@@ -174,6 +174,7 @@ def rag(*, started_at: datetime, due_at: datetime, now: datetime) -> Rag:
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
+        auto_reload=False,  # the pages ship with the release: no stat per page shown
         autoescape=select_autoescape(["html"], default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
