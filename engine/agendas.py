@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
@@ -132,7 +132,11 @@ def _day(moment: datetime) -> str:
 
 
 def _matches(
-    section: AgendaSection, view: CaseView, case: CaseRow, since: datetime, until: datetime
+    section: AgendaSection,
+    view: Callable[[], CaseView],
+    case: CaseRow,
+    since: datetime,
+    until: datetime,
 ) -> bool:
     if section.state_in and case.state not in section.state_in:
         return False
@@ -142,9 +146,9 @@ def _matches(
         case.closed_at is not None and since < case.closed_at <= until
     ):
         return False
-    if section.where is not None and not section.where(view):
+    if not all(case.data.get(k) == v for k, v in section.data_equals.items()):
         return False
-    return all(case.data.get(k) == v for k, v in section.data_equals.items())
+    return section.where is None or section.where(view())
 
 
 def _states(agenda: Agenda) -> list[str] | None:
@@ -185,7 +189,9 @@ def run_agenda(
         else:  # each case goes to its own manager (or whoever `to` names)
             recipient = case.contacts_by_role().get(agenda.to)
             recipients = [recipient] if recipient and recipient.get("email") else []
-        view = work.view(case)
+        # The case's view (a query for its breached timescales, in some processes) only
+        # for a section whose own test needs it, once the plain criteria have passed.
+        view = lru_cache(maxsize=1)(partial(work.view, case))
         for section in agenda.sections:
             if not _matches(section, view, case, since, slot):
                 continue
