@@ -15,27 +15,26 @@ from sqlalchemy.engine import Connection
 from familyflow.db.tables import audit, cases, deadlines
 from familyflow.db.tracker import visible
 
+LONDON_ZONE = "Europe/London"
 
-def _month_and_edge(conn: Connection, moment: Any) -> tuple[Any, Any]:
+
+def _month_and_edge(conn: Connection, moment: Any) -> tuple[Any, Any | None]:
     """'YYYY-MM' of an instant in UTC, and its UTC date when it falls at 23:00 or later
     on the 28th or after (else NULL): only those can be in the next local month.
+    (PostgreSQL gives the local month straight away, with no edge.)
     SQLite stores instants as 'YYYY-MM-DD HH:MM:SS' text in UTC: slicing it is many
     times cheaper than strftime over hundreds of thousands of rows."""
     if conn.dialect.name == "postgresql":
-        utc = sa.func.timezone("UTC", moment)
-        month, day, hour = (
-            sa.func.to_char(utc, "YYYY-MM"),
-            sa.func.to_char(utc, "DD"),
-            sa.func.to_char(utc, "HH24"),
-        )
-        date = sa.func.to_char(utc, "YYYY-MM-DD")
-    else:
-        month, day, hour = (
-            sa.func.substr(moment, 1, 7),
-            sa.func.substr(moment, 9, 2),
-            sa.func.substr(moment, 12, 2),
-        )
-        date = sa.func.substr(moment, 1, 10)
+        # PostgreSQL knows Europe/London: the local month itself, and no edge to move
+        # (three times cheaper than four to_char()s of the UTC instant).
+        local_month = sa.func.to_char(sa.func.timezone(LONDON_ZONE, moment), "YYYY-MM")
+        return local_month, None
+    month, day, hour = (
+        sa.func.substr(moment, 1, 7),
+        sa.func.substr(moment, 9, 2),
+        sa.func.substr(moment, 12, 2),
+    )
+    date = sa.func.substr(moment, 1, 10)
     edge = sa.case((sa.and_(hour == "23", day >= "28"), date), else_=sa.null())
     return month, edge
 
@@ -55,16 +54,15 @@ def resolved_by_month(
         # A semi-join: the visible cases listed once, the covering index read past
         # them (a join would look up a case for each of 190k deadlines).
         where.append(deadlines.c.case_id.in_(sa.select(cases.c.id).where(visible(teams, email))))
-    keys = (
-        deadlines.c.process,
-        deadlines.c.rule,
-        deadlines.c.timescale,
-        deadlines.c.status,
-        month,
-        edge,
-    )
+    columns = (deadlines.c.process, deadlines.c.rule, deadlines.c.timescale, deadlines.c.status)
+    keys = (*columns, month) if edge is None else (*columns, month, edge)
     query = (
-        sa.select(*keys[:4], month.label("month"), edge.label("edge"), sa.func.count().label("n"))
+        sa.select(
+            *columns,
+            month.label("month"),
+            (sa.null() if edge is None else edge).label("edge"),
+            sa.func.count().label("n"),
+        )
         .where(*where)
         .group_by(*keys)
     )

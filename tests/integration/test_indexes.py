@@ -103,3 +103,25 @@ def test_the_listing_gives_the_total_and_the_overdue_flags_on_every_page(make_ap
         rows, _ = read_models.search_cases(conn, now=flow.clock.now(), teams=None, email=None)
     # PAR-04's close (a week after the chase) is the next due deadline of the late two
     assert {r["id"]: r["next_due_at"] is not None for r in rows} == {i: i in late for i in ids}
+
+
+def test_the_reports_migration_indexes_open_cases_by_receipt_and_on_sqlite_resolved_deadlines(
+    database_url,
+):
+    """0007_reports: the long-open cases come from an index of open cases by when they
+    were received; SQLite's timeliness reads a covering index that PostgreSQL, which
+    scans the table faster, is spared (it would cost every deadline fired or met)."""
+    engine = create_engine(database_url)
+    upgrade(engine)
+    found = indexes(engine)
+    assert "where" in found["ix_cases_open_by_received"]
+    on_sqlite = engine.dialect.name == "sqlite"
+    assert ("ix_deadlines_resolved_for_reports" in found) is on_sqlite
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0006_undo")
+    assert not {"ix_cases_open_by_received", "ix_deadlines_resolved_for_reports"} & set(
+        indexes(engine)
+    )
+    upgrade(engine)
+    assert "ix_cases_open_by_received" in indexes(engine)
+    engine.dispose()
