@@ -53,17 +53,15 @@ def router() -> APIRouter:
         user: Annotated[CurrentUser, page_roles(*REPORT_READERS)],
         team: Annotated[str | None, Query(max_length=200)] = None,
     ) -> HTMLResponse:
-        timeliness = report_service.timeliness(flow, principal=user.principal)
-        caseload = report_service.caseload(flow, principal=user.principal, team=team or None)
+        found = report_service.overview(
+            flow, principal=user.principal, team=team or None, ids_per_band=CASES_LISTED
+        )
+        timeliness, caseload = found.timeliness, found.caseload
         # Many teams at once (an admin's 4,500 workers): a line per team, each linking to
         # its workers, rather than one table no one could read.
         by_team = reports.caseload_by_team(caseload) if not team else []
         if len(by_team) < 2:
             by_team = []
-        durations = report_service.open_durations(
-            flow, principal=user.principal, ids_per_band=CASES_LISTED
-        )
-        missed = report_service.missed_sessions(flow, principal=user.principal)
         return render(
             request,
             "reports.html",
@@ -74,8 +72,8 @@ def router() -> APIRouter:
             caseload=caseload,
             caseload_by_team=by_team,
             team=team or None,
-            durations=durations,
-            missed=missed,
+            durations=found.durations,
+            missed=found.missed,
         )
 
     return pages
