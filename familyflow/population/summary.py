@@ -126,7 +126,8 @@ def text(summary: Mapping[str, Any]) -> str:
         f"{summary['scenario']} (seed {summary['seed']}): {summary['cases']:,} cases, "
         f"{summary['events']:,} events, messages {messages or 'none'}",
         f"workers {load['workers']} ({load['part_time']} part time); "
-        f"allocations that waited for a worker with room: {load['allocations_waited']:,}",
+        "working days allocations waited for a worker with room (one per case per day): "
+        f"{load['allocations_waited']:,}",
         "",
         f"{'rule':<10}{'due':>8}{'met':>8}{'late':>8}{'missed':>8}{'on time':>9}",
     ]
@@ -159,7 +160,7 @@ def side_by_side(left: Mapping[str, Any], right: Mapping[str, Any]) -> str:
         f"| emails | {_sent(left, 'email')} | {_sent(right, 'email')} |",
         f"| texts | {_sent(left, 'sms')} | {_sent(right, 'sms')} |",
         f"| workers | {left['caseload']['workers']} | {right['caseload']['workers']} |",
-        f"| allocations that waited | {left['caseload']['allocations_waited']:,} "
+        f"| working days allocations waited | {left['caseload']['allocations_waited']:,} "
         f"| {right['caseload']['allocations_waited']:,} |",
     ]
     for rule in sorted(set(rows) | set(other)):
