@@ -578,14 +578,8 @@ _OPEN_OF_PROCESS = (
     .where(cases.c.process == sa.bindparam("b_process"), cases.c.closed_at.is_(None))
     .order_by(cases.c.id)
 )
-_OPEN_OF_PROCESS_IN_STATES = (
-    sa.select(cases.c.id)
-    .where(
-        cases.c.process == sa.bindparam("b_process"),
-        cases.c.closed_at.is_(None),
-        cases.c.state.in_(sa.bindparam("b_states", expanding=True)),
-    )
-    .order_by(cases.c.id)
+_OPEN_OF_PROCESS_IN_STATES = _OPEN_OF_PROCESS.where(
+    cases.c.state.in_(sa.bindparam("b_states", expanding=True))
 )
 _CREATED_OR_CLOSED = (
     sa.select(cases.c.id)

@@ -136,6 +136,18 @@ def engine_errors(error: FamilyFlowError, reader: forms.Reader) -> None:
     reader.fail("", sentence(error))
 
 
+def _about_case(row: CaseRow, process: Process) -> dict[str, Any]:
+    """What the action and note pages show of their case, and their "When did this
+    happen?" field."""
+    return {
+        "row": row,
+        "process": process,
+        "reference": reference(process, row.id),
+        "person": about(row.contacts),
+        "occurred": OCCURRED,
+    }
+
+
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
@@ -167,20 +179,15 @@ def router() -> APIRouter:
             "action.html",
             user=user,
             csrf=csrf,
-            errors=forms.summary(reader) if reader else [],
-            field_errors=reader.errors if reader else {},
+            **forms.shown_errors(reader),
             status=status,
-            row=row,
-            process=process,
-            reference=reference(process, row.id),
-            person=about(row.contacts),
+            **_about_case(row, process),
             trigger=trigger,
             transition=found,
             fields=fields,
             action=action,
             values=values,
             people=pickable(flow, user, row.team),
-            occurred=OCCURRED,
         )
 
     @pages.get("/cases/{case_id}/act/{trigger}", response_class=HTMLResponse)
@@ -282,16 +289,11 @@ def router() -> APIRouter:
             "note.html",
             user=user,
             csrf=csrf,
-            errors=forms.summary(reader) if reader else [],
-            field_errors=reader.errors if reader else {},
+            **forms.shown_errors(reader),
             status=status,
-            row=row,
-            process=process,
-            reference=reference(process, row.id),
-            person=about(row.contacts),
+            **_about_case(row, process),
             note_kinds=kinds,
             values=values,
-            occurred=OCCURRED,
             limit=flow.services.max_note_chars,
         )
 

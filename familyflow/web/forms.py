@@ -447,6 +447,14 @@ def validate(
             reader.fail(key, plain_message(problem, f), anchor)
 
 
+def shown_errors(reader: Reader | None) -> dict[str, Any]:
+    """What a form page's template needs of its errors: the summary at the top and each
+    field's own message (none on a page shown afresh)."""
+    if reader is None:
+        return {"errors": [], "field_errors": {}}
+    return {"errors": summary(reader), "field_errors": reader.errors}
+
+
 def summary(reader: Reader) -> list[dict[str, str]]:
     """The error summary: each message, linking to its field, in the order of the form."""
     keys = list(dict.fromkeys(reader.form.keys()))
