@@ -146,9 +146,14 @@ def test_every_process_page_and_the_admin_pages_have_no_axe_violations(
     page.get_by_label("What it is for").fill("Staff training day")
     page.get_by_role("button", name="Add closure day").click()
     expect(page.get_by_text("Closure day 6 April 2027 added")).to_be_visible()
+    page.goto("/reports")  # an admin sees every team: a line each, linking to its workers
+    team_pages = _links(page, r"/reports\?team=[^#]+#caseload")[:1]
+    assert team_pages, "the admin's reports page links to no team's caseloads"
+    page.goto("/admin")
     problems: dict[str, list[str]] = {}
     paths = [
         "/admin",
+        *team_pages,
         # the confirmation pages the admin page links to
         *_links(page, r"/admin/users/\d+/switch-off")[:1],
         *_links(page, r"/admin/closures/[0-9-]+/remove")[:1],
