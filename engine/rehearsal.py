@@ -42,7 +42,7 @@ _deadlines = models.Deadline.__table__  # type: ignore[attr-defined]
 _closures = models.ClosureDay.__table__  # type: ignore[attr-defined]
 _audit = models.AuditEvent.__table__  # type: ignore[attr-defined]
 
-# A rehearsal must not write "deadline_fired" lines into the service's real log.
+# A rehearsal must not write "deadlines_fired" lines into the service's real log.
 _REHEARSING: contextvars.ContextVar[bool] = contextvars.ContextVar("rehearsing", default=False)
 
 

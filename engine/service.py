@@ -229,19 +229,19 @@ class FamilyFlow:
                 if of_case[row["case_id"]] > 1:
                     store.mark_fired(conn, [marks[row["id"]]])
                 work.fire_deadline(row, late=late)
-                fired.append(
-                    {
-                        "case_id": row["case_id"],
-                        "rule": row["rule"],
-                        "timescale": row["timescale"],
-                        "kind": row["kind"],
-                        "late": late,
-                    }
-                )
+                fired.append(row)
             work.flush()
-        # Logged once committed: a batch that rolls back fired nothing.
-        for entry in fired:
-            log.info("deadline_fired", **entry)
+        # Logged once committed: a batch that rolls back fired nothing. One line a
+        # batch (its deadlines' ids, and how many of each rule): a line a deadline
+        # cost a seventh of the firing of 10,000 (issue 11).
+        if fired:
+            log.info(
+                "deadlines_fired",
+                count=len(fired),
+                late=sum(1 for row in fired if marks[row["id"]]["b_late"]),
+                rules=dict(Counter(row["rule"] for row in fired)),
+                deadline_ids=[row["id"] for row in fired],
+            )
         return len(rows)
 
     def _fire_singly(self, *, limit: int, up_to: datetime | None = None) -> int:

@@ -390,7 +390,7 @@ def test_a_whole_journey_logs_no_name_email_address_or_mobile_of_anyone(
     assert {
         "case_created",
         "case_event",
-        "deadline_fired",
+        "deadlines_fired",
         "agenda_run",
         "message_sent",
         "message_retry",
