@@ -174,10 +174,16 @@ def run_agenda(
     for run in skipped:
         _skipped(work, agenda, run)
     conn = work.conn
-    ids = store.open_case_ids_for_process(conn, process.name, states=_states(agenda))
-    ids += store.cases_created_or_closed_between(conn, process=process.name, start=since, end=slot)
-    work.preload(ids)
     mailing_list = work.services.mailing_lists.get(agenda.key, ()) if agenda.mailing_list else ()
+    ids: list[int] = []
+    # A meeting's list with nobody on its mailing list goes to no one: its run is
+    # recorded, and no case need be read (a county's daily screening list, issue 11).
+    if mailing_list or not agenda.mailing_list:
+        ids = store.open_case_ids_for_process(conn, process.name, states=_states(agenda))
+        ids += store.cases_created_or_closed_between(
+            conn, process=process.name, start=since, end=slot
+        )
+    work.preload(ids)
     by_recipient: dict[str, dict[str, Any]] = {
         email: {"name": email, "email": email} for email in mailing_list if agenda.send_when_empty
     }
