@@ -497,17 +497,13 @@ class CaseWork:
     def _timescales(self, case: CaseRow, *, trigger: str, actor: Actor, at: datetime) -> None:
         process = self.process(case.process)
         rows = []
-        view = (
-            self.view(case)
-            if any(t.applies or t.within_for for t in process.timescales if trigger in t.starts_on)
-            else None
-        )
-        for timescale in process.timescales:
-            if trigger not in timescale.starts_on:
-                continue
+        started = [t for t in process.timescales if trigger in t.starts_on]
+        view = self.view(case) if any(t.applies or t.within_for for t in started) else None
+        if started:  # a timescale started again replaces its running deadlines: one UPDATE
             self._close_deadlines(
-                case_id=case.id, at=at, status="cancelled", timescales=[timescale.key]
+                case_id=case.id, at=at, status="cancelled", timescales=[t.key for t in started]
             )
+        for timescale in started:
             if view is not None and timescale.applies and not timescale.applies(view):
                 continue
             if view is not None and timescale.within_for:

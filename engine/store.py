@@ -111,9 +111,9 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 # SQLAlchemy exceptions. PostgreSQL (psycopg) takes the same path, the SQL
 # compiled with positional `%s` parameters (the casts SQLAlchemy writes kept):
 # deadline firing there spent more time in SQLAlchemy than in the database.
-# A connection not yet in a transaction, echo, statement listeners or anything
-# the compiled form cannot express (an empty IN list, Python-side defaults) go
-# through Connection.execute.
+# A connection not yet in a transaction is begun as Connection.execute begins
+# one. Echo, statement listeners or anything the compiled form cannot express
+# (an empty IN list, Python-side defaults) go through Connection.execute.
 
 
 @dataclass(frozen=True)
@@ -314,13 +314,15 @@ def _plain(conn: Connection) -> bool:
 
 
 def _plan(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Plan | None:
-    if not conn.in_transaction():
-        return None
     plain = _PLAIN.get(conn)
     if plain is None:
         plain = _PLAIN[conn] = _plain(conn)
     if not plain:
         return None
+    if not conn.in_transaction():
+        # A read outside a transaction (the next instant anything is due, asked on
+        # every turn of the clock): begun as Connection.execute would begin it.
+        conn.begin()
     dialect = conn.dialect
     plans = _PLANS.get(dialect)
     if plans is None:
