@@ -65,3 +65,19 @@ def open_caseloads(conn: Connection, emails: Sequence[str]) -> dict[str, int]:
     wanted = sorted({e.lower() for e in emails})
     found = {e: int(n) for e, n in conn.execute(_OPEN_CASELOADS, {"emails": wanted}).all()}
     return {e.lower(): found.get(e.lower(), 0) for e in emails}
+
+
+def people_moved_since(conn: Connection, audit_id: int) -> tuple[set[str], int]:
+    """The people (lower-cased emails) on every case with a transition recorded after
+    this audit row (opened, moved or closed), and the last such row."""
+    moved = conn.execute(
+        sa.select(audit.c.id, audit.c.case_id).where(
+            audit.c.id > audit_id, audit.c.kind == "transition"
+        )
+    ).all()
+    if not moved:
+        return set(), audit_id
+    case_ids = sorted({case_id for _, case_id in moved if case_id is not None})
+    query = sa.select(_EMAIL).distinct().where(contacts.c.case_id.in_(case_ids))
+    people = {email for (email,) in conn.execute(query) if email}
+    return people, max(row_id for row_id, _ in moved)

@@ -104,15 +104,19 @@ class Runner:
     over_limit: int = 0
     peak: dict[str, int] = field(default_factory=dict)
     _seq: int = 0
-    # Caseloads change only when the engine acts: on a case of the team (its people
-    # are the team's, linked cases too) or on a turn of the clock (a deadline may close
-    # any case). Counted per team, so that a count is reused while neither has moved.
+    # A caseload changes only when the engine acts on a case the person is on: an
+    # event opens, closes or re-staffs its own case only (or opens a linked case with
+    # the same people), and a turn of the clock may close or open cases (a deadline's
+    # effects), each with a transition in the audit trail. So a team's counts are kept
+    # and counted again only for the people of the cases acted on (_stale).
     _ticks: int = 0
+    _audit_seen: int = 0  # the audit trail read up to here for the clock's transitions
     _agenda_next: datetime | None = None
     _mentioned: dict[tuple[int, str], tuple[Step, bool]] = field(default_factory=dict)
     _retry: tuple[datetime, datetime] | None = None
     _team_writes: Counter[str] = field(default_factory=Counter)
-    _loads: dict[str, tuple[tuple[int, int], dict[str, int]]] = field(default_factory=dict)
+    _loads: dict[str, dict[str, int]] = field(default_factory=dict)
+    _stale: set[str] = field(default_factory=set)  # emails to count again
     _full: dict[str, tuple[int, int]] = field(default_factory=dict)  # when last found full
 
     # -- the clock -----------------------------------------------------------
@@ -145,6 +149,7 @@ class Runner:
             self._ticks += 1
             flow.fire_due()
             self._run_agendas()
+            self._clock_acted()
             ticked = at
 
     def _run_agendas(self, *, always: bool = False) -> None:
@@ -214,7 +219,7 @@ class Runner:
                 life.team
             )
         contacts = {role: self._swap(c, people) for role, c in script.contacts.items()}
-        self._team_writes[life.team] += 1
+        self._acted_on(life)
         life.case_id = cases.create_case(
             self.flow,
             principal=simulation_principal(None),
@@ -252,7 +257,7 @@ class Runner:
                 return False
             life.people[load.worker.lower()] = worker
         by = self._swap(step.by, life.people) if step.by else None
-        self._team_writes[life.team] += 1
+        self._acted_on(life)
         try:
             if step.event:
                 cases.fire(
@@ -352,19 +357,31 @@ class Runner:
     def _generation(self, team_name: str) -> tuple[int, int]:
         return self._ticks, self._team_writes[team_name]
 
-    def _caseloads(self, team_name: str) -> dict[str, int]:
-        """The team's workers' open caseloads, counted again only after the engine has
-        acted on the team's cases or turned the clock since the last count: a day's
-        waiting allocations ask over and over while nothing changes (without this, 40%
-        of a year's run)."""
-        generation = self._generation(team_name)
-        cached = self._loads.get(team_name)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
+    def _acted_on(self, life: Life) -> None:
+        """The engine is about to act on this case: its people's counts may change."""
+        self._team_writes[life.team] += 1
+        self._stale.update(str(p.get("email") or "").lower() for p in life.people.values())
+
+    def _clock_acted(self) -> None:
+        """After a turn of the clock: the people of every case it moved may have changed."""
         with self.flow.db.connect() as conn:
-            workers = [w.email for w in self.population.teams[team_name].workers]
-            loads = population_db.open_caseloads(conn, workers)
-        self._loads[team_name] = (generation, loads)
+            people, self._audit_seen = population_db.people_moved_since(conn, self._audit_seen)
+        self._stale |= people
+
+    def _caseloads(self, team_name: str) -> dict[str, int]:
+        """The team's workers' open caseloads, counted again only for the people of the
+        cases acted on since the last count: a day's waiting allocations ask over and
+        over while nothing changes (without this, 40% of a year's run; counting the
+        whole team each time, a tenth)."""
+        workers = [w.email for w in self.population.teams[team_name].workers]
+        loads = self._loads.get(team_name)
+        again = workers if loads is None else [e for e in workers if e.lower() in self._stale]
+        if again:
+            with self.flow.db.connect() as conn:
+                counted = population_db.open_caseloads(conn, again)
+            loads = self._loads[team_name] = {**(loads or {}), **counted}
+            self._stale.difference_update(e.lower() for e in again)
+        assert loads is not None
         return loads
 
     def _least_loaded(self, team_name: str) -> dict[str, Any]:
