@@ -544,21 +544,36 @@ def _close_statement(timescales: int | None) -> sa.Update:
 _OPEN: sa.ColumnElement[str] = sa.literal_column("'open'", sa.String)
 
 
+def _claim_statement(*, postgresql: bool, only: bool) -> sa.Select[Any]:
+    query = (
+        sa.select(deadlines)
+        .where(deadlines.c.status == _OPEN, deadlines.c.due_at <= sa.bindparam("b_now"))
+        .order_by(deadlines.c.due_at, deadlines.c.id)
+        .limit(sa.bindparam("b_limit", type_=sa.Integer))
+    )
+    if only:
+        query = query.where(deadlines.c.id == sa.bindparam("b_only"))
+    return query.with_for_update(skip_locked=True) if postgresql else query
+
+
+# Asked on every turn of the clock: built once, for each dialect and with or without
+# a deadline named (the slow path fires one at a time).
+_CLAIM = {
+    (postgresql, only): _claim_statement(postgresql=postgresql, only=only)
+    for postgresql in (False, True)
+    for only in (False, True)
+}
+
+
 def claim_due_deadlines(
     conn: Connection, *, now: datetime, limit: int, only: int | None = None
 ) -> list[dict[str, Any]]:
     """Due, open deadlines in due order, locked so no other instance takes them."""
-    query = (
-        sa.select(deadlines)
-        .where(deadlines.c.status == _OPEN, deadlines.c.due_at <= now)
-        .order_by(deadlines.c.due_at, deadlines.c.id)
-        .limit(limit)
-    )
+    statement = _CLAIM[(conn.dialect.name == "postgresql", only is not None)]
+    params: dict[str, Any] = {"b_now": now, "b_limit": limit}
     if only is not None:
-        query = query.where(deadlines.c.id == only)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return [dict(row) for row in conn.execute(query).mappings()]
+        params["b_only"] = only
+    return _fetch(conn, statement, params)
 
 
 def due_deadline_ids(conn: Connection, *, now: datetime, limit: int) -> list[dict[str, Any]]:
