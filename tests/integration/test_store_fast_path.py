@@ -229,10 +229,12 @@ def _journeys(flow: FamilyFlow) -> tuple[dict[str, Outcome], int]:
     return errors, fired
 
 
-def _run(folder: Path, *, fast: bool) -> Run:
+def journeys_flow(url: str, folder: Path) -> FamilyFlow:
+    """The service the journeys run on: a simulated clock, messages to files, and claim
+    tokens numbered in turn so that two runs write the same outbox rows."""
     clock = SimulatedClock(at("2026-12-14T09:00"))
     settings = Settings(
-        database_url=f"sqlite:///{folder / 'familyflow.db'}",
+        database_url=url,
         outbox_dir=folder / "outbox",
         email_transport="file",
         sms_transport="file",
@@ -242,6 +244,11 @@ def _run(folder: Path, *, fast: bool) -> Run:
     flow = bootstrap(settings, clock=clock, transports={"email": file, "sms": file})
     claims = itertools.count(1)
     flow.outbox.new_token = lambda: f"claim-{next(claims)}"  # type: ignore[attr-defined]
+    return flow
+
+
+def _run(folder: Path, *, fast: bool) -> Run:
+    flow = journeys_flow(f"sqlite:///{folder / 'familyflow.db'}", folder)
     trace: list[str] = []
 
     @event.listens_for(flow.db, "checkout")

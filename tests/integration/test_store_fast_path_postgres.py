@@ -12,7 +12,6 @@ it is not compared; instead the fast run must have used both forms.
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,13 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from engine import store
-from engine.clock import SimulatedClock
-from familyflow.bootstrap import bootstrap
-from familyflow.settings import Settings
-from notifications.channels.file import FileTransport
 from tests.conftest import BACKENDS, POSTGRES_URL
-from tests.integration.test_store_fast_path import _journeys
-from tests.support.journeys import at
+from tests.integration.test_store_fast_path import _journeys, journeys_flow
 
 # Present only when the suite runs on PostgreSQL (CI always does).
 pytestmark = pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgres"])
@@ -63,18 +57,7 @@ def databases() -> Iterator[dict[str, str]]:
 
 
 def _run(url: str, folder: Path, *, fast: bool) -> Run:
-    clock = SimulatedClock(at("2026-12-14T09:00"))
-    settings = Settings(
-        database_url=url,
-        outbox_dir=folder / "outbox",
-        email_transport="file",
-        sms_transport="file",
-        log_json=True,
-    )
-    file = FileTransport(directory=folder / "outbox", clock=clock)
-    flow = bootstrap(settings, clock=clock, transports={"email": file, "sms": file})
-    claims = itertools.count(1)
-    flow.outbox.new_token = lambda: f"claim-{next(claims)}"  # type: ignore[attr-defined]
+    flow = journeys_flow(url, folder)
     if not fast:
 
         @event.listens_for(flow.db, "before_cursor_execute")
