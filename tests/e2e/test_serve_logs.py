@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from engine.cases import AS_NAMED, Actor
 from engine.clock import SystemClock
 from familyflow.bootstrap import bootstrap
 from familyflow.settings import Settings
@@ -34,7 +35,16 @@ def test_a_serve_run_logs_one_json_format_with_exception_text_and_no_personal_da
 ) -> None:
     url = f"sqlite:///{tmp_path / 'familyflow.db'}"
     flow = bootstrap(Settings(database_url=url), clock=SystemClock())
-    flow.create_case(process="parenting", received_at=flow.clock.now(), data={}, contacts=CONTACTS)
+    # Referred by a person, so that the referral email goes at once whatever the hour: one
+    # the service sends on its own waits for the morning (quiet hours, 20:00 to 08:00).
+    referrer = Actor(CONTACTS["business_support"]["email"], AS_NAMED)
+    flow.create_case(
+        process="parenting",
+        received_at=flow.clock.now(),
+        data={},
+        contacts=CONTACTS,
+        actor=referrer,
+    )
     with flow.db.begin() as conn:  # the agendas job will fail: an exception to log
         conn.execute(sa.text("DROP TABLE job_runs"))
     flow.db.dispose()
