@@ -164,11 +164,13 @@ def _unnest_sql(statement: Any, sql: str, dialect: Dialect) -> str | None:
     statement of a few parameters, instead of psycopg's pipeline of an INSERT a row
     (several times cheaper in the server and the driver: firing 10,000 deadlines writes
     40,000 rows), and short enough for psycopg to keep its parsed form."""
-    head, values = sql.split(") VALUES (", 1) if ") VALUES (" in sql else (None, None)
-    if head is None or values is None or "RETURNING" in values or "(" in values.split(")")[0]:
+    if ") VALUES (" not in sql:
+        return None
+    head, values = sql.split(") VALUES (", 1)
+    group, _, suffix = values.partition(")")
+    if "(" in group or "RETURNING" in suffix:  # a cast with a length, or ids read back
         return None
     prefix, _, names = head.partition(" (")
-    group, _, suffix = values.partition(")")
     columns = [name.strip() for name in names.split(",")]
     if len(columns) != group.count("%s"):
         return None
