@@ -124,8 +124,9 @@ class Population(Model):
 
 
 def is_population(path: Path) -> bool:
-    """A population scenario names its teams and processes; a single case, its process."""
-    raw = _read(path)
+    """A population scenario names its teams and processes, itself or through what it
+    `extends:` (the growth what-if); a single case names its process."""
+    raw = _resolved(path)
     return isinstance(raw, dict) and "processes" in raw and "teams" in raw
 
 
@@ -146,18 +147,32 @@ def _merge(base: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def load(path: Path) -> Population:
+_MAX_EXTENDS = 8  # scenarios extending scenarios: deeper is a loop
+
+
+def _resolved(path: Path, depth: int = 0) -> Any:
+    """The scenario as read, with what it `extends:` merged in, at any depth (a
+    fortnight of the growth what-if extends the growth, which extends the year)."""
     raw = _read(path)
+    if not isinstance(raw, dict) or "extends" not in raw:
+        return raw
+    if depth >= _MAX_EXTENDS:
+        raise ScenarioError(
+            field="extends", reason=f"goes more than {_MAX_EXTENDS} scenarios deep (a loop?)"
+        )
+    base_path = path.parent / str(raw["extends"])
+    base = _resolved(base_path, depth + 1)
+    base = base if isinstance(base, dict) else {}
+    for load_ in (base.get("processes") or {}).values():  # scripts: beside the base
+        if isinstance(load_, dict) and "script" in load_:
+            load_["script"] = str((base_path.parent / str(load_["script"])).resolve())
+    return _merge(base, raw)
+
+
+def load(path: Path) -> Population:
+    raw = _resolved(path)
     if not isinstance(raw, dict):
         raise ScenarioError(field=str(path), reason="a population scenario is a YAML mapping")
-    if "extends" in raw:
-        base_path = path.parent / str(raw["extends"])
-        base = _read(base_path)
-        base = base if isinstance(base, dict) else {}
-        for load_ in (base.get("processes") or {}).values():  # scripts: beside the base
-            if isinstance(load_, dict) and "script" in load_:
-                load_["script"] = str((base_path.parent / str(load_["script"])).resolve())
-        raw = _merge(base, raw)
     try:
         population = Population.model_validate(raw)
     except ValidationError as error:

@@ -118,6 +118,30 @@ def test_the_growth_scenario_extends_the_county_year_with_more_referrals_and_a_w
     assert all(Path(p.script).is_absolute() for p in growth.processes.values())
 
 
+def test_simulate_takes_the_growth_scenario_which_only_extends_the_county_year_as_a_population(
+    tmp_path: Path,
+) -> None:
+    # `familyflow simulate` picks the runner by this: the growth what-if names no teams
+    # or processes of its own, and was run as a single case ("process: Field required").
+    assert sc.is_population(POPULATION / "county-year-growth.yaml")
+    assert sc.is_population(POPULATION / "county-year.yaml")
+    single = POPULATION.parent / "early_help-contact-to-allocation.yaml"
+    assert not sc.is_population(single)
+    chained = tmp_path / "fortnight.yaml"
+    chained.write_text(f"extends: {POPULATION / 'county-year-growth.yaml'}\nend: 2027-04-14\n")
+    assert sc.is_population(chained)
+    fortnight, growth = sc.load(chained), sc.load(POPULATION / "county-year-growth.yaml")
+    assert fortnight.end == date(2027, 4, 14) and fortnight.referral_scale == 1.2
+    assert fortnight.teams == growth.teams  # the worker fewer, through both levels
+
+
+def test_a_scenario_that_extends_itself_is_refused_naming_extends(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("extends: loop.yaml\n")
+    with pytest.raises(ScenarioError, match="extends: goes more than 8 scenarios deep"):
+        sc.load(loop)
+
+
 def test_the_county_year_expects_at_least_five_thousand_referrals() -> None:
     base = sc.load(POPULATION / "county-year.yaml")
     expected = sum(
