@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from familyflow.db.tables import audit, cases, contacts, deadlines, outbox
+from familyflow.db.tables import cases, contacts, deadlines, outbox
 
 
 def _visible(teams: Sequence[str] | None, email: str | None) -> Any:
@@ -320,23 +320,6 @@ def open_caseloads(
         where += [cases.c.closed_at.is_(None), email.in_(sorted({e.lower() for e in emails}))]
     query = query.where(*where).group_by(email)
     return {str(e): int(n) for e, n in conn.execute(query).all()}
-
-
-def recorded_sessions(
-    conn: Connection, *, teams: Sequence[str] | None, email: str | None
-) -> list[dict[str, Any]]:
-    """Every session recorded as attended or missed, with its case's data."""
-    query = (
-        sa.select(audit.c.case_id, audit.c.detail, cases.c.process, cases.c.team, cases.c.data)
-        .select_from(audit.join(cases, cases.c.id == audit.c.case_id))
-        .where(
-            audit.c.kind == "transition",
-            audit.c.trigger == "record_session",
-            _visible(teams, email),
-        )
-        .order_by(audit.c.id)
-    )
-    return [dict(row) for row in conn.execute(query).mappings()]
 
 
 def unmet_deadlines(

@@ -107,7 +107,8 @@ def open_ids_received_before(
 def sessions_by_group(
     conn: Connection, *, teams: Sequence[str] | None, email: str | None
 ) -> list[dict[str, Any]]:
-    """Sessions recorded as attended or missed per group (or venue) and process."""
+    """Sessions recorded as attended or missed per group (or venue) and process, leaving
+    out any record that was undone."""
     attended = audit.c.detail[("data", "attended")].as_boolean()
     group = sa.func.coalesce(
         sa.func.nullif(cases.c.data["group"].as_string(), ""),
@@ -115,6 +116,17 @@ def sessions_by_group(
         "no group recorded",
     )
     missed = attended.is_(False) if conn.dialect.name == "postgresql" else attended == 0
+    # A record taken back within the undo window (PAR-12) was never a session held.
+    undo = audit.alias("undo")
+    undone = (
+        sa.select(undo.c.id)
+        .where(
+            undo.c.case_id == audit.c.case_id,
+            undo.c.kind == "undo",
+            undo.c.detail["undoes"].as_integer() == audit.c.id,
+        )
+        .exists()
+    )
     query = (
         sa.select(
             group.label("group"),
@@ -130,6 +142,7 @@ def sessions_by_group(
             audit.c.trigger == "record_session",
             audit.c.kind == "transition",
             attended.is_not(None),
+            ~undone,
             visible(teams, email),
         )
         .group_by(group, cases.c.process)

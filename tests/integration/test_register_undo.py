@@ -11,6 +11,7 @@ import pytest
 
 from engine import store
 from engine.errors import InputError, UndoRefused
+from familyflow import reports
 from familyflow.services import attendance
 from familyflow.services.principal import Principal
 from notifications.channels.base import Envelope
@@ -209,3 +210,20 @@ def test_undoing_the_third_miss_opens_the_place_again(flow, sms):
     assert [m["status"] for m in emails] == ["cancelled", "cancelled"]
     [undo] = [e for e in history(flow, flow.case_id) if e["kind"] == "undo"]
     assert (undo["rule"], undo["from"], undo["to"]) == ("PAR-14", "closed", "attending")
+
+
+def test_an_undone_miss_is_not_counted_in_the_missed_sessions_report(flow, sms):
+    _miss(flow, SESSIONS[0], when="2027-01-05T14:00")
+    flow.clock.advance_to(at("2027-01-05T14:02"))
+    attendance.undo_session(flow, principal=KIM, case_id=flow.case_id)
+    flow.advance(at("2027-01-05T14:10"))
+    attendance.record_session(
+        flow, principal=KIM, case_id=flow.case_id, session=_session(SESSIONS[0]), attended=True
+    )
+    _miss(flow, SESSIONS[1], when="2027-01-12T14:00")
+
+    with flow.db.connect() as conn:
+        [row] = reports.missed_sessions(conn, teams=None, email=None)
+    # PAR-12: the first miss was taken back, so two sessions were recorded, one missed
+    assert (row["process"], row["sessions_recorded"], row["missed"]) == ("parenting", 2, 1)
+    assert row["families_with_misses"] == 1
