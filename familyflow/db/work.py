@@ -154,24 +154,35 @@ def count_due_items(
     return _capped_count(conn, query, cap)
 
 
+def _waiting(scope: Scope, states: Mapping[str, Sequence[str]]) -> list[Any]:
+    return [
+        cases.c.closed_at.is_(None),
+        _pairs(cases.c.process, cases.c.state, states),
+        _mine(scope, cases.c.id),
+    ]
+
+
+def count_waiting_cases(
+    conn: Connection, *, scope: Scope, states: Mapping[str, Sequence[str]], cap: int
+) -> int:
+    """How many open cases in scope wait in these states (by process), up to `cap` + 1."""
+    return _capped_count(conn, sa.select(cases.c.id).where(*_waiting(scope, states)), cap)
+
+
 def waiting_cases(
     conn: Connection,
     *,
     scope: Scope,
     states: Mapping[str, Sequence[str]],
     limit: int,
-    cap: int,
-) -> tuple[list[dict[str, Any]], int]:
-    """Open cases in scope waiting in these states (by process), oldest referral first,
-    and how many there are (up to `cap` + 1)."""
-    where = [
-        cases.c.closed_at.is_(None),
-        _pairs(cases.c.process, cases.c.state, states),
-        _mine(scope, cases.c.id),
-    ]
-    query = sa.select(
-        cases.c.id, cases.c.process, cases.c.state, cases.c.team, cases.c.received_at
-    ).where(*where)
-    rows = conn.execute(query.order_by(cases.c.received_at, cases.c.id).limit(limit)).mappings()
-    found = [dict(row) for row in rows]
-    return found, _capped_count(conn, sa.select(cases.c.id).where(*where), cap)
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """A page of the open cases in scope waiting in these states, oldest referral first."""
+    query = (
+        sa.select(cases.c.id, cases.c.process, cases.c.state, cases.c.team, cases.c.received_at)
+        .where(*_waiting(scope, states))
+        .order_by(cases.c.received_at, cases.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]

@@ -90,8 +90,30 @@ class WorkPage:
     cases: dict[int, CaseRow]  # the cases of this page's rows, waiting cases and replies
     waiting: list[dict[str, Any]] = field(default_factory=list)  # for a team manager
     waiting_total: int = 0
+    waiting_page: int = 1
+    waiting_pages: int = 1
     replies: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _pages(total: int, per_page: int) -> int:
+    """Pages of `per_page` for `total` rows counted up to COUNT_CAP (at least one)."""
+    return max(1, -(-min(total, COUNT_CAP) // per_page))
+
+
+def _waiting(
+    flow: FamilyFlow, conn: Any, *, scope: work_db.Scope, page: int
+) -> tuple[list[dict[str, Any]], int, int, int]:
+    """A page of the cases waiting for a team manager, how many there are, the page
+    (one past the last is the last) and the number of pages."""
+    states = waiting_states(flow)
+    total = work_db.count_waiting_cases(conn, scope=scope, states=states, cap=COUNT_CAP)
+    pages = _pages(total, WAITING_SHOWN)
+    page = min(page, pages)
+    found = work_db.waiting_cases(
+        conn, scope=scope, states=states, limit=WAITING_SHOWN, offset=(page - 1) * WAITING_SHOWN
+    )
+    return found, total, page, pages
 
 
 def _scope(principal: Principal) -> work_db.Scope:
@@ -101,8 +123,11 @@ def _scope(principal: Principal) -> work_db.Scope:
     return work_db.Scope(email=principal.email, teams=teams)
 
 
-def my_work(flow: FamilyFlow, *, principal: Principal, page: int = 1) -> WorkPage:
-    """One page of the principal's work; the read is audited with the cases shown."""
+def my_work(
+    flow: FamilyFlow, *, principal: Principal, page: int = 1, waiting_page: int = 1
+) -> WorkPage:
+    """One page of the principal's work (and, for a team manager, one page of the cases
+    waiting for them); the read is audited with the cases shown."""
     processes = tuple(flow.services.processes.values())
     everything = principal.is_admin or principal.role == ANY_ROLE
     timescales = None if everything else _actionable(processes, principal.role)
@@ -114,7 +139,7 @@ def my_work(flow: FamilyFlow, *, principal: Principal, page: int = 1) -> WorkPag
         overdue = work_db.count_due_items(
             conn, scope=scope, timescales=timescales, cap=COUNT_CAP, overdue_at=now
         )
-        pages = max(1, -(-min(total, COUNT_CAP) // PER_PAGE))
+        pages = _pages(total, PER_PAGE)
         page = min(page, pages)
         due = work_db.due_items(
             conn,
@@ -124,14 +149,10 @@ def my_work(flow: FamilyFlow, *, principal: Principal, page: int = 1) -> WorkPag
             offset=(page - 1) * PER_PAGE,
         )
         waiting: list[dict[str, Any]] = []
-        waiting_total = 0
+        waiting_total, waiting_pages, waiting_page = 0, 1, max(1, waiting_page)
         if principal.role == "team_manager":
-            waiting, waiting_total = work_db.waiting_cases(
-                conn,
-                scope=scope,
-                states=waiting_states(flow),
-                limit=WAITING_SHOWN,
-                cap=COUNT_CAP,
+            waiting, waiting_total, waiting_page, waiting_pages = _waiting(
+                flow, conn, scope=scope, page=waiting_page
             )
         texts = replies.recent(
             conn, email=None if everything else principal.email, since=now - REPLIES_SHOWN
@@ -156,7 +177,7 @@ def my_work(flow: FamilyFlow, *, principal: Principal, page: int = 1) -> WorkPag
             at=now,
             what="my work",
             case_ids=ids,
-            filters={"page": page},
+            filters={"page": page, "waiting_page": waiting_page},
         )
     return WorkPage(
         due=due,
@@ -167,6 +188,8 @@ def my_work(flow: FamilyFlow, *, principal: Principal, page: int = 1) -> WorkPag
         cases=cases,
         waiting=waiting,
         waiting_total=waiting_total,
+        waiting_page=waiting_page,
+        waiting_pages=waiting_pages,
         replies=texts,
         failed=failed,
     )

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from engine.service import FamilyFlow
 from familyflow.http.auth import CsrfTokenDep, FlowDep, OptionalUserDep
 from familyflow.services import work
-from familyflow.services.work import COUNT_CAP, WorkPage
+from familyflow.services.work import COUNT_CAP, WAITING_SHOWN, WorkPage
 from familyflow.web.casework import about, actions, reference, work_items
 from familyflow.web.core import PageUser, redirect, render
 from familyflow.web.messages import failed_item
@@ -101,9 +101,10 @@ def router() -> APIRouter:
         user: PageUser,
         csrf: CsrfTokenDep,
         page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        waiting: Annotated[int, Query(ge=1, le=10_000)] = 1,
     ) -> HTMLResponse:
         now = flow.clock.now()
-        found = work.my_work(flow, principal=user.principal, page=page)
+        found = work.my_work(flow, principal=user.principal, page=page, waiting_page=waiting)
         items = work_items(flow, found.due, found.cases, now, role=user.role)
         return render(
             request,
@@ -119,6 +120,13 @@ def router() -> APIRouter:
             page_numbers=pagination(found.page, found.pages),
             waiting=waiting_items(flow, found),
             waiting_total=counted(found.waiting_total),
+            waiting_page=found.waiting_page,
+            waiting_pages=found.waiting_pages,
+            waiting_first=(found.waiting_page - 1) * WAITING_SHOWN + 1,
+            waiting_last=(found.waiting_page - 1) * WAITING_SHOWN + len(found.waiting),
+            # Each list's pages keep the other list's place.
+            keep_page=f"&page={found.page}" if found.page > 1 else "",
+            keep_waiting=f"&waiting={found.waiting_page}" if found.waiting_page > 1 else "",
             is_manager=user.role == "team_manager",
             replies=replies_on_my_cases(flow, found),
             failed=[failed_item(m) for m in found.failed],
