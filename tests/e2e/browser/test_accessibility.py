@@ -218,3 +218,34 @@ def test_a_process_page_draws_its_diagram_as_svg_under_the_csp(
     # The list of stages stays, for screen readers and without JavaScript.
     expect(page.locator("#diagram [role=listitem]").first).to_be_visible()
     assert page.locator("#process-diagram svg").evaluate("svg => svg.getBBox().width") > 100
+
+
+def test_a_manager_pages_through_the_cases_waiting_for_them_with_no_axe_violations(
+    browser: Browser, server: LiveServer
+) -> None:
+    flow = server.flow
+    for name in ("Siân Jones", "Zoë O\u2019Brien", "Łukasz Nowak") * 9:  # 27 more waiting
+        flow.create_case(
+            process="parenting",
+            received_at=flow.clock.now(),
+            data={},
+            contacts={
+                "social_worker": {"name": "Sam Jones", "email": "sam.jones@example.org"},
+                "team_manager": {"name": "Ade Bello", "email": "ade.bello@example.org"},
+                "business_support": {"name": "BS", "email": "bs@example.org"},
+                "parent": {"name": name, "mobile": "07700900123"},
+            },
+            team=TEAM,
+            actor=Actor("bs@example.org", "business_support"),
+        )
+    page = _signed_in(browser, server, PEOPLE["a team manager"])
+    waiting = page.locator("#waiting li")
+    expect(waiting).to_have_count(20)
+    first = waiting.first.get_attribute("data-case")
+    pages = page.get_by_role("navigation", name="Pages of cases waiting for you")
+    pages.get_by_role("link", name=re.compile("Newer")).click()
+    expect(page.get_by_text(re.compile(r"21 to \d+ shown, page 2 of \d+"))).to_be_visible()
+    assert first not in [li.get_attribute("data-case") for li in waiting.all()]
+    assert _violations(page) == []
+    pages.get_by_role("link", name=re.compile("Older")).click()
+    expect(waiting.first).to_have_attribute("data-case", first or "")
