@@ -126,6 +126,14 @@ def _read(path: Path) -> Any:
             return loader.get_single_data()
         finally:
             loader.dispose()
+    except FileNotFoundError:
+        raise ScenarioError(field=str(path), reason="there is no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(field=str(path), reason="is a folder, not a scenario file") from None
+    except PermissionError:
+        raise ScenarioError(field=str(path), reason="cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(field=str(path), reason="is not UTF-8 text") from None
     except (OSError, yaml.YAMLError) as error:
         raise ScenarioError(field=str(path), reason=str(error).splitlines()[0]) from None
 

@@ -161,6 +161,8 @@ def _resolved(path: Path, depth: int = 0) -> Any:
             field="extends", reason=f"goes more than {_MAX_EXTENDS} scenarios deep (a loop?)"
         )
     base_path = path.parent / str(raw["extends"])
+    if not base_path.is_file():
+        raise ScenarioError(field="extends", reason=f"there is no scenario file at {base_path}")
     base = _resolved(base_path, depth + 1)
     base = base if isinstance(base, dict) else {}
     for load_ in (base.get("processes") or {}).values():  # scripts: beside the base

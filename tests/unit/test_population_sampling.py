@@ -142,6 +142,20 @@ def test_a_scenario_that_extends_itself_is_refused_naming_extends(tmp_path: Path
         sc.load(loop)
 
 
+def test_a_scenario_extending_a_missing_file_is_refused_in_plain_words(tmp_path: Path) -> None:
+    what_if = tmp_path / "what-if.yaml"
+    what_if.write_text("extends: county-yaer.yaml\nreferral_scale: 1.2\n")
+    with pytest.raises(ScenarioError) as refused:
+        sc.load(what_if)
+    assert str(refused.value) == (
+        f"extends: there is no scenario file at {tmp_path / 'county-yaer.yaml'}"
+    )
+    with pytest.raises(ScenarioError, match=r"nowhere\.yaml: there is no such file$"):
+        sc.load(tmp_path / "nowhere.yaml")
+    with pytest.raises(ScenarioError, match=r"is a folder, not a scenario file$"):
+        sc.load(tmp_path)
+
+
 def test_the_county_year_expects_at_least_five_thousand_referrals() -> None:
     base = sc.load(POPULATION / "county-year.yaml")
     expected = sum(
