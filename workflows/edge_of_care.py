@@ -104,7 +104,9 @@ class ContactSocialWorker(TriggerData):
     other_services: list[str] = Field(
         default_factory=list, description="other services open to the family, e.g. parenting"
     )
-    message: str | None = Field(None, description="anything to add to the email to the SW")
+    message: str | None = Field(
+        None, description="anything to add to the email to the social worker"
+    )
 
 
 class Objective(TriggerData):
@@ -571,7 +573,8 @@ PROCESS = Process(
         Timescale(
             key="EOC-03",
             rule="EOC-03",
-            description="referral case-noted and SW emailed within 3 days of the referral",
+            description="referral case-noted and social worker emailed within 3 days of the "
+            "referral",
             starts_on=("allocate",),
             met_by=("contact_social_worker",),
             within=Duration(amount=3, unit="calendar_days"),

@@ -132,7 +132,9 @@ class PlanningMeeting(TriggerData):
 
 
 class Review(TriggerData):
-    attendees: list[str] = Field(min_length=1, description="e.g. SW, family, young person")
+    attendees: list[str] = Field(
+        min_length=1, description="e.g. social worker, family, young person"
+    )
     summary: str = Field(min_length=1)
 
 

@@ -153,7 +153,9 @@ class AddSessions(TriggerData):
     venue: str = Field(min_length=1)
     sessions: list[Instant] = Field(min_length=1, description="session start times")
     venue_visit_on: Day | None = Field(None, description="the children's venue visit, booked")
-    shared_at_meeting: bool = Field(False, description="schedule already given to the SW")
+    shared_at_meeting: bool = Field(
+        False, description="schedule already given to the social worker"
+    )
 
     @field_validator("sessions")
     @classmethod
@@ -679,7 +681,7 @@ PROCESS = Process(
         Timescale(
             key="FT-03",
             rule="FT-03",
-            description="children's views from the SW before the planning meeting",
+            description="children's views from the social worker before the planning meeting",
             starts_on=("refer", "close"),
             met_by=("record_childrens_views", "hold_planning_meeting"),
             within=Duration(amount=5, unit="working_days"),
@@ -746,7 +748,8 @@ PROCESS = Process(
         Timescale(
             key="FT-09",
             rule="FT-09",
-            description="report to the SW before a meeting the service cannot attend starts",
+            description="report to the social worker before a meeting the service cannot "
+            "attend starts",
             starts_on=("invite_to_review", "close"),
             met_by=("send_review_report",),
             # Due at the meeting's start; `within` only counts if no start is recorded.

@@ -98,7 +98,8 @@ class Reason(TriggerData):
 class EndReferral(TriggerData):
     reason: str = Field(min_length=1)
     ended_by: Literal["parent", "social_worker", "identifying_worker"] = Field(
-        description="who ended it: the parent withdrew consent, the SW no longer agrees, or "
+        description="who ended it: the parent withdrew consent, the social worker no longer "
+        "agrees, or "
         "the worker found the group is not needed"
     )
 

@@ -162,7 +162,9 @@ class ContactHealth(TriggerData):
 
 class PlanVisit(TriggerData):
     visit_at: Instant
-    family_confirmed: bool = Field(description="the SW confirmed the time with the family")
+    family_confirmed: bool = Field(
+        description="the social worker confirmed the time with the family"
+    )
     pre_meet_held: bool = Field(title="Pre-meeting held")
     pre_meet_not_held_reason: str | None = Field(None, title="Why the pre-meeting was not held")
     sw_knows_family: bool

@@ -312,7 +312,8 @@ PROCESS = Process(
         Timescale(
             key="PAR-04-chase",
             rule="PAR-04",
-            description="sessions chosen within 1 week of confirmation, else chase the SW",
+            description="sessions chosen within 1 week of confirmation, else chase the "
+            "social worker",
             starts_on=("confirm_attendance",),
             met_by=("choose_sessions",),
             within=Duration(amount=7, unit="calendar_days"),

@@ -98,7 +98,7 @@ def test_if_nobody_acts_the_case_page_shows_the_chase_and_the_auto_close(api: Ap
     assert rows == [
         "When What happens Rule",
         "Mon 21 Dec 2026, 23:59 Timescale missed: sessions chosen within 1 week of confirmation, "
-        "else chase the SW PAR-04",
+        "else chase the social worker PAR-04",
         "Mon 21 Dec 2026, 23:59 Email to social worker: chase session choice PAR-04",
         "Mon 28 Dec 2026, 23:59 Timescale missed: no response after a further week: final email "
         "and referral closed PAR-04",

@@ -659,7 +659,7 @@ def test_EOC_01_to_EOC_07_scenario_easter_clock_change_replays_to_the_minute():
             "EOC-03",
             "2027-03-25T11:00:00+00:00",
             "2027-03-28T23:59:59+01:00",
-            "referral case-noted and SW emailed within 3 days of the referral",
+            "referral case-noted and social worker emailed within 3 days of the referral",
         ),
         (
             "deadline_set",

@@ -54,7 +54,7 @@ PARENTING_IF_NOBODY_ACTS = [
         "2026-12-23T23:59:59+00:00",
         "Timescale missed",
         "PAR-04",
-        "sessions chosen within 1 week of confirmation, else chase the SW",
+        "sessions chosen within 1 week of confirmation, else chase the social worker",
     ),
     ("2026-12-23T23:59:59+00:00", "Email to social worker", "PAR-04", "chase session choice"),
     (
