@@ -71,6 +71,10 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("notifications_python_client").setLevel(logging.WARNING)
     # Alembic announces its dialect on every start, at every CLI command: noise for people.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler's executor logs two INFO lines per job run (every 15 to 60 s, about
+    # 8 a minute): noise that buries the service's own lines. Its warnings (a run
+    # missed) and errors stay; each run is counted in /metrics and job_runs.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
 
 
 def configure_processes(settings: Settings) -> dict[str, Process]:

@@ -89,6 +89,8 @@ def test_a_serve_run_logs_one_json_format_with_exception_text_and_no_personal_da
     records = [json.loads(line) for line in lines if line.strip()]  # every line is JSON
     assert all({"event", "level", "timestamp"} <= set(r) for r in records), output
     assert any(r.get("logger", "").startswith("apscheduler") for r in records), output
+    # ...but not two lines for every job run that went well (8 a minute).
+    assert not [r for r in records if "executed successfully" in r["event"]], output
     (failed,) = [r for r in records if r["event"] == "job_failed"]
     assert failed["job"] == "agendas"
     assert failed["exception"].startswith("Traceback (most recent call last):")
