@@ -207,8 +207,8 @@ def _add_scores(
 def form_is_signed(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if not (data["signed_by_officer"] and data["signed_by_social_worker"]):
         return (
-            "the Planning & Review form needs the signatures of the Families Together "
-            "Officer and the social worker (EOC-04)"
+            "the Planning & Review form needs the signatures of the Families Together Officer and "
+            "the social worker (EOC-04)"
         )
     return None
 
@@ -499,7 +499,8 @@ PROCESS = Process(
             "awaiting_planning",
             STAFF,
             "EOC-03",
-            "Referral case note; SW emailed to arrange the planning meeting; email case-noted",
+            "Referral case note; social worker emailed to arrange the planning meeting; email "
+            "case-noted",
             data_model=ContactSocialWorker,
             effect=contact_social_worker,
         ),
@@ -509,7 +510,8 @@ PROCESS = Process(
             "planned",
             STAFF,
             "EOC-04",
-            "Planning & Review form: objectives scored by the SW, review date, signatures",
+            "Planning & Review form: objectives scored by the social worker, review date, "
+            "signatures",
             data_model=PlanningMeeting,
             guards=(form_is_signed,),
             effect=hold_planning_meeting,
@@ -552,7 +554,7 @@ PROCESS = Process(
             "closed",
             STAFF,
             "EOC-07",
-            "Closed: final Plan & Review, closure form, why; BS and manager emailed",
+            "Closed: final Plan & Review, closure form, why; business support and manager emailed",
             data_model=Close,
             guards=(closure_paperwork_done,),
             effect=close,
@@ -618,25 +620,24 @@ PROCESS = Process(
         ),
     ),
     rules={
-        "EOC-01": "automated: a referral opens the case; the manager is emailed (cc BS) to "
-        "review and allocate it",
-        "EOC-02": "automated: allocation emails the lead officer and asks BS to add the case "
-        "to the EoC tracker; the direction becomes the manager's case note; an "
+        "EOC-01": "automated: a referral opens the case; the manager is emailed (cc business "
+        "support) to review and allocate it",
+        "EOC-02": "automated: allocation emails the lead officer and asks business support to add "
+        "the case to the EoC tracker; the direction becomes the manager's case note; an "
         "unallocated referral reminds the manager after 1 working day",
-        "EOC-03": "automated: 3 calendar days from the referral; the referral case note, the "
-        "email to the SW and its case note are written by contact_social_worker; "
-        "officer reminded, manager emailed on a breach",
-        "EOC-04": "automated: the planning meeting is refused without objectives scored by "
-        "the SW, a review date and both signatures; objectives and scores kept as "
-        "data; the planning case note is written",
+        "EOC-03": "automated: 3 calendar days from the referral; the referral case note, the email "
+        "to the social worker and its case note are written by contact_social_worker; officer "
+        "reminded, manager emailed on a breach",
+        "EOC-04": "automated: the planning meeting is refused without objectives scored by the "
+        "social worker, a review date and both signatures; objectives and scores kept as data; "
+        "the planning case note is written",
         "EOC-05": "automated: initial visit within 7 calendar days of the referral; officer "
         "reminded, manager emailed on a breach; family scores for every objective; "
         "Signs of Safety write-up and next visit date",
         "EOC-06": "automated: review due on the review date; officer reminded that morning, "
         "manager emailed if it passes unrecorded; each review (or why not) "
         "case-noted",
-        "EOC-07": "automated: closure needs the final Plan & Review and closure forms; "
-        "closure email to BS and the manager with the name, date and outcome or "
-        "reason",
+        "EOC-07": "automated: closure needs the final Plan & Review and closure forms; closure "
+        "email to business support and the manager with the name, date and outcome or reason",
     },
 )

@@ -320,7 +320,7 @@ PROCESS = Process(
             "declined",
             (BS, TM),
             "FTH-02",
-            "Resource Panel does not accept; the SW is told why",
+            "Resource Panel does not accept; the social worker is told why",
             data_model=PanelDecline,
             effect=panel_decline,
             effects=(
@@ -333,8 +333,8 @@ PROCESS = Process(
             None,
             (TM,),
             "FTH-03",
-            "Waiting list reviewed at the team meeting: the SW is given an update and any "
-            "timescale",
+            "Waiting list reviewed at the team meeting: the social worker is given an update and "
+            "any timescale",
             data_model=UpdateSocialWorker,
             effect=update_sw,
             effects=(Message(template="family_therapy/waiting_list_update", to=SW, rule="FTH-03"),),
@@ -410,7 +410,7 @@ PROCESS = Process(
             None,
             (THERAPIST, TM, SW),
             "FTH-07",
-            "Review meeting with the SW and family recorded",
+            "Review meeting with the social worker and family recorded",
             data_model=Review,
             effect=record_review,
         ),
@@ -518,22 +518,22 @@ PROCESS = Process(
         ),
     ),
     rules={
-        "FTH-01": "automated: referral acknowledged to the SW; Tuesday 09:00 panel agenda "
-        "to the panel's mailing list lists every referral awaiting the panel",
-        "FTH-02": "automated: panel acceptance emails BS (child's record, tracker waiting "
-        "list) and the SW; a decline emails the SW the reason",
-        "FTH-03": "automated: weekly team-meeting digest (Wednesday 09:00) lists the waiting "
-        "list; update_sw emails the SW the update and any timescale",
-        "FTH-04": "automated: allocate (initial_assessment or full_case) emails therapist, "
-        "SW and BS; involvements and the allocation case note only for full_case",
-        "FTH-05": "automated: the assessment outcome and feedback are emailed to the SW and "
-        "the Team Manager; family feedback recorded",
-        "FTH-06": "automated: a full allocation after the assessment/waiting list asks BS to "
-        "add the therapist to involvements and update the tracker",
-        "FTH-07": "automated: planning meeting within 10 working days (therapist reminded, "
-        "TM on breach); goals, reviews and session notes recorded; open cases on "
-        "the weekly team-meeting digest",
-        "FTH-08": "automated: agreed closure needs the summary; summary to the SW, BS asked "
-        "to close the tracker and end the involvement",
+        "FTH-01": "automated: referral acknowledged to the social worker; Tuesday 09:00 panel "
+        "agenda to the panel's mailing list lists every referral awaiting the panel",
+        "FTH-02": "automated: panel acceptance emails business support (child's record, tracker "
+        "waiting list) and the social worker; a decline emails the social worker the reason",
+        "FTH-03": "automated: weekly team-meeting digest (Wednesday 09:00) lists the waiting list; "
+        "update_sw emails the social worker the update and any timescale",
+        "FTH-04": "automated: allocate (initial_assessment or full_case) emails therapist, social "
+        "worker and business support; involvements and the allocation case note only for full_case",
+        "FTH-05": "automated: the assessment outcome and feedback are emailed to the social worker "
+        "and the Team Manager; family feedback recorded",
+        "FTH-06": "automated: a full allocation after the assessment/waiting list asks business "
+        "support to add the therapist to involvements and update the tracker",
+        "FTH-07": "automated: planning meeting within 10 working days (therapist reminded, team "
+        "manager on breach); goals, reviews and session notes recorded; open cases on the weekly "
+        "team-meeting digest",
+        "FTH-08": "automated: agreed closure needs the summary; summary to the social worker, "
+        "business support asked to close the tracker and end the involvement",
     },
 )

@@ -551,7 +551,8 @@ PROCESS = Process(
             "referred",
             (SW, MANAGER, BS, WORKER),
             "FT-02",
-            "Referral received with documents; officer named; brochure to the SW and carer",
+            "Referral received with documents; officer named; brochure to the social worker and "
+            "carer",
             data_model=Refer,
             effect=refer,
             effects=(
@@ -579,7 +580,7 @@ PROCESS = Process(
             None,
             (SW, WORKER, MANAGER),
             "FT-03",
-            "The SW's children's views section received",
+            "The social worker's children's views section received",
             data_model=ChildrensViews,
             effect=record_views,
         ),
@@ -610,7 +611,7 @@ PROCESS = Process(
             "in_sessions",
             (WORKER, MANAGER, BS),
             "FT-06",
-            "Sessions added to the planner; schedule and start date to the SW",
+            "Sessions added to the planner; schedule and start date to the social worker",
             data_model=AddSessions,
             guards=(venue_visit_first,),
             effect=add_sessions,
@@ -642,7 +643,7 @@ PROCESS = Process(
             None,
             STAFF,
             "FT-09",
-            "Report to the SW before a meeting the service cannot attend",
+            "Report to the social worker before a meeting the service cannot attend",
             data_model=ReviewReport,
             effect=send_review_report,
         ),
@@ -652,7 +653,7 @@ PROCESS = Process(
             None,
             STAFF,
             "FT-09",
-            "Arrangements form changed after a review; updated schedule to the SW",
+            "Arrangements form changed after a review; updated schedule to the social worker",
             data_model=UpdateArrangements,
             effect=update_arrangements,
         ),
@@ -662,7 +663,8 @@ PROCESS = Process(
             "closing",
             STAFF,
             "FT-10",
-            "Arrangements form updated for closure; BS asked to update Protocol and tracker",
+            "Arrangements form updated for closure; business support asked to update Protocol and "
+            "tracker",
             data_model=Close,
             guards=(arrangements_updated,),
             effect=close,
@@ -673,7 +675,7 @@ PROCESS = Process(
             "closed",
             (BS, MANAGER),
             "FT-10",
-            "BS has updated Protocol and the tracker",
+            "Business support has updated Protocol and the tracker",
             data_model=ConfirmClosed,
         ),
     ),
@@ -766,22 +768,22 @@ PROCESS = Process(
         "before the referral",
         "FT-02": "automated: refer records the documents and names the officer, who is "
         "emailed (cc the manager)",
-        "FT-03": "automated: brochure emailed to the SW and the carer; SW reminded of the "
-        "children's views; the planning meeting needs them",
+        "FT-03": "automated: brochure emailed to the social worker and the carer; social worker "
+        "reminded of the children's views; the planning meeting needs them",
         "FT-04": "automated: 5 working days from the referral; officer reminded, manager "
         "emailed on a breach",
         "FT-05": "automated: no sessions in the planner unless the venue visit is a day "
         "before the first; booked visit reminded and escalated if unrecorded",
         "FT-06": "automated: 10 working days from the referral; officer reminded, manager "
         "emailed on a breach",
-        "FT-07": "automated: schedule and start date emailed to the SW unless shared at the "
-        "meeting",
+        "FT-07": "automated: schedule and start date emailed to the social worker unless shared at "
+        "the meeting",
         "FT-08": "automated: each session recorded in order with its case note; officer "
         "reminded when a note is missing after 1 working day",
         "FT-09": "automated: invitation emailed to the officer; if not attending, report due "
-        "before the meeting starts (reminder the working day before, escalation) and "
-        "emailed to the SW; updated schedule emailed",
-        "FT-10": "automated: closure email to BS (cc manager) to update Protocol and the "
-        "tracker once the arrangements form is updated; BS confirms to close",
+        "before the meeting starts (reminder the working day before, escalation) and emailed to "
+        "the social worker; updated schedule emailed",
+        "FT-10": "automated: closure email to business support (cc manager) to update Protocol and "
+        "the tracker once the arrangements form is updated; business support confirms to close",
     },
 )

@@ -551,14 +551,14 @@ PROCESS = Process(
         ),
     ),
     rules={
-        "VIS-01": "automated: initial visit due 7 days from referral; SW reminded, manager and "
-        "IRO emailed if missed",
-        "VIS-02": "automated: child in need visited every 3 weeks from the last visit; SW "
-        "reminded, manager and IRO emailed if missed",
+        "VIS-01": "automated: initial visit due 7 days from referral; social worker reminded, "
+        "manager and IRO emailed if missed",
+        "VIS-02": "automated: child in need visited every 3 weeks from the last visit; social "
+        "worker reminded, manager and IRO emailed if missed",
         "VIS-03": "automated: child protection plan visited every 10 days from the last visit; "
-        "SW reminded",
-        "VIS-04": "automated: an unannounced visit every 3 calendar months on its own "
-        "clock; SW reminded, manager and IRO emailed if missed",
+        "social worker reminded",
+        "VIS-04": "automated: an unannounced visit every 3 calendar months on its own clock; "
+        "social worker reminded, manager and IRO emailed if missed",
         "VIS-05": "automated: the core group's per-child frequency sets the visiting clock "
         "(more often only)",
         "VIS-06": "automated: each visit must say how the child was seen; a child 3 or over not "

@@ -283,7 +283,7 @@ PROCESS = Process(
             "awaiting_sw_agreement",
             (WORKER, MANAGER),
             "IR-02",
-            "The parent consents; the SW is asked to agree",
+            "The parent consents; the social worker is asked to agree",
             data_model=ParentConsents,
             guards=(well_identified, has_manager, has_identifying_worker, not_family_time),
             effect=consent,
@@ -331,7 +331,7 @@ PROCESS = Process(
             "awaiting_sw_agreement",
             (WORKER, LEAD, MANAGER),
             "IR-03",
-            "Liaison with the group's lead recorded; the SW is asked to agree",
+            "Liaison with the group's lead recorded; the social worker is asked to agree",
             data_model=Liaison,
             effect=liaison,
             effects=(SW_DISCUSSION,),
@@ -342,7 +342,7 @@ PROCESS = Process(
             "agreed",
             (WORKER, SW, MANAGER),
             "IR-04",
-            "The SW agrees the parent should be referred to the group",
+            "The social worker agrees the parent should be referred to the group",
             data_model=SocialWorkerAgrees,
             effect=sw_agrees,
         ),
@@ -352,7 +352,7 @@ PROCESS = Process(
             "ended",
             (WORKER, SW, MANAGER),
             "IR-04",
-            "The SW does not agree: the referral ends, reason recorded",
+            "The social worker does not agree: the referral ends, reason recorded",
             data_model=Reason,
             effect=ended_by("social_worker"),
         ),
@@ -398,7 +398,7 @@ PROCESS = Process(
             "ended",
             (WORKER, MANAGER, SW),
             "IR-02",
-            "The parent or the SW ends the referral; who and why are recorded",
+            "The parent or the social worker ends the referral; who and why are recorded",
             data_model=EndReferral,
             effect=ended_by(None),
         ),
@@ -431,9 +431,10 @@ PROCESS = Process(
         "edge of care), the group (PoP or Freedom) and the need; checked at consent",
         "IR-02": "recorded: parent_consents / parent_declines (reason); end at any point "
         "with a reason",
-        "IR-03": "automated: a Family Time worker's referral emails the group's champion lead "
-        "on consent and waits for the liaison before the SW step",
-        "IR-04": "automated: the SW is emailed to discuss; sw_agrees / sw_declines (reason)",
+        "IR-03": "automated: a Family Time worker's referral emails the group's champion lead on "
+        "consent and waits for the liaison before the social worker step",
+        "IR-04": "automated: the social worker is emailed to discuss; sw_agrees / sw_declines "
+        "(reason)",
         "IR-05": "automated: refer emails Families Together the form already held; 10 working "
         "days from consent, worker reminded, manager emailed on breach",
         "IR-06": "automated: PoP opens a linked parenting case (contacts incl. the "

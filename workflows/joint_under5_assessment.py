@@ -375,8 +375,8 @@ def family_consents(case: CaseView, data: Mapping[str, Any]) -> str | None:
 def family_told_nfa(case: CaseView, data: Mapping[str, Any]) -> str | None:
     if not (data["family_informed"] and data["assessment_shared_with_family"]):
         return (
-            "before closing with no further action the social worker informs the family and "
-            "shares the assessment with them (U5-10)"
+            "before closing with no further action the social worker informs the family and shares "
+            "the assessment with them (U5-10)"
         )
     return None
 
@@ -833,7 +833,7 @@ PROCESS = Process(
             "child_protection_plan",
             WORKERS,
             "U5-11",
-            "Child protection plan, led by the SW: home visits case opened",
+            "Child protection plan, led by the social worker: home visits case opened",
             data_model=ChildProtectionPlan,
             effect=_plan("child_protection", "the initial child protection conference"),
         ),
@@ -843,7 +843,7 @@ PROCESS = Process(
             "child_in_need_plan",
             WORKERS,
             "U5-11",
-            "Child in Need meeting and plan, led by the SW: home visits case opened",
+            "Child in Need meeting and plan, led by the social worker: home visits case opened",
             data_model=ChildInNeedPlan,
             effect=_plan("child_in_need", "the Child in Need meeting"),
         ),
@@ -974,8 +974,8 @@ PROCESS = Process(
         "unborn; a midwife is required pre-birth, a health visitor otherwise",
         "U5-02": "automated: emergency_action holds health; contact_health is refused until "
         "safeguarding_concluded",
-        "U5-03": "automated: the SW is emailed the referral; contact_health emails the health "
-        "professional the overview (family told and records reviewed are recorded)",
+        "U5-03": "automated: the social worker is emailed the referral; contact_health emails the "
+        "health professional the overview (family told and records reviewed are recorded)",
         "U5-04": "recorded: contact_health records the known or duty health professional",
         "U5-05": "recorded: plan_visit records the vulnerable child alert in SystemOne",
         "U5-06": "automated: the lead practitioner is decided by rule on plan_visit, written to "
@@ -985,17 +985,17 @@ PROCESS = Process(
         "U5-08": "automated: the debrief needs who does what (and the Graded Care Profile "
         "where neglect); the agreed actions are emailed to both practitioners and "
         "their managers",
-        "U5-09": "automated: outcome triggers; a strategy meeting request emails the TM; a "
-        "professional disagreement emails the TM and the health team leader",
+        "U5-09": "automated: outcome triggers; a strategy meeting request emails the team manager; "
+        "a professional disagreement emails the team manager and the health team leader",
         "U5-10": "automated: no further action is refused until the family is told and given "
         "the assessment; the health professional is emailed",
-        "U5-11": "automated: CIN/CP plans are led by the SW and open a linked home_visits "
-        "case; step-down needs the family's consent and emails the health lead",
+        "U5-11": "automated: CIN/CP plans are led by the social worker and open a linked "
+        "home_visits case; step-down needs the family's consent and emails the health lead",
         "U5-12": "automated: monthly locality meeting agenda to the configured mailing list",
         "SA-03": "automated: the statutory 45 working days from the referral, as in "
-        "statutory_assessment: SW reminded at working day 40 without a debrief, TM (cc SW) "
-        "emailed at the breach; met by the outcome",
-        "SA-05": "automated: no network meeting by the end of working day 15: SW emailed "
-        "once, copying the TM",
+        "statutory_assessment: social worker reminded at working day 40 without a debrief, team "
+        "manager (cc social worker) emailed at the breach; met by the outcome",
+        "SA-05": "automated: no network meeting by the end of working day 15: social worker "
+        "emailed once, copying the team manager",
     },
 )

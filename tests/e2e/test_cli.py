@@ -133,7 +133,7 @@ def test_process_show_gives_triggers_roles_and_timescales_with_rule_ids_and_a_di
     assert allocate == {
         "trigger": "allocate_worker", "from": ["awaiting_allocation"], "to": "planning",
         "roles": ["team_manager"], "rule": "PAR-05",
-        "description": "TM passes the referral to a parenting worker",
+        "description": "Team manager passes the referral to a parenting worker",
     }  # fmt: skip
     within = {t["key"]: (t["rule"], t["within"], t["remind_before"]) for t in shown["timescales"]}
     assert within["PAR-04-chase"] == ("PAR-04", "7 calendar days", None)
