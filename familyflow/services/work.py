@@ -149,10 +149,10 @@ def my_work(
             offset=(page - 1) * PER_PAGE,
         )
         waiting: list[dict[str, Any]] = []
-        waiting_total, waiting_pages, waiting_page = 0, 1, max(1, waiting_page)
+        asked, waiting_total, waiting_page, waiting_pages = waiting_page, 0, 1, 1
         if principal.role == "team_manager":
             waiting, waiting_total, waiting_page, waiting_pages = _waiting(
-                flow, conn, scope=scope, page=waiting_page
+                flow, conn, scope=scope, page=max(1, asked)
             )
         texts = replies.recent(
             conn, email=None if everything else principal.email, since=now - REPLIES_SHOWN

@@ -123,3 +123,13 @@ def test_my_work_comes_a_page_at_a_time_in_due_order(make_app):
     assert due == sorted(due)
     assert not {r["id"] for r in first.due} & {r["id"] for r in second.due}
     assert work.my_work(flow, principal=ADE, page=99).page == 3
+
+
+def test_only_a_team_manager_has_a_waiting_list_to_page(make_app):
+    flow = make_app()
+    _referral(flow, "2026-12-14T10:00")
+    flow.clock.advance_to(at("2026-12-21T12:00"))
+
+    assert work.my_work(flow, principal=ADE, waiting_page=9).waiting_page == 1  # the last
+    found = work.my_work(flow, principal=KIM, waiting_page=9)
+    assert (found.waiting, found.waiting_page, found.waiting_pages) == ([], 1, 1)
