@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -314,10 +315,22 @@ ERROR_TITLES = {
     422: "There is a problem with what you sent",
     429: "Too many attempts",
 }
+# What a page says in place of HTTP's own words ("Not Found", "Method Not Allowed"),
+# which are all an unknown address or a form's address visited by hand carry.
+PLAIN_DETAILS = {
+    404: "There is no page at this address. Check the address, or start again from My work.",
+    405: "This address only takes a form's answer. Go back to the page and use its button.",
+}
 UNEXPECTED = (
     "Sorry, there is a problem with the service. Nothing you sent was saved. "
     "Try again later; if it keeps happening, tell your system administrator."
 )
+
+
+def _plain(status: int, detail: str) -> str:
+    if detail == HTTPStatus(status).phrase:
+        return PLAIN_DETAILS.get(status, detail)
+    return detail[:1].upper() + detail[1:]
 
 
 def error_page(
@@ -338,7 +351,7 @@ def error_page(
         title="Sorry, there is a problem with the service"
         if unexpected
         else ERROR_TITLES.get(status, "There is a problem"),
-        message=UNEXPECTED if unexpected else detail[:1].upper() + detail[1:],
+        message=UNEXPECTED if unexpected else _plain(status, detail),
         errors=[{"text": f"{e['field']}: {e['reason']}", "href": ""} for e in errors or []],
     )
     response.headers.update(headers or {})

@@ -39,6 +39,17 @@ def test_a_browser_gets_a_styled_page_with_the_right_status(
     _styled(api.get(path, as_=who, headers=CHROMIUM), status, heading)
 
 
+def test_an_unknown_address_and_a_forms_address_visited_by_hand_are_said_in_plain_words(
+    api: Api,
+) -> None:
+    unknown = api.get("/no-such-page", as_="worker", headers=CHROMIUM)
+    assert "There is no page at this address." in unknown.text
+    form_only = api.get("/admin/users", as_="admin", headers=CHROMIUM)  # the form POSTs here
+    _styled(form_only, 405, "You cannot do this here")
+    assert "This address only takes a form&#39;s answer." in form_only.text
+    assert "Not Found" not in unknown.text and "Method Not Allowed" not in form_only.text
+
+
 def test_the_api_answers_the_same_mistakes_with_json_problems(api: Api) -> None:
     for path, who, status in (
         ("/api/no-such-page", None, 404),
