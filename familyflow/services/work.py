@@ -148,12 +148,12 @@ def my_work(
             limit=PER_PAGE,
             offset=(page - 1) * PER_PAGE,
         )
-        waiting: list[dict[str, Any]] = []
-        asked, waiting_total, waiting_page, waiting_pages = waiting_page, 0, 1, 1
         if principal.role == "team_manager":
             waiting, waiting_total, waiting_page, waiting_pages = _waiting(
-                flow, conn, scope=scope, page=max(1, asked)
+                flow, conn, scope=scope, page=max(1, waiting_page)
             )
+        else:  # only a team manager has cases waiting for them
+            waiting, waiting_total, waiting_page, waiting_pages = [], 0, 1, 1
         texts = replies.recent(
             conn, email=None if everything else principal.email, since=now - REPLIES_SHOWN
         )

@@ -328,8 +328,8 @@ UNEXPECTED = (
 
 
 def _plain(status: int, detail: str) -> str:
-    if detail == HTTPStatus(status).phrase:
-        return PLAIN_DETAILS.get(status, detail)
+    if status in PLAIN_DETAILS and detail == HTTPStatus(status).phrase:
+        return PLAIN_DETAILS[status]
     return detail[:1].upper() + detail[1:]
 
 
