@@ -91,11 +91,14 @@ class Deadline(SQLModel, table=True):
             postgresql_where=sa.text("status = 'open'"),
         ),
         sa.Index("ix_deadlines_case_status", "case_id", "status"),
-        # My work: a page of unmet due deadlines in due order (0006_undo).
+        # My work: a page of unmet due deadlines in due order (0006_undo); the case
+        # listing's "overdue only" reads the cases from it alone (0008_listing).
         sa.Index(
             "ix_deadlines_unmet_in_due_order",
             "due_at",
             "id",
+            "case_id",
+            "status",
             sqlite_where=sa.text("kind = 'due' AND closed_at IS NULL"),
             postgresql_where=sa.text("kind = 'due' AND closed_at IS NULL"),
         ),

@@ -43,7 +43,13 @@ job_runs = JobRun.__table__  # type: ignore[attr-defined]
 # What migration 0005_indexes (versions/0008_indexes.py) creates, declared on the
 # tables too so that their metadata says what the database holds.
 _UNMET_DUE = sa.text("kind = 'due' AND closed_at IS NULL")
-sa.Index("ix_contacts_email_lower", sa.func.lower(contacts.c.email), contacts.c.case_id)
+# 0008_listing adds `email` (so PostgreSQL can read it alone, without the table).
+sa.Index(
+    "ix_contacts_email_lower",
+    sa.func.lower(contacts.c.email),
+    contacts.c.case_id,
+    contacts.c.email,
+)
 sa.Index(
     "ix_deadlines_unmet_due",
     deadlines.c.case_id,

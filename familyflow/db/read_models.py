@@ -72,7 +72,7 @@ def search_cases(
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """Cases matching every filter given, newest first, and how many match in all."""
-    where = [_visible(teams, email)]
+    where: list[Any] = []
     if processes is not None:
         where.append(cases.c.process.in_(list(processes)))
     if state is not None:
@@ -116,45 +116,83 @@ def search_cases(
         )
         .scalar_subquery()
     )
-    # The page first: its ids, and how many match in all counted in the same pass
-    # (count(*) OVER (), no second scan of the filter). The overdue flag and the next
-    # due date are then worked out for the page's rows only, each an index probe
-    # (ix_deadlines_unmet_due), not a pass over every deadline.
-    page = (
-        sa.select(cases.c.id, sa.func.count().over().label("total"))
-        .where(*where)
-        .order_by(cases.c.id.desc())
+    details = (
+        cases.c.id,
+        cases.c.process,
+        cases.c.state,
+        cases.c.team,
+        cases.c.version,
+        cases.c.received_at,
+        cases.c.closed_at,
+        overdue_exists.label("overdue"),
+        next_due.label("next_due_at"),
+    )
+    # The page's ids first; its rows, the overdue flag and the next due date are then
+    # worked out for those alone (index probes of ix_deadlines_unmet_due). Never a
+    # window count(*) OVER (), which carries every matching row through the sort.
+    if teams is None:
+        # Everything: the page walks the primary key backwards and stops; the total is
+        # its own count, read from an index.
+        matching: Any = sa.select(cases.c.id).where(*where).subquery("matching")
+        page = _page_of(matching, limit=limit, offset=offset)
+        rows = [dict(row) for row in conn.execute(_rows_of(page, details)).mappings()]
+        if offset == 0 and len(rows) < limit:
+            return rows, len(rows)  # all of it is on this page
+        counted = sa.select(sa.func.count()).select_from(matching)
+        return rows, int(conn.execute(counted).scalar_one())
+    # A team's cases and those naming the person, gathered once from two indexes and
+    # kept (MATERIALIZED): the page is sorted from it and the total counted from it in
+    # the same statement.
+    visible = _visible_from_indexes(conn, teams, email)
+    matching = sa.select(cases.c.id).where(visible, *where).cte("matching")
+    matching = matching.prefix_with("MATERIALIZED")
+    total = sa.select(sa.func.count()).select_from(matching).scalar_subquery()
+    page = _page_of(matching, limit=limit, offset=offset, total=total)
+    query = _rows_of(page, (*details, page.c.total))
+    rows = [dict(row) for row in conn.execute(query).mappings()]
+    if rows:
+        found = int(rows[0]["total"])
+    else:  # a page past the end has no row to carry the count
+        counted = sa.select(sa.func.count()).select_from(cases).where(visible, *where)
+        found = int(conn.execute(counted).scalar_one())
+    for row in rows:
+        del row["total"]
+    return rows, found
+
+
+def _page_of(matching: Any, *, limit: int, offset: int, total: Any = None) -> Any:
+    columns = (matching.c.id,) if total is None else (matching.c.id, total.label("total"))
+    return (
+        sa.select(*columns)
+        .order_by(matching.c.id.desc())
         .limit(limit)
         .offset(offset)
         .subquery("page")
     )
-    query = (
-        sa.select(
-            cases.c.id,
-            cases.c.process,
-            cases.c.state,
-            cases.c.team,
-            cases.c.version,
-            cases.c.received_at,
-            cases.c.closed_at,
-            overdue_exists.label("overdue"),
-            next_due.label("next_due_at"),
-            page.c.total,
-        )
+
+
+def _rows_of(page: Any, columns: Sequence[Any]) -> Any:
+    return (
+        sa.select(*columns)
         .select_from(page.join(cases, cases.c.id == page.c.id))
         .order_by(cases.c.id.desc())
     )
-    rows = [dict(row) for row in conn.execute(query).mappings()]
-    if rows:
-        total = int(rows[0]["total"])
-    elif offset:  # a page past the end has no row to carry the count
-        counted = sa.select(sa.func.count()).select_from(cases).where(*where)
-        total = int(conn.execute(counted).scalar_one())
+
+
+def _visible_from_indexes(conn: Connection, teams: Sequence[str], email: str | None) -> Any:
+    """_visible, written so that each half is read from its own index: the team's
+    cases (ix_cases_team) or a case naming the person (ix_contacts_email_lower)."""
+    named = sa.select(contacts.c.case_id).where(
+        sa.func.lower(contacts.c.email) == (email or "").lower()
+    )
+    if conn.dialect.name == "postgresql":
+        # = ANY(ARRAY(...)): the named cases' ids become a bitmap of the primary key,
+        # OR-ed with the team's (a BitmapOr); `id IN (subquery)` inside an OR would be
+        # a filter tried on every case.
+        on_case = cases.c.id == sa.any_(sa.func.array(named.scalar_subquery()))
     else:
-        total = 0
-    for row in rows:
-        del row["total"]
-    return rows, total
+        on_case = cases.c.id.in_(named)
+    return sa.or_(cases.c.team.in_(list(teams)), on_case) if teams else on_case
 
 
 # What a due item shows (the case's unmet timescales; My work's page of them).

@@ -105,6 +105,78 @@ def test_the_listing_gives_the_total_and_the_overdue_flags_on_every_page(make_ap
     assert {r["id"]: r["next_due_at"] is not None for r in rows} == {i: i in late for i in ids}
 
 
+def test_a_team_managers_listing_pages_their_teams_cases_and_those_naming_them_each_once(
+    make_app,
+):
+    """The listing for someone with a team gathers two halves (the team's cases, and
+    cases elsewhere naming them) and must count and page them as one list: newest
+    first, a case named twice listed once, the total right on every page."""
+    flow = make_app()
+    zoe = {"name": "Zoë O\u2019Brien", "email": "Zoe.OBrien@Example.org"}
+    made: dict[str, list[int]] = {"north": [], "named": [], "other": []}
+    for n in range(9):
+        kind = ("north", "named", "other")[n % 3]
+        contacts = dict(CONTACTS)
+        if kind == "named":  # another team's case, Zoë its manager and (once) its worker too
+            contacts["team_manager"] = zoe
+            if n == 1:
+                contacts["social_worker"] = {**zoe, "email": "zoe.obrien@example.ORG"}
+        team = "north" if kind == "north" else "south"
+        flow.clock.advance_to(at(f"2026-12-14T{9 + n:02d}:00"))
+        made[kind].append(
+            flow.create_case(
+                process="parenting",
+                received_at=at(f"2026-12-14T{9 + n:02d}:00"),
+                data={},
+                contacts=contacts,
+                team=team,
+            )
+        )
+    visible = sorted(made["north"] + made["named"], reverse=True)
+
+    def page(**filters):
+        with flow.db.connect() as conn:
+            rows, total = read_models.search_cases(
+                conn,
+                now=flow.clock.now(),
+                teams=["north"],
+                email="zoe.obrien@example.org",
+                **filters,
+            )
+        return total, [r["id"] for r in rows]
+
+    assert page(limit=4) == (6, visible[:4])
+    assert page(limit=4, offset=4) == (6, visible[4:])
+    assert page(limit=4, offset=8) == (6, [])  # past the end: still the total
+    assert page(team="south", limit=10) == (3, sorted(made["named"], reverse=True))
+    assert page(overdue=True, limit=10) == (0, [])
+    with flow.db.connect() as conn:  # no team: only the cases naming them
+        rows, total = read_models.search_cases(
+            conn, now=flow.clock.now(), teams=[], email="ZOE.OBRIEN@example.org", limit=2
+        )
+    assert (total, [r["id"] for r in rows]) == (3, sorted(made["named"], reverse=True)[:2])
+
+
+def test_the_listing_migration_makes_contacts_and_unmet_deadlines_readable_from_their_indexes(
+    database_url,
+):
+    """0008_listing: the email under ix_contacts_email_lower, and the case and status
+    in ix_deadlines_unmet_in_due_order, so the listing reads them without the table;
+    its downgrade gives back the indexes as they were."""
+    engine = create_engine(database_url)
+    upgrade(engine)
+    found = indexes(engine)
+    assert "case_id, email)" in found["ix_contacts_email_lower"]
+    assert "due_at, id, case_id, status)" in found["ix_deadlines_unmet_in_due_order"]
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0007_reports")
+    found = indexes(engine)
+    assert found["ix_contacts_email_lower"].endswith("case_id)")
+    assert "(due_at, id)" in found["ix_deadlines_unmet_in_due_order"]
+    upgrade(engine)
+    engine.dispose()
+
+
 def test_the_reports_migration_indexes_open_cases_by_receipt_and_on_sqlite_resolved_deadlines(
     database_url,
 ):
