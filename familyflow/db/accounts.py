@@ -95,7 +95,11 @@ def insert_api_token(conn: Connection, row: Mapping[str, Any]) -> int:
 def api_token_owner(conn: Connection, token_hash: str) -> dict[str, Any] | None:
     """The live token with this hash and its owner (as `user_id`, `email`, `role`, ...)."""
     query = (
-        sa.select(api_tokens.c.id.label("token_id"), users)
+        sa.select(
+            api_tokens.c.id.label("token_id"),
+            api_tokens.c.last_used_at.label("token_last_used_at"),
+            users,
+        )
         .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
         .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
     )

@@ -130,30 +130,28 @@ def search_cases(
     # The page's ids first; its rows, the overdue flag and the next due date are then
     # worked out for those alone (index probes of ix_deadlines_unmet_due). Never a
     # window count(*) OVER (), which carries every matching row through the sort.
-    if teams is None:
-        # Everything: the page walks the primary key backwards and stops; the total is
-        # its own count, read from an index.
-        matching: Any = sa.select(cases.c.id).where(*where).subquery("matching")
-        page = _page_of(matching, limit=limit, offset=offset)
+    if teams is not None:
+        where.insert(0, _visible_from_indexes(conn, teams, email))
+    if not where:
+        # Every case: the page walks the primary key backwards and stops; the total is
+        # its own count, read from the same index.
+        everything = sa.select(cases.c.id).subquery("matching")
+        page = _page_of(everything, limit=limit, offset=offset)
         rows = [dict(row) for row in conn.execute(_rows_of(page, details)).mappings()]
         if offset == 0 and len(rows) < limit:
             return rows, len(rows)  # all of it is on this page
-        counted = sa.select(sa.func.count()).select_from(matching)
+        counted = sa.select(sa.func.count()).select_from(cases)
         return rows, int(conn.execute(counted).scalar_one())
-    # A team's cases and those naming the person, gathered once from two indexes and
-    # kept (MATERIALIZED): the page is sorted from it and the total counted from it in
-    # the same statement.
-    visible = _visible_from_indexes(conn, teams, email)
-    matching = sa.select(cases.c.id).where(visible, *where).cte("matching")
-    matching = matching.prefix_with("MATERIALIZED")
+    # The matching ids gathered once and kept (MATERIALIZED): the page is sorted from
+    # them and the total counted from them in the same statement.
+    matching = sa.select(cases.c.id).where(*where).cte("matching").prefix_with("MATERIALIZED")
     total = sa.select(sa.func.count()).select_from(matching).scalar_subquery()
     page = _page_of(matching, limit=limit, offset=offset, total=total)
-    query = _rows_of(page, (*details, page.c.total))
-    rows = [dict(row) for row in conn.execute(query).mappings()]
+    rows = [dict(row) for row in conn.execute(_rows_of(page, (*details, page.c.total))).mappings()]
     if rows:
         found = int(rows[0]["total"])
     else:  # a page past the end has no row to carry the count
-        counted = sa.select(sa.func.count()).select_from(cases).where(visible, *where)
+        counted = sa.select(sa.func.count()).select_from(cases).where(*where)
         found = int(conn.execute(counted).scalar_one())
     for row in rows:
         del row["total"]

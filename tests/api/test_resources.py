@@ -3,6 +3,7 @@ the calendar, reports and the audit trail through the API."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -218,6 +219,30 @@ def test_people_make_and_revoke_their_own_api_tokens(api: Api) -> None:
     problem(api.get("/api/me", as_=None, headers=mine), 401)
     problem(api.delete(f"/api/tokens/{made.json()['id']}", as_="admin"), 409)
     problem(api.post("/api/tokens", as_="worker", json={}), 422)
+
+
+def test_a_tokens_last_use_is_noted_to_the_minute_not_written_on_every_request(
+    api: Api,
+) -> None:
+    made = api.post("/api/tokens", as_="worker", json={"name": "every second"}).json()
+    mine = {"Authorization": f"Bearer {made['token']}"}
+
+    def last_used() -> datetime | None:
+        listed = {t["id"]: t for t in api.get("/api/tokens", as_="worker").json()}
+        noted = listed[made["id"]]["last_used_at"]
+        return datetime.fromisoformat(noted) if noted else None
+
+    assert last_used() is None
+    first = api.flow.clock.now()
+    api.get("/api/me", as_=None, headers=mine)
+    assert last_used() == first
+    api.flow.clock.advance_to(first + timedelta(seconds=59))  # type: ignore[attr-defined]
+    api.get("/api/me", as_=None, headers=mine)
+    assert last_used() == first  # within the minute: not written again
+    later = first + timedelta(seconds=61)
+    api.flow.clock.advance_to(later)  # type: ignore[attr-defined]
+    api.get("/api/me", as_=None, headers=mine)
+    assert last_used() == later
 
 
 def test_the_calendar_shows_bank_holidays_and_admins_edit_closure_days(api: Api) -> None:
