@@ -1314,8 +1314,9 @@ class Recorder:
             setattr(cursor_class, name, original)
         self._patched = []
 
-    def _begin(self, _conn: Any) -> None:
-        self.steps.append(("BEGIN", None, False))
+    def _begin(self, conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.steps.append(("BEGIN", None, False))  # (an autocommit read sends none)
 
     def _commit(self, _conn: Any) -> None:
         self.steps.append(("COMMIT", None, False))

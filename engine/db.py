@@ -69,6 +69,17 @@ def is_postgres(connection: Connection | Engine) -> bool:
 
 
 @contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read outside any transaction. On PostgreSQL it runs in autocommit, one round
+    trip, where a transaction would add a BEGIN and its end; a read on SQLite (a
+    deferred BEGIN, in process) costs next to nothing already."""
+    with engine.connect() as connection:
+        if is_postgres(connection):
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+
+
+@contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
     """One unit of work: everything inside commits together or not at all."""
     with engine.begin() as connection:
