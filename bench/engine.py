@@ -266,11 +266,14 @@ class Raw:
     def rowcount(self) -> int:
         return int(self.cur.rowcount)
 
-    def begin(self) -> None:
-        self.cur.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+    def begin(self, *, writing: bool = True) -> None:
+        self.cur.execute("BEGIN IMMEDIATE" if writing and not self.postgres else "BEGIN")
 
     def commit(self) -> None:
         self.cur.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.cur.execute("ROLLBACK")
 
     def close(self) -> None:
         self.conn.close()
@@ -1283,6 +1286,7 @@ class Recorder:
         self._patched: list[tuple[Any, str, Any]] = []
         event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", self._commit)
+        event.listen(engine, "rollback", self._rollback)
         if engine.dialect.name == "postgresql":
             # At psycopg's cursor: a statement listener would turn off the engine's fast
             # path (engine/store.py), and the floor would replay other statements.
@@ -1314,12 +1318,20 @@ class Recorder:
             setattr(cursor_class, name, original)
         self._patched = []
 
+    # A read outside a transaction sends no BEGIN and no ROLLBACK on PostgreSQL
+    # (autocommit); on SQLite it is a deferred BEGIN, ended by the pool's ROLLBACK.
     def _begin(self, conn: Any) -> None:
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            self.steps.append(("BEGIN", None, False))  # (an autocommit read sends none)
+        options = conn.get_execution_options()
+        if options.get("isolation_level") != "AUTOCOMMIT":
+            begin = "BEGIN" if options.get("familyflow_write") else "BEGIN READ"
+            self.steps.append((begin, None, False))
 
     def _commit(self, _conn: Any) -> None:
         self.steps.append(("COMMIT", None, False))
+
+    def _rollback(self, conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.steps.append(("ROLLBACK", None, False))
 
     def _statement(
         self, _conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, many: bool
@@ -1335,10 +1347,12 @@ def replay(raw: Raw, steps: list[tuple[str, Any, bool]]) -> None:
     """Send recorded statements on a bare connection (the floor of deadline firing)."""
     cur = raw.cur
     for sql, params, many in steps:
-        if sql == "BEGIN":
-            raw.begin()
+        if sql in ("BEGIN", "BEGIN READ"):
+            raw.begin(writing=sql == "BEGIN")
         elif sql == "COMMIT":
             raw.commit()
+        elif sql == "ROLLBACK":
+            raw.rollback()
         elif many:
             cur.executemany(sql, params)
         else:
