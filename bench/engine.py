@@ -27,7 +27,8 @@ synchronous=NORMAL, BEGIN IMMEDIATE). The floor is raw sqlite3 or raw psycopg
    turns in blocks of 50 cases, so both see the same machine.
 3. Deadline firing over 100,000 open parenting cases (awaiting_session_choice,
    four contacts, a history of audit and sent outbox rows), built with bulk
-   inserts (COPY on PostgreSQL, then VACUUM ANALYZE as autovacuum would).
+   inserts (COPY on PostgreSQL, then VACUUM ANALYZE as autovacuum would; on
+   SQLite, ANALYZE as the service's statistics job does).
    They hold 300,000 open deadlines on SQLite and 1,000,000 on PostgreSQL
    (PAR-04-chase, PAR-04-close, PAR-05, and on PostgreSQL seven more unmet
    deadlines a case over the coming months). Exactly 10,000 PAR-04-chase
@@ -89,7 +90,7 @@ from engine import store
 from engine.calendar import WorkingCalendar, end_of_day
 from engine.cases import Actor
 from engine.clock import LONDON, SimulatedClock, aware
-from engine.db import create_engine, upgrade
+from engine.db import create_engine, refresh_statistics, upgrade
 from engine.service import FamilyFlow
 from familyflow import accounts
 from familyflow.api import create_app
@@ -1274,6 +1275,10 @@ def build_population(backend: Backend, sizes: Sizes, now: datetime) -> dict[str,
     else:
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     raw.close()
+    if not backend.postgres:  # the planner's statistics, as the service's job gathers them
+        statistics_of = create_engine(backend.url("firing"))
+        refresh_statistics(statistics_of)
+        statistics_of.dispose()
     return counts
 
 

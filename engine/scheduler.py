@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 import structlog
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.agendas import cron
 from engine.clock import LONDON
+from engine.db import is_postgres, refresh_statistics
 from engine.service import FamilyFlow
 
 log = structlog.get_logger("familyflow.scheduler")
@@ -65,6 +68,15 @@ def add_jobs(
             _guarded("read_replies", flow.read_replies, observe),
             IntervalTrigger(seconds=replies_seconds),
             id="read_replies",
+            next_run_time=start,
+        )
+    if not is_postgres(flow.db):
+        # SQLite's planner statistics (PostgreSQL's autovacuum keeps its own): at start,
+        # then each night, when a second of the write lock holds nobody up.
+        scheduler.add_job(
+            _guarded("statistics", partial(refresh_statistics, flow.db), observe),
+            CronTrigger(hour=2, minute=30, timezone=LONDON),
+            id="statistics",
             next_run_time=start,
         )
     # Agendas missed while stopped run once now; after that, on their cron, and a run moved

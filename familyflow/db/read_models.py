@@ -87,7 +87,9 @@ def search_cases(
         )
     overdue_exists = sa.exists().where(deadlines.c.case_id == cases.c.id, _open_due(now))
     if overdue is True:
-        where.append(overdue_exists)
+        # From the deadlines to their cases (IN), not every case asked in turn (EXISTS):
+        # SQLite then looks each overdue case up by its id.
+        where.append(cases.c.id.in_(sa.select(deadlines.c.case_id).where(_open_due(now))))
     elif overdue is False:
         where.append(~overdue_exists)
     if due_within is not None:

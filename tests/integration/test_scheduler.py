@@ -45,6 +45,11 @@ JOBS = sorted(
 )
 
 
+def expected_jobs(flow: FamilyFlow) -> list[str]:
+    """JOBS, and on SQLite the planner statistics' job (PostgreSQL keeps its own)."""
+    return JOBS if flow.db.dialect.name == "postgresql" else sorted([*JOBS, "statistics"])
+
+
 @pytest.fixture
 def paused() -> Iterator[Callable[[FamilyFlow], BaseScheduler]]:
     """A background scheduler for a flow, started paused so no job runs by itself."""
@@ -76,7 +81,7 @@ def test_the_scheduler_has_the_tick_outbox_and_tuesday_agenda_jobs_with_their_tr
     assert isinstance(scheduler, BackgroundScheduler)
     assert scheduler.timezone == LONDON
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == JOBS
+    assert sorted(jobs) == expected_jobs(flow)
     fire_due, deliver = jobs["fire_due"].trigger, jobs["deliver_outbox"].trigger
     assert isinstance(fire_due, IntervalTrigger)
     assert isinstance(deliver, IntervalTrigger)
@@ -106,7 +111,7 @@ def test_no_deadline_is_stored_in_the_scheduler_whatever_cases_are_added(
     flow = make_app(start="2026-12-16T11:00")
     scheduler = paused(flow)
     stored = job_ids(scheduler)
-    assert stored == JOBS
+    assert stored == expected_jobs(flow)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     # A run missed while the process was busy or stopped happens once, however late.
     assert {(j.coalesce, j.max_instances, j.misfire_grace_time) for j in jobs.values()} == {
@@ -259,3 +264,27 @@ def test_a_daily_list_skips_a_closure_day_and_after_downtime_runs_once(
         if r["job"] == "early_help_screening"
     ]
     assert runs[-1] == (at("2028-01-11T09:00"), at("2028-01-11T10:00"), True)
+
+
+def test_on_sqlite_the_planners_statistics_are_gathered_at_start_and_each_night(
+    make_app: AppFactory,
+    new_referral: Callable[..., int],
+) -> None:
+    """SQLite plans its queries without statistics until ANALYZE runs (PostgreSQL's
+    autovacuum gathers its own): the job runs at start, then at 02:30 each night."""
+    flow = make_app()
+    new_referral(flow)
+    scheduler = build_scheduler(flow, tick_seconds=30, outbox_seconds=15, blocking=False)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    if flow.db.dialect.name == "postgresql":
+        assert "statistics" not in jobs
+        return
+    job = jobs["statistics"]
+    assert job.next_run_time is not None  # at start
+    assert isinstance(job.trigger, CronTrigger)
+    after = job.trigger.get_next_fire_time(None, at("2026-12-14T09:00"))
+    assert after is not None and local(after).isoformat() == "2026-12-15T02:30:00+00:00"
+    job.func()
+    with flow.db.connect() as conn:
+        analysed = {t for (t,) in conn.exec_driver_sql("SELECT DISTINCT tbl FROM sqlite_stat1")}
+    assert {"cases", "contacts", "audit_events", "outbox"} <= analysed
