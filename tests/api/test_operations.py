@@ -39,10 +39,17 @@ def test_readyz_is_not_ready_until_the_scheduler_runs(api: Api) -> None:
 
 
 def test_readyz_fails_when_the_database_is_unreachable(api: Api) -> None:
+    # The flow's own engine is put back for the fixture to dispose: left to the garbage
+    # collector, its pooled connection warned (ResourceWarning) in whichever test ran then.
+    real = api.flow.db
     api.flow.db = sa.create_engine(
         "postgresql+psycopg://postgres@127.0.0.1:9/nowhere", connect_args={"connect_timeout": 1}
     )
-    response = api.get("/readyz", as_=None)
+    try:
+        response = api.get("/readyz", as_=None)
+    finally:
+        api.flow.db.dispose()
+        api.flow.db = real
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "unreachable"
 
