@@ -1326,16 +1326,15 @@ class Recorder:
     # A read outside a transaction sends no BEGIN and no ROLLBACK on PostgreSQL
     # (autocommit); on SQLite it is a deferred BEGIN, ended by the pool's ROLLBACK.
     def _begin(self, conn: Any) -> None:
-        options = conn.get_execution_options()
-        if options.get("isolation_level") != "AUTOCOMMIT":
-            begin = "BEGIN" if options.get("familyflow_write") else "BEGIN READ"
-            self.steps.append((begin, None, False))
+        if not _autocommit(conn):
+            writing = conn.get_execution_options().get("familyflow_write")
+            self.steps.append(("BEGIN" if writing else "BEGIN READ", None, False))
 
     def _commit(self, _conn: Any) -> None:
         self.steps.append(("COMMIT", None, False))
 
     def _rollback(self, conn: Any) -> None:
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        if not _autocommit(conn):
             self.steps.append(("ROLLBACK", None, False))
 
     def _statement(
@@ -1346,6 +1345,10 @@ class Recorder:
     def take(self) -> list[tuple[str, Any, bool]]:
         steps, self.steps = self.steps, []
         return steps
+
+
+def _autocommit(conn: Any) -> bool:
+    return bool(conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
 
 
 def replay(raw: Raw, steps: list[tuple[str, Any, bool]]) -> None:

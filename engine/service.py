@@ -188,8 +188,9 @@ class FamilyFlow:
         in due order."""
         now = self.clock.now()
         with reading(self.db) as conn:  # most ticks find nothing: one read, no transaction
-            if not store.anything_due(conn, now=min(up_to or now, now)):
-                return 0
+            earliest = store.next_due(conn)
+        if earliest is None or earliest > min(up_to or now, now):
+            return 0
         total = 0
         while True:
             try:

@@ -584,18 +584,6 @@ def claim_due_deadlines(
     return _fetch(conn, statement, params)
 
 
-_ANY_DUE = (
-    sa.select(deadlines.c.id)
-    .where(deadlines.c.status == _OPEN, deadlines.c.due_at <= sa.bindparam("b_now"))
-    .limit(1)
-)
-
-
-def anything_due(conn: Connection, *, now: datetime) -> bool:
-    """Whether any open deadline is due by `now` (read from ix_deadlines_open_due)."""
-    return bool(_fetch(conn, _ANY_DUE, {"b_now": now}))
-
-
 def due_deadline_ids(conn: Connection, *, now: datetime, limit: int) -> list[dict[str, Any]]:
     query = (
         sa.select(deadlines.c.id)

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from engine.db import is_postgres
 from familyflow.db.tables import cases, contacts, deadlines, outbox
 
 
@@ -142,22 +143,24 @@ def search_cases(
         rows = [dict(row) for row in conn.execute(_rows_of(page, details)).mappings()]
         if offset == 0 and len(rows) < limit:
             return rows, len(rows)  # all of it is on this page
-        counted = sa.select(sa.func.count()).select_from(cases)
-        return rows, int(conn.execute(counted).scalar_one())
+        return rows, _count(conn, where)
     # The matching ids gathered once and kept (MATERIALIZED): the page is sorted from
     # them and the total counted from them in the same statement.
     matching = sa.select(cases.c.id).where(*where).cte("matching").prefix_with("MATERIALIZED")
     total = sa.select(sa.func.count()).select_from(matching).scalar_subquery()
     page = _page_of(matching, limit=limit, offset=offset, total=total)
     rows = [dict(row) for row in conn.execute(_rows_of(page, (*details, page.c.total))).mappings()]
-    if rows:
-        found = int(rows[0]["total"])
-    else:  # a page past the end has no row to carry the count
-        counted = sa.select(sa.func.count()).select_from(cases).where(*where)
-        found = int(conn.execute(counted).scalar_one())
+    # A page past the end has no row to carry the count.
+    found = int(rows[0]["total"]) if rows else _count(conn, where)
     for row in rows:
         del row["total"]
     return rows, found
+
+
+def _count(conn: Connection, where: Sequence[Any]) -> int:
+    return int(
+        conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
+    )
 
 
 def _page_of(matching: Any, *, limit: int, offset: int, total: Any = None) -> Any:
@@ -185,7 +188,7 @@ def _visible_from_indexes(conn: Connection, teams: Sequence[str], email: str | N
     named = sa.select(contacts.c.case_id).where(
         sa.func.lower(contacts.c.email) == (email or "").lower()
     )
-    if conn.dialect.name == "postgresql":
+    if is_postgres(conn):
         # = ANY(ARRAY(...)): the named cases' ids become a bitmap of the primary key,
         # OR-ed with the team's (a BitmapOr); `id IN (subquery)` inside an OR would be
         # a filter tried on every case.
