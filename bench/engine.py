@@ -73,6 +73,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
@@ -1296,6 +1297,7 @@ class Recorder:
             # At psycopg's cursor: a statement listener would turn off the engine's fast
             # path (engine/store.py), and the floor would replay other statements.
             self._record_cursor(psycopg.Cursor)
+            self._record_pipeline(psycopg.Connection)
         else:  # sqlite3's cursor cannot be wrapped; its fast path sends the same SQL
             event.listen(engine, "before_cursor_execute", self._statement)
 
@@ -1317,6 +1319,21 @@ class Recorder:
 
             self._patched.append((cursor_class, name, original))
             setattr(cursor_class, name, recorded)
+
+    def _record_pipeline(self, connection_class: Any) -> None:
+        """Where the engine sends writes without waiting (store.overlapping): the
+        floor sends them the same way."""
+        original = connection_class.pipeline
+
+        @contextmanager
+        def recorded(connection: Any) -> Iterator[Any]:
+            self.steps.append(("PIPELINE", None, False))
+            with original(connection) as pipeline:
+                yield pipeline
+            self.steps.append(("SYNC", None, False))
+
+        self._patched.append((connection_class, "pipeline", original))
+        connection_class.pipeline = recorded
 
     def close(self) -> None:
         for cursor_class, name, original in self._patched:
@@ -1354,8 +1371,14 @@ def _autocommit(conn: Any) -> bool:
 def replay(raw: Raw, steps: list[tuple[str, Any, bool]]) -> None:
     """Send recorded statements on a bare connection (the floor of deadline firing)."""
     cur = raw.cur
+    pipelines: list[ExitStack] = []
     for sql, params, many in steps:
-        if sql in ("BEGIN", "BEGIN READ"):
+        if sql == "PIPELINE":
+            pipelines.append(ExitStack())
+            pipelines[-1].enter_context(raw.conn.pipeline())
+        elif sql == "SYNC":
+            pipelines.pop().close()
+        elif sql in ("BEGIN", "BEGIN READ"):
             raw.begin(writing=sql == "BEGIN")
         elif sql == "COMMIT":
             raw.commit()

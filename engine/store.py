@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import copy
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, lru_cache, partial
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
@@ -321,11 +323,15 @@ def _plain(conn: Connection) -> bool:
     )
 
 
-def _plan(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Plan | None:
+def _is_plain(conn: Connection) -> bool:
     plain = _PLAIN.get(conn)
     if plain is None:
         plain = _PLAIN[conn] = _plain(conn)
-    if not plain:
+    return plain
+
+
+def _plan(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Plan | None:
+    if not _is_plain(conn):
         return None
     if not conn.in_transaction():
         # A read outside a transaction (the next instant anything is due, asked on
@@ -346,7 +352,12 @@ def _plan(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Plan | No
     return entry[1]
 
 
-def _run(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> Any:
+def _run(conn: Connection, sql: str, values: list[tuple[Any, ...]], *, wait: bool = True) -> Any:
+    if _PIPELINE in conn.info:  # inside overlapping()
+        if wait:
+            _settle(conn)  # first, what was sent
+        else:
+            _send_only(conn)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     error_class = conn.dialect.loaded_dbapi.Error
     try:
@@ -394,8 +405,24 @@ def _fetch(conn: Connection, statement: Any, params: Mapping[str, Any]) -> list[
 
 def _write(
     conn: Connection, statement: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+) -> None:
+    """Run an INSERT, UPDATE or DELETE for one row or many, whose count nothing reads:
+    inside overlapping(), it is sent without waiting for the server."""
+    _execute_write(conn, statement, params, wait=False)
+
+
+def _changed(conn: Connection, statement: Any, params: Mapping[str, Any]) -> int:
+    """Run an UPDATE or DELETE and wait for it: the rows it touched."""
+    return _execute_write(conn, statement, params, wait=True)
+
+
+def _execute_write(
+    conn: Connection,
+    statement: Any,
+    params: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    wait: bool,
 ) -> int:
-    """Run an INSERT, UPDATE or DELETE for one row or many; the rows it touched."""
     rows = [params] if isinstance(params, Mapping) else params
     plan = _plan(conn, statement, tuple(rows[0]))
     sql = None
@@ -410,10 +437,70 @@ def _write(
         return int(conn.execute(statement, params).rowcount)
     if len(values) > 1 and plan.many_sql is not None:  # PostgreSQL: one INSERT of arrays
         sql, values = plan.many_sql, [tuple(list(column) for column in zip(*values, strict=True))]
-    cursor = _run(conn, sql, values)
-    count = int(cursor.rowcount)
+    cursor = _run(conn, sql, values, wait=wait)
+    count = int(cursor.rowcount)  # -1 for a write sent and not waited for
     cursor.close()
     return count
+
+
+# -- writes not waited for ---------------------------------------------------------
+#
+# Firing a batch of deadlines is the engine working out and rendering messages,
+# then the server writing them: done in turn, each waits for the other. Inside
+# overlapping(), on PostgreSQL, the writes whose outcome nothing reads (audit rows,
+# messages, fired marks) are sent in psycopg's pipeline mode and not waited for:
+# the server writes one part of the batch while the engine renders the next. Every
+# statement that reads, or counts what it changed, waits first for all that was
+# sent (a statement through Connection.execute too, by a listener: SQLAlchemy reads
+# a result at once, which a pipeline does not have yet). An error in a write sent
+# is raised when it is waited for, as the SQLAlchemy error it would have been.
+
+_PIPELINE = "familyflow.pipeline"  # in Connection.info: the pipeline open, or None
+
+
+@contextmanager
+def overlapping(conn: Connection) -> Iterator[None]:
+    """Writes inside are sent without waiting (PostgreSQL); all are waited for on leaving."""
+    if conn.dialect.name != "postgresql" or not _is_plain(conn):  # the fast path's writes only
+        yield
+        return
+    conn.info[_PIPELINE] = None
+    event.listen(conn, "before_cursor_execute", _settle_first)
+    try:
+        yield
+        _settle(conn)
+    except BaseException as error:
+        left = conn.info[_PIPELINE]
+        if left is not None:  # psycopg ends it, logging (not raising) any second error
+            left.__exit__(type(error), error, error.__traceback__)
+        raise
+    finally:
+        event.remove(conn, "before_cursor_execute", _settle_first)
+        del conn.info[_PIPELINE]
+
+
+def _send_only(conn: Connection) -> None:
+    if conn.info[_PIPELINE] is None:
+        pipeline = conn.info[_PIPELINE] = ExitStack()
+        pipeline.enter_context(conn.connection.driver_connection.pipeline())  # type: ignore[union-attr]
+
+
+def _settle(conn: Connection) -> None:
+    pipeline = conn.info[_PIPELINE]
+    if pipeline is None:
+        return
+    conn.info[_PIPELINE] = None
+    error_class = conn.dialect.loaded_dbapi.Error
+    try:
+        pipeline.close()  # psycopg sends what is left and reads every result
+    except error_class as error:
+        raise sa.exc.DBAPIError.instance(
+            None, None, error, error_class, dialect=conn.dialect
+        ) from error
+
+
+def _settle_first(conn: Connection, *_: Any) -> None:
+    _settle(conn)
 
 
 _INSERT = {table: sa.insert(table) for table in (cases, contacts, deadlines, audit, outbox)}
@@ -472,7 +559,7 @@ def load_cases(conn: Connection, ids: Sequence[int]) -> dict[int, CaseRow]:
 
 def update_case(conn: Connection, case: CaseRow) -> bool:
     """Write the case if nobody else has since it was read (optimistic lock)."""
-    updated = _write(
+    updated = _changed(
         conn,
         _UPDATE_CASE,
         {
