@@ -131,7 +131,7 @@ class _Plan:
     columns: tuple[tuple[str, Any], ...]  # (key, result processor) of the rows returned
     expanding: frozenset[str] = frozenset()  # IN-list parameters, rendered per call
     placeholder: str = "?"  # the driver's positional parameter: ? (sqlite3), %s (psycopg)
-    many_sql: str | None = None  # PostgreSQL: an INSERT of many rows at once (_unnest_sql)
+    many: _Unnest | None = None  # PostgreSQL: an INSERT of many rows at once
 
     def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         if not self.expanding:
@@ -166,12 +166,44 @@ class _Plan:
         return sql
 
 
-def _unnest_sql(statement: Any, sql: str, dialect: Dialect) -> str | None:
-    """PostgreSQL: this INSERT ... VALUES (%s, ...) for many rows at once, each column's
+@dataclass(frozen=True)
+class _Unnest:
+    """PostgreSQL: an INSERT ... VALUES (%s, ...) for many rows at once, each column's
     values as one array (`unnest`), in the rows' order, so their ids follow it. One
     statement of a few parameters, instead of psycopg's pipeline of an INSERT a row
     (several times cheaper in the server and the driver: firing 10,000 deadlines writes
-    40,000 rows), and short enough for psycopg to keep its parsed form."""
+    40,000 rows), and short enough for psycopg to keep its parsed form. A column whose
+    rows all hold one value (a batch's instant, rule, status) goes as that one value:
+    its array would cost the driver an item a row to send and the server to unpack."""
+
+    prefix: str  # INSERT INTO table
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    suffix: str  # ON CONFLICT ..., if any
+
+    def statement(self, rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        same = tuple(column.count(column[0]) == len(column) for column in columns)
+        if all(same):  # rows alike: one array still says how many there are
+            same = (False, *same[1:])
+        params = [c[0] for c, one in zip(columns, same, strict=True) if one]
+        params += [c for c, one in zip(columns, same, strict=True) if not one]
+        return self._sql(same), params
+
+    @lru_cache(maxsize=64)  # noqa: B019 (plans live as long as the process)
+    def _sql(self, same: tuple[bool, ...]) -> str:
+        named = list(zip(self.columns, self.types, same, strict=True))
+        picked = ", ".join(f"%b::{t}" if one else f"given.{c}" for c, t, one in named)
+        arrays = ", ".join(f"%b::{t}[]" for _, t, one in named if not one)
+        given = ", ".join([c for c, _, one in named if not one] + ["ordinality"])
+        # %b: each array goes in psycopg's binary form, not as text it escapes item by item.
+        return (
+            f"{self.prefix} ({', '.join(self.columns)}) SELECT {picked} FROM unnest({arrays}) "
+            f"WITH ORDINALITY AS given ({given}) ORDER BY ordinality{self.suffix}"
+        )
+
+
+def _unnest(statement: Any, sql: str, dialect: Dialect) -> _Unnest | None:
     if ") VALUES (" not in sql:
         return None
     head, values = sql.split(") VALUES (", 1)
@@ -184,13 +216,7 @@ def _unnest_sql(statement: Any, sql: str, dialect: Dialect) -> str | None:
         return None
     table = statement.table
     types = [table.c[name.strip('"')].type.compile(dialect=dialect) for name in columns]
-    listed = ", ".join(columns)
-    # %b: each array goes in psycopg's binary form, not as text it escapes item by item.
-    arrays = ", ".join(f"%b::{type_}[]" for type_ in types)
-    return (
-        f"{prefix} ({listed}) SELECT {listed} FROM unnest({arrays}) "
-        f"WITH ORDINALITY AS given ({listed}, ordinality) ORDER BY ordinality{suffix}"
-    )
+    return _Unnest(prefix=prefix, columns=tuple(columns), types=tuple(types), suffix=suffix)
 
 
 def _same_instant_memo(proc: Any, type_: Any) -> Any:
@@ -273,8 +299,8 @@ def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan |
         columns=columns,
         expanding=frozenset(expanding),
         placeholder="?" if dialect.paramstyle == "qmark" else "%s",
-        many_sql=(
-            _unnest_sql(statement, compiled.string, dialect)
+        many=(
+            _unnest(statement, compiled.string, dialect)
             if dialect.name == "postgresql" and isinstance(statement, sa.Insert)
             else None
         ),
@@ -435,8 +461,9 @@ def _execute_write(
             sql = None  # Connection.execute raise it as it does
     if plan is None or sql is None:
         return int(conn.execute(statement, params).rowcount)
-    if len(values) > 1 and plan.many_sql is not None:  # PostgreSQL: one INSERT of arrays
-        sql, values = plan.many_sql, [tuple(list(column) for column in zip(*values, strict=True))]
+    if len(values) > 1 and plan.many is not None:  # PostgreSQL: one INSERT of arrays
+        sql, params = plan.many.statement(values)
+        values = [tuple(params)]
     cursor = _run(conn, sql, values, wait=wait)
     count = int(cursor.rowcount)  # -1 for a write sent and not waited for
     cursor.close()
