@@ -75,3 +75,28 @@ def test_every_text_template_has_a_short_form_citing_the_same_rule():
         assert short.is_file(), f"{short.relative_to(TEMPLATES)} is missing"
         rule = path.read_text().splitlines()[0].split(":")[0].split()[-1]
         assert rule in short.read_text().splitlines()[0], short.name
+
+
+def test_a_missing_key_of_a_context_value_is_an_error_not_a_blank(tmp_path: Path):
+    (tmp_path / "t.email.txt").write_text(
+        "{% block subject %}About {{ case.reference }}{% endblock %}{{ case.team }}"
+    )
+    with pytest.raises(TemplateError, match=r"t\.email\.txt.*team"):
+        Renderer(directory=tmp_path).render(
+            template="t", medium="email", context={"case": {"reference": "PAR-000010"}}
+        )
+
+
+def test_a_key_named_as_a_dict_method_means_what_it_means_in_jinja(tmp_path: Path):
+    # Jinja gives an attribute before a key: `.items` is the method, `["items"]` the key.
+    (tmp_path / "t.email.txt").write_text(
+        "{% block subject %}{{ case.reference }}{% endblock %}"
+        "{% for k, v in case.items() %}{{ k }}={{ v }};{% endfor %} {{ case['items'] }}"
+    )
+    rendered = Renderer(directory=tmp_path).render(
+        template="t",
+        medium="email",
+        context={"case": {"reference": "Zoë O\u2019Brien", "items": "two sessions"}},
+    )
+    assert rendered.subject == "Zoë O\u2019Brien"
+    assert rendered.body.endswith("reference=Zoë O\u2019Brien;items=two sessions; two sessions\n")
