@@ -21,9 +21,13 @@ from psycopg import pq
 
 from engine import store
 from engine.clock import UTC
+from engine.service import FamilyFlow
 from tests.conftest import AppFactory
+from tests.support.journeys import at, outbox_rows, step
 
 AT = datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+CHASE = "parenting/chase_session_choice"  # PAR-04: sessions not chosen within a week
+TM = "ade.bello@example.org"
 
 
 def audit_row(kind: str, case_id: int | None = None) -> dict[str, Any]:
@@ -114,3 +118,62 @@ def test_a_write_that_fails_is_the_sqlalchemy_error_and_nothing_is_written(
         store.insert_rows(conn, store.audit, [audit_row("after")])
         assert not in_pipeline(conn)
         assert kinds(conn) == ["after"]
+
+
+def refuse_messages_of(flow: FamilyFlow, case_id: int) -> None:
+    """As a database might: a trigger refusing this case's outbox rows."""
+    with flow.db.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.case_id = {case_id} THEN RAISE EXCEPTION 'refused'; END IF; "
+                "RETURN NEW; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_outbox()"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox "
+                f"WHEN NEW.case_id = {case_id} BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+
+
+def accept_messages(flow: FamilyFlow) -> None:
+    with flow.db.begin() as conn:
+        conn.exec_driver_sql(
+            "DROP TRIGGER refuse_outbox"
+            + (" ON outbox" if conn.dialect.name == "postgresql" else "")
+        )
+
+
+def chases(flow: FamilyFlow, case_id: int) -> list[tuple[str, str]]:
+    rows = outbox_rows(flow, copies=True, case_id=case_id, template=CHASE)
+    return sorted((row["to_role"], row["to_address"]) for row in rows)
+
+
+def test_a_batch_the_database_refuses_in_part_loses_nothing_and_sends_nothing_twice(
+    make_app: AppFactory, new_referral: Callable[..., int]
+) -> None:
+    flow = make_app()
+    referrals = [new_referral(flow) for _ in range(3)]
+    for case_id in referrals:  # three chases (PAR-04) due at the same instant
+        step(flow, case_id, "2026-12-15T09:00", "request_confirmation", by=TM)
+        step(flow, case_id, "2026-12-16T11:00", "confirm_attendance")
+    first, refused, last = referrals
+    refuse_messages_of(flow, refused)
+    flow.clock.advance_to(at("2026-12-24T09:00"))  # type: ignore[attr-defined]
+
+    # The batch fails as a whole, on leaving its pipeline, and is retried a deadline
+    # at a time: the first fires, the refused one raises as it always did.
+    with pytest.raises(sa.exc.DBAPIError, match="refused"):
+        flow.fire_due()
+    expected = [("social_worker", "sam.jones@example.org"), ("team_manager", TM)]
+    assert chases(flow, first) == expected
+    assert chases(flow, refused) == chases(flow, last) == []
+
+    accept_messages(flow)
+    assert flow.fire_due() == 2
+    assert [chases(flow, case_id) for case_id in referrals] == [expected] * 3
+    assert flow.fire_due() == 0
