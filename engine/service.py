@@ -232,9 +232,9 @@ class FamilyFlow:
             # statement: effects act on their own case, so nothing fired before it can
             # close it first. A case's second one is marked in turn (the first may close it).
             of_case = Counter(row["case_id"] for row in rows)
-            # The server writes each part of the batch while the next is worked out:
-            # its rows are flushed every FLUSH_EVERY deadlines, and not waited for.
-            with store.overlapping(conn):
+            # Where the server can write each part of the batch while the next is worked
+            # out (PostgreSQL), its rows are flushed every FLUSH_EVERY deadlines.
+            with store.overlapping(conn) as overlapped:
                 store.mark_fired(conn, [marks[r["id"]] for r in rows if of_case[r["case_id"]] == 1])
                 for row in rows:
                     if row["id"] in work.closed_ids:
@@ -244,7 +244,7 @@ class FamilyFlow:
                         store.mark_fired(conn, [marks[row["id"]]])
                     work.fire_deadline(row, late=late)
                     fired.append(row)
-                    if len(fired) % FLUSH_EVERY == 0:
+                    if overlapped and len(fired) % FLUSH_EVERY == 0:
                         work.flush()
                 work.flush()
         # Logged once committed: a batch that rolls back fired nothing. One line a

@@ -462,8 +462,8 @@ def _execute_write(
     if plan is None or sql is None:
         return int(conn.execute(statement, params).rowcount)
     if len(values) > 1 and plan.many is not None:  # PostgreSQL: one INSERT of arrays
-        sql, params = plan.many.statement(values)
-        values = [tuple(params)]
+        sql, arrays = plan.many.statement(values)
+        values = [tuple(arrays)]
     cursor = _run(conn, sql, values, wait=wait)
     count = int(cursor.rowcount)  # -1 for a write sent and not waited for
     cursor.close()
@@ -486,15 +486,16 @@ _PIPELINE = "familyflow.pipeline"  # in Connection.info: the pipeline open, or N
 
 
 @contextmanager
-def overlapping(conn: Connection) -> Iterator[None]:
-    """Writes inside are sent without waiting (PostgreSQL); all are waited for on leaving."""
+def overlapping(conn: Connection) -> Iterator[bool]:
+    """Writes inside are sent without waiting (PostgreSQL); all are waited for on leaving.
+    It gives whether they are: elsewhere there is nothing to gain by writing in parts."""
     if conn.dialect.name != "postgresql" or not _is_plain(conn):  # the fast path's writes only
-        yield
+        yield False
         return
     conn.info[_PIPELINE] = None
     event.listen(conn, "before_cursor_execute", _settle_first)
     try:
-        yield
+        yield True
         _settle(conn)
     except BaseException as error:
         left = conn.info[_PIPELINE]

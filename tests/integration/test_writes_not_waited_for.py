@@ -63,9 +63,9 @@ def test_writes_inside_are_sent_without_waiting_on_postgresql_only(
     make_app: AppFactory,
 ) -> None:
     flow = make_app()
-    with flow.db.begin() as conn, store.overlapping(conn):
+    with flow.db.begin() as conn, store.overlapping(conn) as overlapped:
         store.insert_rows(conn, store.audit, [audit_row("first"), audit_row("second")])
-        assert in_pipeline(conn) is (conn.dialect.name == "postgresql")
+        assert in_pipeline(conn) is overlapped is (conn.dialect.name == "postgresql")
 
 
 def test_a_read_inside_sees_every_write_sent_before_it_whichever_path_it_takes(
