@@ -12,6 +12,7 @@ from engine import store
 from engine.cases import Actor
 from engine.db import alembic_config, create_engine, upgrade
 from familyflow.db import read_models
+from familyflow.db.tables import deadlines
 from tests.support.journeys import CONTACTS, at
 
 SIAN = {"name": "Siân Jones", "email": "Sian.Jones@Example.org"}  # typed with capitals
@@ -71,7 +72,9 @@ def test_a_social_worker_whose_email_was_typed_with_capitals_is_counted_and_sees
         assert (total, [r["id"] for r in rows]) == (2, sians[::-1])
 
 
-def test_the_listing_gives_the_total_and_the_overdue_flags_on_every_page(make_app, new_referral):
+def test_the_listing_gives_the_total_and_the_overdue_flags_on_every_page_each_late_case_once(
+    make_app, new_referral
+):
     flow = make_app()
     ids = [new_referral(flow, f"2026-12-14T{10 + n}:00") for n in range(5)]
     late = ids[1], ids[3]
@@ -94,6 +97,7 @@ def test_the_listing_gives_the_total_and_the_overdue_flags_on_every_page(make_ap
     assert page(limit=2, offset=6) == (5, [])  # past the end: still the total
     assert page(overdue=True, limit=1) == (2, [(ids[3], True)])
     assert page(overdue=True, limit=1, offset=1) == (2, [(ids[1], True)])
+    assert page(overdue=True, limit=1, offset=2) == (2, [])  # past the end: still the total
     assert page(overdue=False, limit=10) == (
         3,
         [(i, False) for i in reversed(ids) if i not in late],
@@ -103,6 +107,18 @@ def test_the_listing_gives_the_total_and_the_overdue_flags_on_every_page(make_ap
         rows, _ = read_models.search_cases(conn, now=flow.clock.now(), teams=None, email=None)
     # PAR-04's close (a week after the chase) is the next due deadline of the late two
     assert {r["id"]: r["next_due_at"] is not None for r in rows} == {i: i in late for i in ids}
+    # Asked as of 29 December, before the engine has moved: each late case then has
+    # two timescales past due (the fired chase and the week after it), and counts once.
+    later = at("2026-12-29T00:00")
+    with flow.db.connect() as conn:
+        past_due = conn.execute(
+            sa.select(deadlines.c.case_id).where(read_models._open_due(later))
+        ).all()
+        rows, total = read_models.search_cases(
+            conn, now=later, teams=None, email=None, overdue=True
+        )
+    assert sorted(past_due) == [(ids[1],), (ids[1],), (ids[3],), (ids[3],)]
+    assert (total, [r["id"] for r in rows]) == (2, [ids[3], ids[1]])
 
 
 def test_a_team_managers_listing_pages_their_teams_cases_and_those_naming_them_each_once(
