@@ -429,6 +429,11 @@ def _fetch(conn: Connection, statement: Any, params: Mapping[str, Any]) -> list[
     return rows
 
 
+# For the application's own hot reads (a population simulation asks some thousands of
+# times a year): a statement built once, with bound parameters, run as above.
+fetch = _fetch
+
+
 def _write(
     conn: Connection, statement: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +57,23 @@ def when(value: datetime | str | None) -> str:
     return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M}"
 
 
-def day(value: datetime | str) -> str:
-    moment = local(datetime.fromisoformat(value) if isinstance(value, str) else value)
+def day(value: datetime | date | str) -> str:
+    """A day as people in the UK write it: Tuesday 5 January 2027 (an instant's day in
+    the UK; a date as it is)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        moment = value
+    else:
+        moment = local_date(value)
     return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def local_date(value: datetime | str) -> date:
+    """An instant's day in the UK (a digest's "due by", counted in calendar days)."""
+    return local(datetime.fromisoformat(value) if isinstance(value, str) else value).date()
+
+
+def plus_days(value: date, days: int) -> date:
+    return value + timedelta(days=days)
 
 
 def short_when(value: datetime | str | None) -> str:
@@ -110,6 +124,8 @@ class Renderer:
         )
         self.env.filters["when"] = when
         self.env.filters["day"] = day
+        self.env.filters["local_date"] = local_date
+        self.env.filters["plus_days"] = plus_days
         self.env.filters["short_when"] = short_when
         self.env.filters["short_day"] = short_day
         # Each template once, with its globals as one plain dict: a message's context

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from engine import store
 from familyflow.db.tables import audit, cases, contacts, deadlines, outbox
 
 
@@ -63,21 +64,30 @@ _OPEN_CASELOADS = (
 def open_caseloads(conn: Connection, emails: Sequence[str]) -> dict[str, int]:
     """How many open cases each of these people is a contact on (any role)."""
     wanted = sorted({e.lower() for e in emails})
-    found = {e: int(n) for e, n in conn.execute(_OPEN_CASELOADS, {"emails": wanted}).all()}
+    rows = store.fetch(conn, _OPEN_CASELOADS, {"emails": wanted})
+    found = {row["email"]: int(row["n"]) for row in rows}
     return {e.lower(): found.get(e.lower(), 0) for e in emails}
+
+
+_MOVED_SINCE = sa.select(audit.c.id, audit.c.case_id).where(
+    audit.c.id > sa.bindparam("after"), audit.c.kind == "transition"
+)
+_PEOPLE_OF = (
+    sa.select(_EMAIL.label("email"))
+    .distinct()
+    .where(contacts.c.case_id.in_(sa.bindparam("case_ids", expanding=True)))
+)
 
 
 def people_moved_since(conn: Connection, audit_id: int) -> tuple[set[str], int]:
     """The people (lower-cased emails) on every case with a transition recorded after
     this audit row (opened, moved or closed), and the last such row."""
-    moved = conn.execute(
-        sa.select(audit.c.id, audit.c.case_id).where(
-            audit.c.id > audit_id, audit.c.kind == "transition"
-        )
-    ).all()
+    moved = store.fetch(conn, _MOVED_SINCE, {"after": audit_id})
     if not moved:
         return set(), audit_id
-    case_ids = sorted({case_id for _, case_id in moved if case_id is not None})
-    query = sa.select(_EMAIL).distinct().where(contacts.c.case_id.in_(case_ids))
-    people = {email for (email,) in conn.execute(query) if email}
-    return people, max(row_id for row_id, _ in moved)
+    case_ids = sorted({row["case_id"] for row in moved if row["case_id"] is not None})
+    people = set()
+    if case_ids:
+        rows = store.fetch(conn, _PEOPLE_OF, {"case_ids": case_ids})
+        people = {row["email"] for row in rows if row["email"]}
+    return people, max(row["id"] for row in moved)

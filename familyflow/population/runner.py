@@ -115,6 +115,7 @@ class Runner:
     _mentioned: dict[tuple[int, str], tuple[Step, bool]] = field(default_factory=dict)
     _retry: tuple[datetime, datetime] | None = None
     _team_writes: Counter[str] = field(default_factory=Counter)
+    _due: tuple[tuple[int, int], datetime | None] | None = None  # (as of, next deadline)
     _loads: dict[str, dict[str, int]] = field(default_factory=dict)
     _stale: set[str] = field(default_factory=set)  # emails to count again
     _full: dict[str, tuple[int, int]] = field(default_factory=dict)  # when last found full
@@ -138,7 +139,7 @@ class Runner:
             # The agendas' next run is kept (self._agenda_next): it moves only when they
             # run, below, and the closure days are fixed for the run; the deadlines'
             # are read each turn, as every step may set some.
-            found = (flow.next_event(deliveries=False, agendas=False), self._agenda_next)
+            found = (self._next_due(), self._agenda_next)
             upcoming = min((f for f in found if f is not None), default=None)
             if upcoming is None or upcoming > moment:
                 return
@@ -151,6 +152,14 @@ class Runner:
             self._run_agendas()
             self._clock_acted()
             ticked = at
+
+    def _next_due(self) -> datetime | None:
+        """The next deadline due, read again only once the engine has acted since: most
+        turns follow only waiting allocations' daily tries, which write nothing."""
+        written = self._ticks, self._team_writes.total()
+        if self._due is None or self._due[0] != written:
+            self._due = written, self.flow.next_event(deliveries=False, agendas=False)
+        return self._due[1]
 
     def _run_agendas(self, *, always: bool = False) -> None:
         """Run the agendas due now; a turn of the clock before the next one's run (a
