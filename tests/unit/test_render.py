@@ -1,6 +1,7 @@
 """Templates render strictly; a text is stored as Notify sends it, in at most three
 fragments, its short form if need be, and is never refused for its length (PAR-12)."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,41 @@ def test_a_key_named_as_a_dict_method_means_what_it_means_in_jinja(tmp_path: Pat
     )
     assert rendered.subject == "Zoë O\u2019Brien"
     assert rendered.body.endswith("reference=Zoë O\u2019Brien;items=two sessions; two sessions\n")
+
+
+def test_a_weekly_digest_counts_its_days_in_the_uk_not_in_utc():
+    # EH-3.3: a family phoned at 00:30 on Tuesday 1 June (BST; Monday 23:30 UTC) is next
+    # due a contact by Tuesday 8 June. Agenda slots are stored in UTC; the day is the UK's.
+    renderer = Renderer(directory=TEMPLATES)
+    context = {
+        "recipient": {"name": "Siân Jones", "email": "sian.jones@example.org"},
+        "slot": datetime(2027, 6, 8, 8, 0, tzinfo=UTC),  # 09:00 BST
+        "service_name": "FamilyFlow",
+        "rule": "EH-3.3",
+        "sections": [
+            {
+                "key": "waiting",
+                "title": "Waiting for allocation",
+                "cases": [
+                    {
+                        "reference": "EH-000007",
+                        "data": {
+                            "family": "O\u2019Brien family",
+                            "screened_at": "2027-05-20T10:00:00+01:00",
+                            "pre_allocation_contacts": [
+                                {"at": "2027-06-01T00:30:00+01:00", "method": "phone"}
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    body = renderer.render(
+        template="early_help/pre_allocation_digest", medium="email", context=context
+    ).body
+    assert (
+        "- EH-000007 (O\u2019Brien family): on the list since Thursday 20 May 2027; "
+        "last contacted Tuesday 1 June 2027 at 00:30 (phone); "
+        "next contact due by Tuesday 8 June 2027"
+    ) in body
