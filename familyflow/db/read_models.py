@@ -106,7 +106,9 @@ def search_cases(
     elif open_only is False:
         where.append(cases.c.closed_at.is_not(None))
     overdue_ids = sa.select(deadlines.c.case_id).where(_open_due(now))
-    only_overdue = overdue is True and teams is None and not where
+    # PostgreSQL only: SQLite walks the cases' primary key backwards testing each id
+    # against the overdue ones faster (12 ms a page at 100,000 cases, against 33).
+    only_overdue = overdue is True and teams is None and not where and is_postgres(conn)
     if overdue is True and not only_overdue:
         # From the deadlines to their cases (IN), not every case asked in turn (EXISTS):
         # SQLite then looks each overdue case up by its id.
