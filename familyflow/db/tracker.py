@@ -6,7 +6,7 @@ is one query of at most `limit` rows plus a count, whatever the caseload.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -195,19 +195,37 @@ def page(
     return [dict(r) for r in conn.execute(ordered).mappings()], total
 
 
-def every_row(
+def ordered_ids(
     conn: Connection,
     wanted: Wanted,
     *,
     now: datetime,
     teams: Sequence[str] | None,
     email: str | None,
-) -> Iterator[dict[str, Any]]:
-    """Every matching row in order (the exports), fetched in batches."""
+) -> list[int]:
+    """Every matching case's id, in the rows' order: what an export lists (and audits)."""
     query, _ = _select(conn, wanted, now=now, teams=teams, email=email)
-    result = conn.execution_options(yield_per=1000).execute(_order(query, wanted))
-    for row in result.mappings():
-        yield dict(row)
+    ordered = _order(query, wanted).with_only_columns(cases.c.id)
+    return [int(i) for i in conn.execute(ordered).scalars()]
+
+
+def rows_of(
+    conn: Connection,
+    wanted: Wanted,
+    ids: Sequence[int],
+    *,
+    now: datetime,
+    teams: Sequence[str] | None,
+    email: str | None,
+) -> list[dict[str, Any]]:
+    """These cases' rows, in the order of `ids` (a batch of an export). A case that has
+    stopped matching since (moved out of the filter or out of sight) is left out."""
+    query, _ = _select(conn, wanted, now=now, teams=teams, email=email)
+    found = {
+        int(row["id"]): dict(row)
+        for row in conn.execute(query.where(cases.c.id.in_(list(ids)))).mappings()
+    }
+    return [found[i] for i in ids if i in found]
 
 
 def stage_counts(

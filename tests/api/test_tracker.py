@@ -13,11 +13,15 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
+from engine import store
 from engine.cases import ANY_ROLE, Actor, CaseWork
 from engine.service import parse_contacts
 from familyflow import accounts
 from familyflow.db import accounts as accounts_db
-from tests.api.conftest import PASSWORD, TEAM, Api
+from familyflow.db import tracker as tracker_db
+from familyflow.services import tracker as tracker_service
+from familyflow.services.principal import Principal
+from tests.api.conftest import PASSWORD, PEOPLE, TEAM, Api
 from tests.support.journeys import CONTACTS, WORKER
 
 CASES = 650  # seven pages of 100
@@ -146,6 +150,36 @@ def test_the_csv_holds_every_filtered_row_with_formulas_inert_and_names_in_utf8(
     }
     assert {(r[3], r[4]) for r in rows[1:]} == {("Kim Lee", "Sam Jones")}
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_an_export_reads_a_batch_a_connection_and_holds_just_the_cases_its_read_recorded(
+    api: Api, caseload: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tracker_service, "EXPORT_BATCH", 50)  # 217 rows: five batches
+    flow = api.flow
+    manager = Principal(email=PEOPLE["team_manager"][0], role="team_manager", teams=(TEAM,))
+    parenting = flow.services.processes["parenting"]
+    wanted = tracker_db.Wanted(
+        process="parenting", code="PAR", states=list(parenting.states), state="referred"
+    )
+    rows = tracker_service.export(
+        flow, principal=manager, wanted=wanted, shown={"state": "referred"}, kind="csv"
+    )
+    first = next(rows)
+    # A slow or abandoned download holds no connection: each batch is given back first.
+    assert flow.db.pool.checkedout() == 0
+    late = api.referral()["id"]  # referred while the file streams
+    exported = [first["id"], *(row["id"] for row in rows)]
+    assert exported == [i for n, i in enumerate(caseload) if n % 3 == 0]  # reference order
+    assert late not in exported
+    with flow.db.connect() as conn:
+        [recorded] = [
+            e["detail"]
+            for e in store.history(conn, case_id=None)
+            if e["kind"] == "read" and e["detail"]["what"] == "tracker parenting export csv"
+        ]
+    assert recorded["rows"] == len(exported) == 217
+    assert recorded["case_ids"] == sorted(exported)
 
 
 def test_the_xlsx_has_every_row_real_dates_a_frozen_header_and_an_autofilter(
