@@ -138,7 +138,7 @@ class Runner:
         while True:
             # The agendas' next run is kept (self._agenda_next): it moves only when they
             # run, below, and the closure days are fixed for the run; the deadlines'
-            # are read each turn, as every step may set some.
+            # again whenever the engine has acted, as every step may set some.
             found = (self._next_due(), self._agenda_next)
             upcoming = min((f for f in found if f is not None), default=None)
             if upcoming is None or upcoming > moment:
