@@ -19,7 +19,7 @@ from engine.service import FamilyFlow
 from engine.store import CaseRow
 from engine.undo import minutes
 from familyflow.db import work as work_db
-from familyflow.services.cases import check_visible
+from familyflow.services.cases import event_guard
 from familyflow.services.principal import Principal
 
 __all__ = ["minutes", "record_session", "undo_offers", "undo_session"]
@@ -72,7 +72,7 @@ def record_session(
         TRIGGER,
         {"session": session, "attended": attended, "reason": reason},
         actor=principal.actor,
-        guard=lambda conn: check_visible(conn, principal, case_id),
+        guard=event_guard(principal, case_id),
     )
 
 
@@ -83,7 +83,7 @@ def undo_session(flow: FamilyFlow, *, principal: Principal, case_id: int) -> Cas
         case_id,
         trigger=TRIGGER,
         actor=principal.actor,
-        guard=lambda conn: check_visible(conn, principal, case_id),
+        guard=event_guard(principal, case_id),
     )
 
 

@@ -38,7 +38,9 @@ def check_visible(conn: Connection, principal: Principal, case_id: int) -> None:
         raise NotFound(what="case", key=case_id)
 
 
-def _guard(principal: Principal, case_id: int) -> Any:
+def event_guard(principal: Principal, case_id: int) -> Any:
+    """The visibility check of a use case acting on one case through the engine (an
+    event, a note, a contact changed, an undo), whose first step reads that case."""
     if principal.teams is None:
         # Sees every case: nothing to check first. The engine's first read of the case
         # raises the same NotFound when there is none (one read an event, not two).
@@ -86,7 +88,7 @@ def fire(
         actor=principal.actor,
         at=at,
         expected_version=expected_version,
-        guard=_guard(principal, case_id),
+        guard=event_guard(principal, case_id),
     )
 
 
@@ -105,7 +107,7 @@ def add_note(
         kind=kind,
         actor=principal.actor,
         at=at,
-        guard=_guard(principal, case_id),
+        guard=event_guard(principal, case_id),
     )
 
 
@@ -127,7 +129,7 @@ def change_contact(
         contact=contact,
         actor=principal.actor,
         at=at,
-        guard=_guard(principal, case_id),
+        guard=event_guard(principal, case_id),
     )
 
 
