@@ -48,12 +48,16 @@ def one_line(value: Any) -> Any:
     return value
 
 
+def _in_the_uk(value: datetime | str) -> datetime:
+    """An instant (or its ISO text, as a case's data keeps it) in UK time."""
+    return local(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
 def when(value: datetime | str | None) -> str:
     """A date and time as people in the UK write it: Tuesday 5 January 2027 at 10:00."""
     if value is None:
         return "to be confirmed"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    moment = local(moment)
+    moment = _in_the_uk(value)
     return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M}"
 
 
@@ -69,7 +73,7 @@ def day(value: datetime | date | str) -> str:
 
 def local_date(value: datetime | str) -> date:
     """An instant's day in the UK (a digest's "due by", counted in calendar days)."""
-    return local(datetime.fromisoformat(value) if isinstance(value, str) else value).date()
+    return _in_the_uk(value).date()
 
 
 def plus_days(value: date, days: int) -> date:
@@ -80,12 +84,12 @@ def short_when(value: datetime | str | None) -> str:
     """The short forms of texts: Tue 12 Jan 10:00."""
     if value is None:
         return "to be confirmed"
-    moment = local(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    moment = _in_the_uk(value)
     return f"{moment:%a} {moment.day} {moment:%b} {moment:%H:%M}"
 
 
 def short_day(value: datetime | str) -> str:
-    moment = local(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    moment = _in_the_uk(value)
     return f"{moment:%a} {moment.day} {moment:%b}"
 
 

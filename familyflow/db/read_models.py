@@ -105,14 +105,14 @@ def search_cases(
         where.append(cases.c.closed_at.is_(None))
     elif open_only is False:
         where.append(cases.c.closed_at.is_not(None))
-    overdue_ids = sa.select(deadlines.c.case_id).where(_open_due(now))
     # PostgreSQL only: SQLite walks the cases' primary key backwards testing each id
     # against the overdue ones faster (12 ms a page at 100,000 cases, against 33).
     only_overdue = overdue is True and teams is None and not where and is_postgres(conn)
+    overdue_in = cases.c.id.in_(sa.select(deadlines.c.case_id).where(_open_due(now)))
     if overdue is True and not only_overdue:
         # From the deadlines to their cases (IN), not every case asked in turn (EXISTS):
         # SQLite then looks each overdue case up by its id.
-        where.append(cases.c.id.in_(overdue_ids))
+        where.append(overdue_in)
     next_due = (
         sa.select(sa.func.min(deadlines.c.due_at))
         .where(
@@ -145,8 +145,7 @@ def search_cases(
         # through the cases scanned all of them to match 10,000 of 100,000.
         ids = sa.select(deadlines.c.case_id.label("id")).where(_open_due(now)).distinct()
         matching = ids.cte("matching").prefix_with("MATERIALIZED")
-        counted = [cases.c.id.in_(overdue_ids)]
-        return _matching_page(conn, matching, details, counted, limit=limit, offset=offset)
+        return _matching_page(conn, matching, details, [overdue_in], limit=limit, offset=offset)
     if not where:
         # Every case: the page walks the primary key backwards and stops; the total is
         # its own count, read from the same index.
