@@ -14,8 +14,9 @@ as sqlite3 receives it (the BEGINs, COMMITs and ROLLBACKs too, from the migratio
 then those statements replayed on a bare sqlite3 connection to a new in-memory database,
 each SELECT's rows fetched, with no engine at all. The replay's time is what the
 database alone costs the year; the cases over it, the most lifecycles a second any code
-sending those statements could reach. The replay is checked: it ends with the run's
-audit trail and outbox, row for row.
+sending those statements could reach. The recorded run must give the timed run's
+summary, on one connection, and the replay must leave as many messages in its outbox as
+the run queued.
 """
 
 from __future__ import annotations
